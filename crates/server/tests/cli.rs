@@ -1,0 +1,139 @@
+//! `tracelab decode` as a user runs it: arguments, stdin, exit codes, JSON.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn tracelab(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let input = stdin.unwrap_or("").to_owned();
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("the binary runs");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("stdin written");
+    output
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+#[test]
+fn valid_argument_exits_0_with_a_plain_report_when_piped() {
+    let output = tracelab(&["decode", TP], None);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("✔ valid"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no colour when piped: {stdout:?}"
+    );
+}
+
+#[test]
+fn color_always_colours_the_report() {
+    let output = tracelab(&["decode", "--color", "always", TP], None);
+    assert!(String::from_utf8_lossy(&output.stdout).contains('\u{1b}'));
+}
+
+#[test]
+fn invalid_header_exits_1_and_json_lists_errors() {
+    let output = tracelab(
+        &[
+            "decode",
+            "--json",
+            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert_eq!(report["traceparent"]["valid"], false);
+    assert_eq!(
+        report["traceparent"]["errors"][0]["rule"],
+        "trace-flags.hex"
+    );
+    assert_eq!(report["receiver"]["action"], "restart");
+}
+
+#[test]
+fn header_block_on_stdin_combines_tracestate_lines() {
+    let block = format!("GET / HTTP/1.1\r\nHost: localhost\r\nTRACEPARENT: {TP}\r\ntracestate: rojo=1\r\nTraceState: congo=2\r\n\r\n");
+    let output = tracelab(&["decode", "--json"], Some(&block));
+    assert_eq!(output.status.code(), Some(0));
+    let report = json(&output);
+    assert_eq!(report["tracestate"]["value"], "rojo=1,congo=2");
+    assert_eq!(
+        report["tracestate"]["entries"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(report["receiver"]["tracestate"], "rojo=1,congo=2");
+}
+
+#[test]
+fn several_arguments_are_lines() {
+    let output = tracelab(
+        &[
+            "decode",
+            "--json",
+            &format!("traceparent: {TP}"),
+            "tracestate: a=1,a=2",
+        ],
+        None,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "duplicate tracestate key is invalid"
+    );
+    let report = json(&output);
+    assert_eq!(report["traceparent"]["valid"], true);
+    assert_eq!(
+        report["tracestate"]["errors"][0]["rule"],
+        "tracestate.duplicate-key"
+    );
+}
+
+#[test]
+fn no_header_exits_2() {
+    let output = tracelab(&["decode"], Some("hello\nworld\n"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no traceparent or tracestate found"));
+    let empty = tracelab(&["decode", "--json"], Some(""));
+    assert_eq!(empty.status.code(), Some(2));
+    assert_eq!(json(&empty)["traceparent"], serde_json::Value::Null);
+}
+
+#[test]
+fn usage_error_exits_2() {
+    assert_eq!(
+        tracelab(&["decode", "--bogus"], None).status.code(),
+        Some(2)
+    );
+    assert_eq!(tracelab(&["frobnicate"], None).status.code(), Some(2));
+    assert_eq!(tracelab(&["--help"], None).status.code(), Some(0));
+}
+
+#[test]
+fn a_megabyte_of_junk_is_a_clear_report_not_a_crash() {
+    let junk: String = (0..1_000_000u32)
+        .map(|i| char::from(b"-0aZ\xff"[(i % 5) as usize]))
+        .collect();
+    let output = tracelab(&["decode", "--json"], Some(&junk));
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert!(report["traceparent"]["errors"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty() && e.len() <= 200));
+}
