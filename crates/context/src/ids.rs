@@ -66,27 +66,50 @@ pub(crate) fn write_hex(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
     Ok(())
 }
 
+/// Each byte's value as a lowercase hex digit, or `NOT_HEX`: a table, because
+/// this sits on the hot path of every header parsed.
+const NOT_HEX: u8 = 0xff;
+const LOWER_HEX: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// The value of one lowercase hex digit, or `None` for anything else
 /// (uppercase included: the spec's `HEXDIGLC` is lowercase only).
 #[inline]
 pub(crate) fn lower_hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    }
+    let v = LOWER_HEX[usize::from(b)];
+    (v != NOT_HEX).then_some(v)
 }
 
 /// Decodes exactly `N` bytes from `2 * N` lowercase hex digits.
+#[inline]
 pub(crate) fn decode_lower_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     if text.len() != 2 * N {
         return None;
     }
     let mut out = [0u8; N];
+    // Accumulate a flag instead of returning early: the loop stays branch-free.
+    let mut bad = 0u8;
     for (i, pair) in text.chunks_exact(2).enumerate() {
-        out[i] = (lower_hex_value(pair[0])? << 4) | lower_hex_value(pair[1])?;
+        let (hi, lo) = (
+            LOWER_HEX[usize::from(pair[0])],
+            LOWER_HEX[usize::from(pair[1])],
+        );
+        bad |= (hi | lo) & 0xf0;
+        out[i] = (hi << 4) | (lo & 0x0f);
     }
-    Some(out)
+    (bad == 0).then_some(out)
 }
 
 macro_rules! hex_id {

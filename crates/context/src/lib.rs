@@ -98,12 +98,12 @@ pub fn decode(text: &str, ids: &mut dyn IdSource) -> Decoded {
                     start: 0,
                     end: first.value.len(),
                     message: format!(
-                        "{} traceparent headers were found (lines {}) ({}: {})",
+                        "{} traceparent headers were found (lines {}) ({})",
                         traceparents.len(),
                         lines.join(", "),
-                        Rule::TraceParentDuplicate.section(),
-                        Rule::TraceParentDuplicate.explanation()
-                    ),
+                        Rule::TraceParentDuplicate.summary()
+                    )
+                    .into(),
                 },
             );
             report.parsed = None;

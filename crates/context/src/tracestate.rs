@@ -46,7 +46,15 @@ impl TraceState {
         let mut sink = FirstError::default();
         let mut state = TraceState {
             buf: String::with_capacity(value.len()),
-            entries: Vec::with_capacity(8),
+            // One allocation of the right size: members are at most 32.
+            entries: Vec::with_capacity(
+                value
+                    .bytes()
+                    .filter(|&b| b == b',')
+                    .count()
+                    .min(MAX_MEMBERS)
+                    + 1,
+            ),
         };
         let result = check(value, &mut sink, |member| {
             if let Some(value_range) = &member.value {
@@ -62,7 +70,7 @@ impl TraceState {
                 severity: Severity::Error,
                 start: 0,
                 end: value.len(),
-                message: "the value could not be parsed".to_owned(),
+                message: "the value could not be parsed".into(),
             }),
         }
     }
@@ -286,17 +294,47 @@ fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Byte classes of the tracestate grammar, as a table: members are checked
+/// byte by byte on every request a service receives.
+const KEY_FIRST: u8 = 1;
+const KEY_CHAR: u8 = 2;
+const VALUE_CHAR: u8 = 4;
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0x20;
+    while b <= 0x7e {
+        // `nblk-chr` and the space: printable ASCII except ',' and '='.
+        if b != b',' as usize && b != b'=' as usize {
+            table[b] |= VALUE_CHAR;
+        }
+        let lower_or_digit = (b >= b'a' as usize && b <= b'z' as usize)
+            || (b >= b'0' as usize && b <= b'9' as usize);
+        if lower_or_digit {
+            table[b] |= KEY_FIRST | KEY_CHAR;
+        }
+        if b == b'_' as usize
+            || b == b'-' as usize
+            || b == b'*' as usize
+            || b == b'/' as usize
+            || b == b'@' as usize
+        {
+            table[b] |= KEY_CHAR;
+        }
+        b += 1;
+    }
+    table
+};
+
 fn is_key_first(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
+    CLASSES[usize::from(b)] & KEY_FIRST != 0
 }
 
 fn is_key_char(b: u8) -> bool {
-    is_key_first(b) || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@')
+    CLASSES[usize::from(b)] & KEY_CHAR != 0
 }
 
-/// `nblk-chr` and the space: printable ASCII except ',' and '='.
 fn is_value_char(b: u8) -> bool {
-    (0x20..=0x7e).contains(&b) && b != b',' && b != b'='
+    CLASSES[usize::from(b)] & VALUE_CHAR != 0
 }
 
 fn check_key<S: Sink>(
@@ -305,6 +343,14 @@ fn check_key<S: Sink>(
     key: Range<usize>,
 ) -> Result<(), Stop> {
     let text = &value[key.clone()];
+    // The common case first, in one pass: a valid key is ASCII, so its
+    // length in bytes is its length in characters.
+    if let Some((&first, rest)) = text.as_bytes().split_first() {
+        if is_key_first(first) && rest.iter().all(|&b| is_key_char(b)) && text.len() <= MAX_KEY_LEN
+        {
+            return Ok(());
+        }
+    }
     let Some(&first) = text.as_bytes().first() else {
         return checker.report(Rule::TraceStateKeyEmpty, key.start..key.start + 1, || {
             "the member starts with '=': its key is empty".to_owned()
@@ -349,6 +395,9 @@ fn check_value<S: Sink>(
     range: Range<usize>,
 ) -> Result<(), Stop> {
     let text = &value[range.clone()];
+    if !text.is_empty() && text.len() <= MAX_VALUE_LEN && text.bytes().all(is_value_char) {
+        return Ok(());
+    }
     if text.is_empty() {
         return checker.report(
             Rule::TraceStateValueEmpty,
@@ -373,6 +422,13 @@ fn check_value<S: Sink>(
     Ok(())
 }
 
+/// FNV-1a: a fast hash for the few short keys of one header.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The one parser: walks the members of `value`, checks every rule, reports
 /// to `sink`, hands each member to `on_member`, and returns the error count.
 pub(crate) fn check<S: Sink>(
@@ -382,23 +438,46 @@ pub(crate) fn check<S: Sink>(
 ) -> Result<usize, Stop> {
     let mut checker = Checker::new(sink);
     let bytes = value.as_bytes();
-    // Keys seen so far: a scan for the usual few, a map past the member limit.
-    let mut keys: Vec<(Range<usize>, usize)> = Vec::new();
+    // Keys seen so far: a scan of a stack array for the usual few (no
+    // allocation), a map past the member limit.
+    // Each key is kept with a hash, so the scan compares integers and only
+    // compares text when two hashes agree.
+    let mut keys = [(0usize, 0usize, 0usize, 0u64); MAX_MEMBERS];
+    let mut n_keys = 0;
     let mut key_map: Option<HashMap<&str, usize>> = None;
     let mut count = 0usize;
     let mut over_limit_from = None;
     let mut pos = 0;
     let mut content_end = 0;
     while pos <= bytes.len() {
-        let comma = bytes[pos..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(bytes.len(), |i| pos + i);
         let mut start = pos;
-        let mut end = comma;
-        while start < end && is_ows(bytes[start]) {
+        while start < bytes.len() && is_ows(bytes[start]) {
             start += 1;
         }
+        // One pass to the comma that also finds the first '=' and checks the
+        // byte classes, so a valid member is never read twice.
+        let mut i = start;
+        let mut eq = usize::MAX;
+        let mut key_ok = true;
+        let mut value_ok = true;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b',' {
+                break;
+            }
+            if eq == usize::MAX {
+                if b == b'=' {
+                    eq = i;
+                } else {
+                    key_ok &= is_key_char(b);
+                }
+            } else {
+                value_ok &= is_value_char(b);
+            }
+            i += 1;
+        }
+        let comma = i;
+        let mut end = comma;
         while end > start && is_ows(bytes[end - 1]) {
             end -= 1;
         }
@@ -412,9 +491,18 @@ pub(crate) fn check<S: Sink>(
         if count == MAX_MEMBERS + 1 {
             over_limit_from = Some(start);
         }
+        let plainly_valid = key_ok
+            && value_ok
+            && eq != usize::MAX
+            && eq > start
+            && is_key_first(bytes[start])
+            && eq - start <= MAX_KEY_LEN
+            && end > eq + 1
+            && end - eq - 1 <= MAX_VALUE_LEN;
         let errors_before = checker.errors;
         let member = &value[start..end];
-        let layout = match member.find('=') {
+        // `eq` may lie past trailing whitespace only if there was none before it.
+        let layout = match (eq < end).then(|| eq - start) {
             None => {
                 checker.report(Rule::TraceStateMissingEquals, start..end, || {
                     format!("member {count} '{}' has no '='", excerpt(member))
@@ -429,19 +517,29 @@ pub(crate) fn check<S: Sink>(
             Some(eq) => {
                 let key = start..start + eq;
                 let val = start + eq + 1..end;
-                check_key(&mut checker, value, key.clone())?;
-                check_value(&mut checker, value, val.clone())?;
+                if !plainly_valid {
+                    check_key(&mut checker, value, key.clone())?;
+                    check_value(&mut checker, value, val.clone())?;
+                }
                 let key_text = &value[key.clone()];
                 let previous = match &mut key_map {
                     Some(map) => map.insert(key_text, count),
                     None => {
-                        let found = keys
+                        let hash = fnv1a(key_text.as_bytes());
+                        let found = keys[..n_keys]
                             .iter()
-                            .find(|(r, _)| &value[r.clone()] == key_text)
-                            .map(|(_, n)| *n);
-                        keys.push((key.clone(), count));
-                        if keys.len() > MAX_MEMBERS {
-                            key_map = Some(keys.drain(..).map(|(r, n)| (&value[r], n)).collect());
+                            .find(|(s, e, _, h)| *h == hash && &value[*s..*e] == key_text)
+                            .map(|(_, _, n, _)| *n);
+                        if n_keys < MAX_MEMBERS {
+                            keys[n_keys] = (key.start, key.end, count, hash);
+                            n_keys += 1;
+                        } else {
+                            let mut map: HashMap<&str, usize> = keys
+                                .iter()
+                                .map(|(s, e, n, _)| (&value[*s..*e], *n))
+                                .collect();
+                            map.insert(key_text, count);
+                            key_map = Some(map);
                         }
                         found
                     }

@@ -149,7 +149,7 @@ fn split_violations(violations: &[Violation]) -> (Vec<JsonViolation>, Vec<JsonVi
         rule: v.rule.name(),
         start: v.start,
         end: v.end,
-        message: v.message.clone(),
+        message: v.message.to_string(),
     };
     let errors = violations
         .iter()
