@@ -1,0 +1,49 @@
+//! One module per page, named for what the page shows, plus the table of
+//! pages that the navigation and the home page are drawn from.
+
+pub mod build;
+pub mod decode;
+pub mod home;
+pub mod not_found;
+pub mod sample;
+pub mod simulate;
+
+use leptos::prelude::*;
+
+/// What the navigation and the home page need to know about a page.
+///
+/// Each page module owns its `INFO`, so a page's name and summary are written
+/// once, next to the page.
+pub struct PageInfo {
+    /// The route's single path segment; also the suffix of the page's
+    /// `data-testid`s (`nav-<slug>`, `home-link-<slug>`).
+    pub slug: &'static str,
+    /// The route, `/` followed by the slug.
+    pub path: &'static str,
+    /// The page's name, as shown in the navigation and its heading.
+    pub title: &'static str,
+    /// One sentence on what the page is for, shown on the home page.
+    pub summary: &'static str,
+}
+
+/// The pages in navigation order. The routes in [`crate::App`] must match.
+pub const PAGES: [&PageInfo; 4] = [&decode::INFO, &build::INFO, &simulate::INFO, &sample::INFO];
+
+/// The heading every page starts with. Its `data-testid` is how the browser
+/// tests know which page is showing.
+#[component]
+pub fn PageTitle(title: &'static str) -> impl IntoView {
+    view! { <h1 data-testid="page-title">{title}</h1> }
+}
+
+/// Said on pages whose tools are described but not built yet, so that nobody
+/// mistakes the description for a broken tool.
+#[component]
+pub fn NotBuiltYet() -> impl IntoView {
+    view! {
+        <p class="notice" data-testid="not-built-yet">
+            <strong>"Not built yet."</strong>
+            " This page says what it will do; the tool itself comes in a later version."
+        </p>
+    }
+}

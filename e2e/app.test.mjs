@@ -1,0 +1,116 @@
+// Browser tests of the built app (dist/, from `trunk build --release`): the
+// shell, the routes, the navigation, and that nothing leaves 127.0.0.1.
+// Elements are found by data-testid only, never by DOM shape.
+//
+// Run by `cargo xtask test`; alone: `node --test` in e2e/ after a build
+// (TRACELAB_DIST points elsewhere than ../dist).
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { expectText, launchBrowser, openPage } from './support/browser.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+
+// The pages in navigation order, with the heading each one shows.
+const PAGES = [
+  { slug: 'decode', title: 'Decode' },
+  { slug: 'build', title: 'Build' },
+  { slug: 'simulate', title: 'Simulate' },
+  { slug: 'sample', title: 'Sample trace' },
+];
+const HOME_TITLE = 'A lab for distributed tracing';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startStaticServer(DIST);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('home shows the product name, the navigation and a link to every page', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(server.url);
+
+  await expectText(page.getByTestId('app-title'), 'tracelab');
+  assert.ok(await page.getByTestId('nav').isVisible(), 'the nav is visible');
+  await expectText(page.getByTestId('page-title'), HOME_TITLE);
+  for (const { slug, title } of PAGES) {
+    await expectText(page.getByTestId(`nav-${slug}`), title);
+    await expectText(page.getByTestId(`home-link-${slug}`), title);
+  }
+  assert.equal(await page.title(), 'tracelab');
+
+  await assertClean();
+});
+
+test('a deep link loads its page directly', async () => {
+  const { page, assertClean } = await openPage(browser);
+  for (const { slug, title } of PAGES) {
+    await page.goto(new URL(slug, server.url).href);
+    await expectText(page.getByTestId('page-title'), title);
+    await expectText(page.getByTestId('app-title'), 'tracelab');
+    // The router marks the current page's link, which the CSS highlights.
+    assert.equal(await page.getByTestId(`nav-${slug}`).getAttribute('aria-current'), 'page');
+  }
+  await assertClean();
+});
+
+test('nav links change the page without reloading it', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(server.url);
+  await expectText(page.getByTestId('page-title'), HOME_TITLE);
+  // Survives only if no link reloads the document: routing is client-side.
+  await page.evaluate(() => {
+    window.tracelabNoReload = true;
+  });
+
+  for (const { slug, title } of PAGES) {
+    await page.getByTestId(`nav-${slug}`).click();
+    await expectText(page.getByTestId('page-title'), title);
+    assert.equal(new URL(page.url()).pathname, `/${slug}`);
+  }
+  await page.getByTestId('app-title').click();
+  await expectText(page.getByTestId('page-title'), HOME_TITLE);
+  assert.equal(new URL(page.url()).pathname, '/');
+
+  await page.getByTestId('home-link-simulate').click();
+  await expectText(page.getByTestId('page-title'), 'Simulate');
+
+  await page.goBack();
+  await expectText(page.getByTestId('page-title'), HOME_TITLE);
+
+  assert.equal(await page.evaluate(() => window.tracelabNoReload), true, 'no reload happened');
+  await assertClean();
+});
+
+test('an unknown path says there is no such page and links home', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(new URL('no/such/page', server.url).href);
+  await expectText(page.getByTestId('page-title'), 'No such page');
+
+  await page.getByTestId('not-found-home').click();
+  await expectText(page.getByTestId('page-title'), HOME_TITLE);
+  await assertClean();
+});
+
+test('fits a 360 px wide screen without sideways scrolling', async () => {
+  const { page, assertClean } = await openPage(browser, { width: 360, height: 740 });
+  for (const route of ['', 'decode', 'simulate']) {
+    await page.goto(new URL(route, server.url).href);
+    await page.getByTestId('page-title').waitFor();
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scrollWidth <= 360, `/${route} is ${scrollWidth}px wide`);
+  }
+  await assertClean();
+});

@@ -1,0 +1,98 @@
+// Launching Debian's Chromium through playwright-core (which downloads no
+// browser of its own), and watching a page for anything that should fail a
+// test: a request to a host other than 127.0.0.1, a console error, an
+// uncaught exception, an HTTP error response.
+
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.TRACELAB_CHROMIUM ?? '/usr/bin/chromium';
+
+// Each flag keeps Chromium from doing something of its own: phoning home
+// (background networking, component updates, sync), showing first-run UI,
+// or needing a GPU or a sandbox the CI container does not have. QUIC off
+// keeps every request on HTTP, where Playwright sees it.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A fresh page in its own context, with everything that goes wrong on it
+ * recorded. Call `assertClean()` at the end of a test.
+ */
+export async function openPage(browser, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const requests = [];
+  const problems = [];
+
+  // On the context, so requests from workers are seen as well.
+  context.on('request', (request) => {
+    requests.push(request.url());
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => {
+    problems.push(`uncaught exception: ${error.message}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      problems.push(`HTTP ${response.status()} for ${response.url()}`);
+    }
+  });
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText ?? 'unknown';
+    // Leaving a page cancels what it was still loading (the favicon, often);
+    // that is the browser's doing, not a fault of the app.
+    if (reason !== 'net::ERR_ABORTED') {
+      problems.push(`request failed: ${request.url()} (${reason})`);
+    }
+  });
+
+  return {
+    page,
+    requests,
+    async assertClean() {
+      // data: and blob: URLs are made in the page and go nowhere.
+      const offHost = requests.filter((url) => {
+        const { protocol, hostname } = new URL(url);
+        return !['data:', 'blob:'].includes(protocol) && hostname !== '127.0.0.1';
+      });
+      assert.deepEqual(offHost, [], 'every request must stay on 127.0.0.1');
+      assert.deepEqual(problems, [], 'the page must log no errors');
+      await context.close();
+    },
+  };
+}
+
+/**
+ * Waits until `locator`'s trimmed text is `expected`. Leptos applies DOM
+ * updates on a later tick, so a check made right after a click or a load
+ * would see the old page.
+ */
+export async function expectText(locator, expected, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let actual;
+  for (;;) {
+    const remaining = Math.max(1, deadline - Date.now());
+    actual = (await locator.textContent({ timeout: remaining }))?.trim();
+    if (actual === expected || Date.now() >= deadline) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(actual, expected);
+}

@@ -1,0 +1,70 @@
+//! `cargo xtask`: the jobs of the tracelab workspace that span crates and
+//! tools, run through the alias in `.cargo/config.toml`.
+//!
+//! - `cargo xtask setup` installs what the build and the tests need and is
+//!   missing (the wasm32 target, Trunk, wasm-bindgen, the npm packages in
+//!   `e2e/`, Chromium), and says what it does.
+//! - `cargo xtask up` serves the app with `trunk serve` on
+//!   <http://127.0.0.1:7686/>.
+//! - `cargo xtask test` runs every check and test, native and in the browser,
+//!   and stops at the first failure.
+//!
+//! What this crate is not for: product code. Nothing here ships, and nothing
+//! in the product depends on it. It has no dependencies so that it compiles in
+//! seconds, before any of the real work starts.
+
+mod project;
+mod setup;
+mod test;
+mod up;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup   install the tools that are missing (wasm32 target, Trunk 0.21,
+          wasm-bindgen-cli 0.2.130, npm packages in e2e/, Chromium)
+  up      setup, then serve the app at http://127.0.0.1:7686/
+  test    setup, then run every check and test, stopping at the first failure
+";
+
+/// What a subcommand reports when it fails: one sentence for the user.
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !rest.is_empty() {
+        eprintln!(
+            "xtask: `{command}` takes no arguments (got: {})\n",
+            rest.join(" ")
+        );
+        eprint!("{USAGE}");
+        return ExitCode::FAILURE;
+    }
+    let result = match command {
+        "setup" => setup::run(),
+        "up" => up::run(),
+        "test" => test::run(),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {command}: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

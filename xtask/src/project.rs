@@ -1,0 +1,166 @@
+//! Where the project is, and how its child processes are started: from the
+//! project root, with the installed tools on `PATH` and loopback traffic kept
+//! off any proxy.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::Result;
+
+/// The port `trunk serve` listens on (Trunk.toml): clear of the demo's and
+/// Jaeger's ports (8000, 8080, 16686, 4317, 4318).
+pub const SERVE_URL: &str = "http://127.0.0.1:7686/";
+
+/// The workspace root: the parent of this crate's directory.
+pub fn root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .expect("xtask/ is a directory inside the workspace")
+        .to_path_buf()
+}
+
+/// `$CARGO_HOME`, or `~/.cargo` as rustup sets it up.
+fn cargo_home() -> Option<PathBuf> {
+    match std::env::var_os("CARGO_HOME") {
+        Some(cargo_home) if !cargo_home.is_empty() => Some(PathBuf::from(cargo_home)),
+        _ => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")),
+    }
+}
+
+/// `PATH` for every child: tools from `cargo install` and from `npm ci` in
+/// `e2e/` first, so that a fresh shell (or CI) finds the pinned versions even
+/// before the user has put them on their own `PATH`.
+fn child_path() -> OsString {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(cargo_home) = cargo_home() {
+        dirs.push(cargo_home.join("bin"));
+    }
+    dirs.push(root().join("e2e").join("node_modules").join(".bin"));
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    // None of these directories contains ':', so joining cannot fail; fall
+    // back to the inherited PATH rather than panic if one ever does.
+    std::env::join_paths(dirs).unwrap_or_else(|_| std::env::var_os("PATH").unwrap_or_default())
+}
+
+/// `NO_PROXY` with loopback added: the browser tests and `trunk serve` talk to
+/// 127.0.0.1, which must never go through an HTTP proxy set in the
+/// environment.
+fn no_proxy() -> String {
+    let loopback = "127.0.0.1,localhost";
+    match std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")) {
+        Ok(existing) if !existing.trim().is_empty() => format!("{loopback},{existing}"),
+        _ => loopback.to_string(),
+    }
+}
+
+/// A command run from the project root with the project's `PATH`.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let no_proxy = no_proxy();
+    let mut command = Command::new(program);
+    command
+        .current_dir(root())
+        .env("PATH", child_path())
+        .env("NO_PROXY", &no_proxy)
+        .env("no_proxy", &no_proxy);
+    command
+}
+
+/// `cargo`: the one running this xtask when known, so that a toolchain
+/// override applies to the children too.
+pub fn cargo() -> Command {
+    command(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")))
+}
+
+/// How a command is shown to the user: program and arguments.
+pub fn display(command: &Command) -> String {
+    let program = Path::new(command.get_program())
+        .file_name()
+        .unwrap_or(command.get_program())
+        .to_string_lossy()
+        .into_owned();
+    std::iter::once(program)
+        .chain(
+            command
+                .get_args()
+                .map(|arg| arg.to_string_lossy().into_owned()),
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs `command` to completion with its output shown, and fails with a
+/// sentence naming it unless it exits with 0. Standard input is closed: CI
+/// has none, and a step that waits for an answer should fail rather than
+/// hang.
+pub fn run(command: &mut Command) -> Result {
+    let shown = display(command);
+    println!("$ {shown}");
+    let status = command
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|error| format!("could not start `{shown}`: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// The trimmed standard output of `command`, or `None` when it cannot be
+/// started or exits with an error: used to ask tools for their version.
+pub fn output(command: &mut Command) -> Option<String> {
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// The Trunk command line, with the two flags that keep it from reaching
+/// the network: no check for a newer Trunk, and no tool downloads (it must
+/// use the wasm-bindgen and wasm-opt that setup installed). `--offline=true`
+/// is spelled with `=` because a bare `--offline` takes the next word as its
+/// value.
+pub fn trunk() -> Command {
+    let mut trunk = command("trunk");
+    trunk.args(["--skip-version-check", "--offline=true"]);
+    trunk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `display` is how a failing step names its command, so it must show
+    /// the arguments that matter, e.g. which target clippy ran for.
+    #[test]
+    fn display_shows_program_name_and_arguments() {
+        let mut cargo = Command::new("/usr/bin/cargo");
+        cargo.args([
+            "clippy",
+            "-p",
+            "tracelab-app",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]);
+        assert_eq!(
+            display(&cargo),
+            "cargo clippy -p tracelab-app --target wasm32-unknown-unknown"
+        );
+    }
+
+    #[test]
+    fn child_path_puts_the_project_tools_first() {
+        let path = child_path();
+        let node_bin = root().join("e2e").join("node_modules").join(".bin");
+        assert!(std::env::split_paths(&path).any(|dir| dir == node_bin));
+    }
+}
