@@ -50,6 +50,8 @@ fn steps() -> Vec<Step> {
                 "--workspace",
                 "--exclude",
                 APP,
+                // The OpenTelemetry propagator and the benchmarks sit behind features.
+                "--all-features",
                 "--all-targets",
                 "--",
                 "-D",
@@ -73,7 +75,7 @@ fn steps() -> Vec<Step> {
         }),
         Step::command("tests, native crates", || {
             let mut cargo = project::cargo();
-            cargo.args(["test", "--workspace", "--exclude", APP]);
+            cargo.args(["test", "--workspace", "--exclude", APP, "--all-features"]);
             cargo
         }),
         Step::command("app build for wasm32", || {

@@ -89,7 +89,15 @@ pub fn decode(text: &str, ids: &mut dyn IdSource) -> Decoded {
     let traceparent = traceparents.first().map(|first| {
         let mut report = traceparent::diagnose(&first.value);
         if traceparents.len() > 1 {
-            let lines: Vec<String> = traceparents.iter().map(|h| h.line.to_string()).collect();
+            // Name the first few lines: a pasted log may repeat the header thousands of times.
+            let mut lines: Vec<String> = traceparents
+                .iter()
+                .take(10)
+                .map(|h| h.line.to_string())
+                .collect();
+            if traceparents.len() > 10 {
+                lines.push(format!("and {} more", traceparents.len() - 10));
+            }
             report.violations.insert(
                 0,
                 Violation {

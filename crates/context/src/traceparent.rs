@@ -172,6 +172,16 @@ fn check_hex_field<const N: usize, S: Sink>(
             let chars = text.chars().count();
             if chars == 0 {
                 format!("{} is empty; it needs {} hex digits", field.name, field.len)
+            } else if chars != text.len() {
+                // The rule counts bytes; a message counting characters would
+                // say "has 2 characters; it needs 2" for "é0".
+                format!(
+                    "{} '{}' is {} bytes long (not all ASCII); it needs {} hex digits",
+                    field.name,
+                    excerpt(text),
+                    text.len(),
+                    field.len
+                )
             } else {
                 format!(
                     "{} '{}' has {} character{}; it needs {}",

@@ -4,6 +4,7 @@
 
 use crate::rule::{Checker, Collect, FirstError, Rule, Severity, Sink, Stop, Violation};
 use crate::traceparent::{display_text, excerpt};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -84,10 +85,13 @@ impl TraceState {
     pub fn from_entries<'a>(
         entries: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceState, Violation> {
-        let joined: Vec<String> = entries
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        // Each entry is checked on its own first: joined, a value holding
+        // ",b=2" would silently become a second entry.
+        let mut joined = Vec::new();
+        for (key, value) in entries {
+            check_member(key, value)?;
+            joined.push(format!("{key}={value}"));
+        }
         TraceState::parse(&joined.join(","))
     }
 
@@ -395,7 +399,11 @@ fn check_value<S: Sink>(
     range: Range<usize>,
 ) -> Result<(), Stop> {
     let text = &value[range.clone()];
-    if !text.is_empty() && text.len() <= MAX_VALUE_LEN && text.bytes().all(is_value_char) {
+    if !text.is_empty()
+        && text.len() <= MAX_VALUE_LEN
+        && !text.ends_with(' ')
+        && text.bytes().all(is_value_char)
+    {
         return Ok(());
     }
     if text.is_empty() {
@@ -413,6 +421,16 @@ fn check_value<S: Sink>(
         |b| !is_value_char(b),
         |run| format!("value has '{}'", excerpt(run)),
     )?;
+    // In a header, trailing spaces are optional whitespace and never reach
+    // here; a value given to `insert` must not end with one (`nblk-chr`).
+    if text.ends_with(' ') {
+        let from = text.trim_end_matches(' ').len();
+        checker.report(
+            Rule::TraceStateValueChar,
+            range.start + from..range.end,
+            || "the value ends with a space".to_owned(),
+        )?;
+    }
     let chars = text.chars().count();
     if chars > MAX_VALUE_LEN {
         checker.report(Rule::TraceStateValueLength, range, || {
@@ -523,7 +541,13 @@ pub(crate) fn check<S: Sink>(
                 }
                 let key_text = &value[key.clone()];
                 let previous = match &mut key_map {
-                    Some(map) => map.insert(key_text, count),
+                    Some(map) => match map.entry(key_text) {
+                        Entry::Occupied(first) => Some(*first.get()),
+                        Entry::Vacant(slot) => {
+                            slot.insert(count);
+                            None
+                        }
+                    },
                     None => {
                         let hash = fnv1a(key_text.as_bytes());
                         let found = keys[..n_keys]
@@ -534,11 +558,13 @@ pub(crate) fn check<S: Sink>(
                             keys[n_keys] = (key.start, key.end, count, hash);
                             n_keys += 1;
                         } else {
-                            let mut map: HashMap<&str, usize> = keys
-                                .iter()
-                                .map(|(s, e, n, _)| (&value[*s..*e], *n))
-                                .collect();
-                            map.insert(key_text, count);
+                            // Keep each key's first position, so a later
+                            // duplicate names the member it repeats.
+                            let mut map: HashMap<&str, usize> = HashMap::new();
+                            for (s, e, n, _) in &keys {
+                                map.entry(&value[*s..*e]).or_insert(*n);
+                            }
+                            map.entry(key_text).or_insert(count);
                             key_map = Some(map);
                         }
                         found
@@ -607,7 +633,8 @@ pub struct TraceStateReport {
     /// joined by single commas, no optional whitespace).
     pub propagated_len: usize,
     /// 1-based positions of the entries a compliant vendor drops first when
-    /// truncating to 512 characters, in order; empty when it fits.
+    /// truncating to 512 characters, in order (at most
+    /// [`TraceStateReport::MAX_ENTRIES`] of them); empty when it fits.
     pub truncation: Vec<usize>,
     pub parsed: Option<TraceState>,
 }
@@ -691,6 +718,7 @@ pub fn diagnose(value: &str) -> TraceStateReport {
     };
     let truncation = truncation_order(lengths.iter().copied(), PROPAGATION_LIMIT)
         .into_iter()
+        .take(TraceStateReport::MAX_ENTRIES)
         .map(|i| i + 1)
         .collect();
     TraceStateReport {
