@@ -164,3 +164,51 @@ mod tests {
         assert!(std::env::split_paths(&path).any(|dir| dir == node_bin));
     }
 }
+
+/// Docs that must stay true as the code changes, checked by `cargo test`.
+#[cfg(test)]
+mod doc_tests {
+    use super::root;
+
+    /// ARCHITECTURE.md's code map has a heading for every crate in `crates/`
+    /// (rust-analyzer's habit: a map that is checked stays true).
+    #[test]
+    fn architecture_maps_every_crate() {
+        let map = std::fs::read_to_string(root().join("ARCHITECTURE.md"))
+            .expect("ARCHITECTURE.md is readable");
+        let crates = std::fs::read_dir(root().join("crates")).expect("crates/ is readable");
+        let mut checked = 0;
+        for entry in crates {
+            let name = entry
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            let heading = format!("### `crates/{name}`");
+            assert!(
+                map.contains(&heading),
+                "ARCHITECTURE.md has no heading {heading}"
+            );
+            checked += 1;
+        }
+        assert!(
+            checked >= 3,
+            "expected the crates of the workspace, found {checked}"
+        );
+    }
+
+    /// The README's two commands are the ones xtask provides, and `.ci/run`
+    /// runs the test command.
+    #[test]
+    fn readme_commands_exist() {
+        let readme =
+            std::fs::read_to_string(root().join("README.md")).expect("README.md is readable");
+        assert!(readme.contains("cargo xtask up"));
+        assert!(readme.contains("cargo xtask test"));
+        let ci = std::fs::read_to_string(root().join(".ci/run")).expect(".ci/run is readable");
+        assert!(
+            ci.lines().any(|l| l.trim() == "cargo xtask test"),
+            ".ci/run must run the README's test command"
+        );
+    }
+}
