@@ -5,39 +5,15 @@
 //! Run: `cargo bench -p tracelab-context --features opentelemetry --bench parse`
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracelab_context::{TraceParent, TraceState};
 
-/// Headers as a server framework hands them over: names already lowercase.
-struct Headers<'a>(&'a [(&'a str, &'a str)]);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-    }
-    fn keys(&self) -> Vec<&str> {
-        self.0.iter().map(|(k, _)| *k).collect()
-    }
-}
-
-/// What tracelab does with the same headers: parse and validate both, with
-/// the tracestate kept as entries.
-fn tracelab_extract(headers: &Headers<'_>) -> Option<(TraceParent, Option<TraceState>)> {
-    let parent = TraceParent::parse(headers.get("traceparent")?).ok()?;
-    let state = headers
-        .get("tracestate")
-        .and_then(|v| TraceState::parse(v).ok());
-    Some((parent, state))
-}
+#[path = "support/headers.rs"]
+mod headers;
+use headers::{tracelab_extract, tracestate_10, Headers, INVALID, VALID};
 
 fn bench(c: &mut Criterion) {
-    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const INVALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01";
-    let tracestate_10: String = (0..10)
-        .map(|i| format!("vendor{i}=opaque-value-{i:04}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let tracestate_10 = tracestate_10();
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("valid traceparent", vec![("traceparent", VALID)]),
         (

@@ -9,7 +9,7 @@
 use crate::ids::{SpanId, TraceFlags, TraceId};
 use crate::receiver::Incoming;
 use crate::traceparent::TraceParent;
-use crate::tracestate::TraceState;
+use crate::tracestate::{TraceState, TraceStateView};
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
 };
@@ -51,6 +51,11 @@ impl W3cPropagator {
         // A bad tracestate must not affect the traceparent (§3.3): drop it.
         let state = match incoming.tracestate.as_slice() {
             [] => otel::TraceState::default(),
+            // One line, the usual case, is read in place; several are combined first.
+            [line] => TraceStateView::parse(line)
+                .ok()
+                .and_then(|view| otel::TraceState::from_key_value(view.entries()).ok())
+                .unwrap_or_default(),
             lines => TraceState::parse_lines(lines)
                 .ok()
                 .and_then(|state| otel::TraceState::from_key_value(state.entries()).ok())

@@ -214,6 +214,10 @@ pub(crate) struct Stop;
 /// for a valid header; the diagnostic path ([`Collect`]) keeps everything.
 /// One parser serves both, so the two can never disagree on validity.
 pub(crate) trait Sink {
+    /// Whether the sink stops at the first error, so that a parser may skip
+    /// work that can only find later ones.
+    const STOPS_AT_FIRST_ERROR: bool;
+
     fn report(
         &mut self,
         rule: Rule,
@@ -239,6 +243,8 @@ pub(crate) struct FirstError {
 }
 
 impl Sink for FirstError {
+    const STOPS_AT_FIRST_ERROR: bool = true;
+
     fn report(
         &mut self,
         rule: Rule,
@@ -283,6 +289,8 @@ impl Collect {
 }
 
 impl Sink for Collect {
+    const STOPS_AT_FIRST_ERROR: bool = false;
+
     fn report(
         &mut self,
         rule: Rule,
@@ -345,7 +353,6 @@ impl<'s, S: Sink> Checker<'s, S> {
             let first = bytes.iter().position(|&b| matches(b));
             let last = bytes.iter().rposition(|&b| matches(b));
             if let (Some(first), Some(last)) = (first, last) {
-                let count = bytes.iter().filter(|&&b| matches(b)).count();
                 // Extend to the end of the last character, which starts at or before `last`.
                 let end = (last + 1..=bytes.len())
                     .find(|&i| text.is_char_boundary(i))
@@ -355,6 +362,7 @@ impl<'s, S: Sink> Checker<'s, S> {
                     .find(|&i| text.is_char_boundary(i))
                     .unwrap_or(0);
                 self.report(rule, base + start..base + end, || {
+                    let count = bytes.iter().filter(|&&b| matches(b)).count();
                     if merge && bytes.len() <= DETAILED_LEN {
                         describe(&text[start..end])
                     } else {

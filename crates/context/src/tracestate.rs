@@ -44,31 +44,7 @@ pub struct TraceState {
 impl TraceState {
     /// Parses one header value, stopping at the first rule broken.
     pub fn parse(value: &str) -> Result<TraceState, Violation> {
-        let mut sink = FirstError::default();
-        let mut state = TraceState {
-            buf: String::with_capacity(value.len()),
-            // One allocation of the right size: members are at most 32.
-            // One allocation: an entry takes at least 4 bytes ("k=v,"), and a
-            // list has at most 32.
-            entries: Vec::with_capacity((value.len() / 4 + 1).min(MAX_MEMBERS)),
-        };
-        let result = check(value, &mut sink, |member| {
-            if let Some(value_range) = &member.value {
-                state.push(&value[member.key.clone()], &value[value_range.clone()]);
-            }
-        });
-        match (result, sink.error) {
-            (Ok(0), _) => Ok(state),
-            (_, Some(error)) => Err(error),
-            // A reported error always lands in the sink; keep this total anyway.
-            (_, None) => Err(Violation {
-                rule: Rule::TraceStateMissingEquals,
-                severity: Severity::Error,
-                start: 0,
-                end: value.len(),
-                message: "the value could not be parsed".into(),
-            }),
-        }
+        TraceStateView::parse(value).map(|view| view.to_state())
     }
 
     /// Parses several header lines as HTTP combines them (joined by commas).
@@ -213,6 +189,98 @@ impl TraceState {
     }
 }
 
+/// A valid `tracestate` borrowed from the header value it was parsed from:
+/// the entries are offsets into that value, so parsing allocates nothing.
+/// What a service uses to check an incoming header; [`TraceStateView::to_state`]
+/// makes the owned [`TraceState`] to mutate and send on.
+///
+/// ```
+/// use tracelab_context::tracestate::TraceStateView;
+/// let view = TraceStateView::parse("rojo=00f067aa0ba902b7 , congo=t61rcWkgMzE")?;
+/// assert_eq!(view.get("congo"), Some("t61rcWkgMzE"));
+/// assert_eq!(view.to_state().to_string(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+/// # Ok::<(), tracelab_context::Violation>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct TraceStateView<'a> {
+    value: &'a str,
+    /// For each entry: its key's start, its '=' and its end in `value`.
+    entries: [(usize, usize, usize); MAX_MEMBERS],
+    len: usize,
+}
+
+impl<'a> TraceStateView<'a> {
+    /// Parses one header value, stopping at the first rule broken.
+    pub fn parse(value: &'a str) -> Result<TraceStateView<'a>, Violation> {
+        let mut sink = FirstError::default();
+        let mut view = TraceStateView {
+            value,
+            entries: [(0, 0, 0); MAX_MEMBERS],
+            len: 0,
+        };
+        let result = check(value, &mut sink, |member| {
+            // Past 32 members `check` reports an error, so the view is never returned.
+            if let (Some(value_range), true) = (&member.value, view.len < MAX_MEMBERS) {
+                view.entries[view.len] = (member.key.start, member.key.end, value_range.end);
+                view.len += 1;
+            }
+        });
+        match (result, sink.error) {
+            (Ok(0), _) => Ok(view),
+            (_, Some(error)) => Err(error),
+            // A reported error always lands in the sink; keep this total anyway.
+            (_, None) => Err(Violation {
+                rule: Rule::TraceStateMissingEquals,
+                severity: Severity::Error,
+                start: 0,
+                end: value.len(),
+                message: "the value could not be parsed".into(),
+            }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The entries, leftmost first, borrowed from the header value.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (&'a str, &'a str)> + '_ {
+        let value = self.value;
+        self.entries[..self.len]
+            .iter()
+            .map(move |&(start, eq, end)| (&value[start..eq], &value[eq + 1..end]))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The owned state, canonical (no optional whitespace).
+    pub fn to_state(&self) -> TraceState {
+        let size = self.entries[..self.len]
+            .iter()
+            .map(|(s, _, e)| e - s + 1)
+            .sum::<usize>();
+        let mut state = TraceState {
+            buf: String::with_capacity(size),
+            entries: Vec::with_capacity(self.len),
+        };
+        for (key, value) in self.entries() {
+            state.push(key, value);
+        }
+        state
+    }
+}
+
+impl fmt::Debug for TraceStateView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.entries()).finish()
+    }
+}
+
 /// The truncation order for entries of the given lengths (each `key=value`).
 fn truncation_order(lengths: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
     let lengths: Vec<usize> = lengths.collect();
@@ -298,8 +366,12 @@ fn is_ows(b: u8) -> bool {
 const KEY_FIRST: u8 = 1;
 const KEY_CHAR: u8 = 2;
 const VALUE_CHAR: u8 = 4;
+const COMMA: u8 = 8;
+const EQUALS: u8 = 16;
 const CLASSES: [u8; 256] = {
     let mut table = [0u8; 256];
+    table[b',' as usize] = COMMA;
+    table[b'=' as usize] = EQUALS;
     let mut b = 0x20;
     while b <= 0x7e {
         // `nblk-chr` and the space: printable ASCII except ',' and '='.
@@ -435,11 +507,18 @@ fn check_value<S: Sink>(
     Ok(())
 }
 
-/// FNV-1a: a fast hash for the few short keys of one header.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A cheap fingerprint of a key: its length and its first and last eight
+/// bytes. Keys that differ in these never need comparing byte by byte; keys
+/// of one header mostly do (`vendor1`, `vendor2`), at the cost of a few
+/// loads rather than a multiply per byte.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let k = n.min(8);
+    let mut head = [0u8; 8];
+    head[..k].copy_from_slice(&bytes[..k]);
+    let mut tail = [0u8; 8];
+    tail[8 - k..].copy_from_slice(&bytes[n - k..]);
+    u64::from_le_bytes(head) ^ u64::from_le_bytes(tail).rotate_left(29) ^ ((n as u64) << 53)
 }
 
 /// The one parser: walks the members of `value`, checks every rule, reports
@@ -467,27 +546,39 @@ pub(crate) fn check<S: Sink>(
         while start < bytes.len() && is_ows(bytes[start]) {
             start += 1;
         }
-        // The comma and the '=' are found with `memchr` (what `str::find`
-        // uses for one byte); the key and value grammars are then checked
-        // with loops simple enough to vectorise. A valid member is so read
-        // in a few fast passes and never handed to the detailed checks.
-        let i = value[start..]
-            .find(',')
-            .map_or(bytes.len(), |at| start + at);
-        let eq = value[start..i]
-            .find('=')
-            .map_or(usize::MAX, |at| start + at);
-        let (key_ok, value_ok) = if eq == usize::MAX {
-            (false, false)
+        // Two tight loops, one to the '=' and one to the comma, that also
+        // fold the byte classes of the key and the value, so a valid member
+        // is read once. (`str::find` calls `memchr`, whose setup costs more
+        // than the few dozen bytes of a member.)
+        let mut i = start;
+        let mut key_classes = u8::MAX;
+        while i < bytes.len() {
+            let class = CLASSES[usize::from(bytes[i])];
+            if class & (COMMA | EQUALS) != 0 {
+                break;
+            }
+            key_classes &= class;
+            i += 1;
+        }
+        let eq = if i < bytes.len() && bytes[i] == b'=' {
+            i
         } else {
-            (
-                bytes[start..eq].iter().all(|&b| is_key_char(b)),
-                // Printable ASCII except '=' (',' cannot occur before the comma).
-                bytes[eq + 1..i]
-                    .iter()
-                    .all(|&b| (0x20..=0x7e).contains(&b) && b != b'='),
-            )
+            usize::MAX
         };
+        let mut value_classes = u8::MAX;
+        if eq != usize::MAX {
+            i += 1;
+            while i < bytes.len() {
+                let class = CLASSES[usize::from(bytes[i])];
+                if class & COMMA != 0 {
+                    break;
+                }
+                value_classes &= class;
+                i += 1;
+            }
+        }
+        let key_ok = key_classes & KEY_CHAR != 0;
+        let value_ok = value_classes & VALUE_CHAR != 0;
         let comma = i;
         let mut end = comma;
         while end > start && is_ows(bytes[end - 1]) {
@@ -543,7 +634,7 @@ pub(crate) fn check<S: Sink>(
                         }
                     },
                     None => {
-                        let hash = fnv1a(key_text.as_bytes());
+                        let hash = fingerprint(key_text.as_bytes());
                         let found = keys[..n_keys]
                             .iter()
                             .find(|(s, e, _, h)| *h == hash && &value[*s..*e] == key_text)

@@ -149,6 +149,32 @@ fn mutated_traceparent() -> impl Strategy<Value = String> {
     })
 }
 
+/// Exactly the 55-character version 00 layout, dashes at 2, 35 and 52,
+/// with fields that are mostly lowercase hex and now and then uppercase,
+/// zero, another letter, a space or a dash.
+fn fixed_layout_junk() -> impl Strategy<Value = String> {
+    let field_char = prop_oneof![
+        12 => prop::sample::select(b"0123456789abcdef".to_vec()),
+        2 => prop::sample::select(b"ABCDEF".to_vec()),
+        2 => Just(b'0'),
+        1 => prop::sample::select(b"g -".to_vec()),
+    ];
+    let field = move |len: usize| prop::collection::vec(field_char.clone(), len);
+    (field(2), field(32), field(16), field(2)).prop_map(|(version, trace_id, parent_id, flags)| {
+        let mut value = Vec::with_capacity(55);
+        for (i, part) in [version, trace_id, parent_id, flags]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                value.push(b'-');
+            }
+            value.extend(part);
+        }
+        String::from_utf8(value).unwrap_or_default()
+    })
+}
+
 /// Text a traceparent parser may be given: anything, traceparent-like
 /// characters, near-valid values and future versions.
 fn traceparent_like() -> impl Strategy<Value = String> {
@@ -159,6 +185,10 @@ fn traceparent_like() -> impl Strategy<Value = String> {
         2 => "(00|cc|ff|0|000)-[0-9a-f]{30,34}-[0-9a-f]{14,18}-[0-9a-fA-F]{1,3}(-[a-z]{0,4}|[.x🙂]{0,2})",
         2 => "[ \t]{0,2}[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}[ \t]{0,2}",
         1 => "[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}",
+        // The fixed 55-character layout with junk in the fields: the
+        // shortcut the fast parser takes for this shape must find the first
+        // error the full walk finds.
+        4 => fixed_layout_junk(),
         // Versions 00, 0c, c0, cc and ff; ids that are often all zeros.
         2 => "[0cf]{2}-(0{32}|[0a]{32})-(0{16}|[0b]{16})-[0-9a-f]{2}(-[a-z]{0,3}|[x.]?)",
     ]

@@ -1,0 +1,142 @@
+//! [`Waterfall`]: everything the waterfall component needs about a trace,
+//! computed once: the tree, the times, self time, the critical path and the
+//! notes (repairs and clock skew).
+
+use crate::layout::{critical_path, self_times, CriticalPath, SpanTimes};
+use crate::model::Trace;
+use crate::skew::{adjust_skew, detect_skew, SkewAdjustment};
+use crate::tree::{Note, NoteKind, SpanTree};
+
+/// The laid-out trace. Indices are `span_idx` into the [`Trace`] it was
+/// built from; the trace itself is not borrowed, so the app can keep both
+/// side by side.
+#[derive(Clone, Debug, Default)]
+pub struct Waterfall {
+    pub tree: SpanTree,
+    /// The times the bars use: as recorded, or shifted in the adjusted view.
+    pub times: SpanTimes,
+    pub self_time_nanos: Vec<u64>,
+    pub critical_path: CriticalPath,
+    /// Clock skew as recorded, in span order. The adjusted view keeps these
+    /// notes (they describe the data), and lists its shifts in `adjustments`.
+    pub skew_notes: Vec<Note>,
+    /// What the adjusted view moved; empty in the plain view.
+    pub adjustments: Vec<SkewAdjustment>,
+    pub is_adjusted: bool,
+}
+
+impl Waterfall {
+    /// The waterfall with times as recorded.
+    pub fn build(trace: &Trace) -> Waterfall {
+        let tree = SpanTree::build(trace);
+        let times = SpanTimes::from_trace(trace);
+        let skew_notes = detect_skew(trace, &tree, &times);
+        Waterfall::with_times(tree, times, skew_notes, Vec::new(), false)
+    }
+
+    /// The opt-in adjusted view: skewed subtrees shifted into their parents,
+    /// every shift listed in [`Waterfall::adjustments`].
+    pub fn build_adjusted(trace: &Trace) -> Waterfall {
+        let tree = SpanTree::build(trace);
+        let recorded = SpanTimes::from_trace(trace);
+        let skew_notes = detect_skew(trace, &tree, &recorded);
+        let adjusted = adjust_skew(trace, &tree, &recorded);
+        Waterfall::with_times(tree, adjusted.times, skew_notes, adjusted.adjustments, true)
+    }
+
+    fn with_times(
+        tree: SpanTree,
+        times: SpanTimes,
+        skew_notes: Vec<Note>,
+        adjustments: Vec<SkewAdjustment>,
+        is_adjusted: bool,
+    ) -> Waterfall {
+        let self_time_nanos = self_times(&tree, &times);
+        let critical_path = critical_path(&tree, &times);
+        Waterfall {
+            tree,
+            times,
+            self_time_nanos,
+            critical_path,
+            skew_notes,
+            adjustments,
+            is_adjusted,
+        }
+    }
+
+    /// The earliest start and the latest end: the extent of the time axis.
+    pub fn bounds(&self) -> (u64, u64) {
+        self.times.bounds()
+    }
+
+    /// Where span `span_idx` starts, in nanoseconds from the trace start.
+    pub fn start_offset(&self, span_idx: usize) -> u64 {
+        self.times.start(span_idx).saturating_sub(self.bounds().0)
+    }
+
+    pub fn self_time(&self, span_idx: usize) -> u64 {
+        self.self_time_nanos.get(span_idx).copied().unwrap_or(0)
+    }
+
+    /// Every note about span `span_idx`: repairs first, then clock skew.
+    pub fn notes_for(&self, span_idx: usize) -> impl Iterator<Item = &Note> + '_ {
+        let first = self
+            .skew_notes
+            .partition_point(|note| note.span_idx < span_idx);
+        let skew = self.skew_notes[first..]
+            .iter()
+            .take_while(move |note| note.span_idx == span_idx);
+        self.tree.notes_for(span_idx).chain(skew)
+    }
+
+    /// Whether span `span_idx` has a clock-skew note (the `wf-skew` marker).
+    pub fn has_skew(&self, span_idx: usize) -> bool {
+        self.notes_for(span_idx).any(|note| {
+            matches!(
+                note.kind,
+                NoteKind::StartsBeforeParent { .. } | NoteKind::EndsAfterParent { .. }
+            )
+        })
+    }
+
+    /// The shift the adjusted view applied to span `span_idx` itself, if any
+    /// (its descendants moved with it).
+    pub fn adjustment_for(&self, span_idx: usize) -> Option<&SkewAdjustment> {
+        self.adjustments
+            .iter()
+            .find(|adjustment| adjustment.span_idx == span_idx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SpanKind;
+    use crate::tree::tests::{span, trace_of};
+
+    #[test]
+    fn waterfall_ties_layout_and_notes_together() {
+        let mut trace = trace_of(vec![
+            span(1, 0, 1_000, 1_100),
+            span(2, 1, 950, 1_050),
+            span(3, 42, 1_010, 1_020),
+        ]);
+        trace.spans[0].kind = SpanKind::Client;
+        trace.spans[1].kind = SpanKind::Server;
+        let plain = Waterfall::build(&trace);
+        assert_eq!(plain.bounds(), (950, 1_100));
+        assert_eq!(plain.start_offset(0), 50);
+        assert!(plain.has_skew(1));
+        assert!(!plain.has_skew(2));
+        assert_eq!(plain.notes_for(2).count(), 1);
+        assert!(plain.adjustments.is_empty());
+        assert_eq!(plain.self_time(0), 50);
+
+        let adjusted = Waterfall::build_adjusted(&trace);
+        assert!(adjusted.is_adjusted);
+        assert!(adjusted.has_skew(1), "the note about the data stays");
+        assert_eq!(adjusted.adjustment_for(1).map(|a| a.shift_nanos), Some(50));
+        assert_eq!(adjusted.times.start(1), 1_000);
+        assert_eq!(adjusted.self_time(0), 0);
+    }
+}
