@@ -1,0 +1,613 @@
+//! Drawing a [`Decoded`]: what was found, the traceparent's fields, every
+//! rule broken, the tracestate's entries and the receiver's decision. Every
+//! fact comes from `tracelab_context`; this module only lays it out, and
+//! cuts what could be long (a pasted megabyte) to a readable size.
+
+use leptos::prelude::*;
+use tracelab_context::traceparent::{display_text, FieldName};
+use tracelab_context::tracestate::PROPAGATION_LIMIT;
+use tracelab_context::{Action, Decoded, Rule, Severity, Violation};
+
+use super::highlight::{highlighted, Mark};
+
+/// Found headers listed by line; the rest are counted. A log can repeat a
+/// header thousands of times.
+const MAX_FOUND_LISTED: usize = 20;
+/// Characters of a value shown in lists and tables.
+const MAX_SHOWN: usize = 200;
+/// Messages listed under one rule broken in several places.
+const MAX_MESSAGES: usize = 5;
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The CSS class that gives a traceparent field its colour, and the suffix
+/// of its `tp-field-…` test id.
+fn field_slug(name: FieldName) -> &'static str {
+    match name {
+        FieldName::Version => "version",
+        FieldName::TraceId => "trace-id",
+        FieldName::ParentId => "parent-id",
+        FieldName::TraceFlags => "flags",
+        FieldName::Rest => "rest",
+    }
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// Rules broken across both headers, errors and warnings apart; a rule
+/// broken in several places counts once, as it is drawn once.
+fn counts(d: &Decoded) -> (usize, usize) {
+    let tp = d.traceparent.iter().map(|r| r.violations.as_slice());
+    let ts = d.tracestate.iter().map(|r| r.violations.as_slice());
+    tp.chain(ts)
+        .flat_map(by_rule)
+        .fold((0, 0), |(e, w), (rule, _)| match rule.severity() {
+            Severity::Error => (e + 1, w),
+            Severity::Warning => (e, w + 1),
+        })
+}
+
+/// The verdict: its class (`valid` or `invalid`) and one sentence starting
+/// with that word, saying how many rules are broken and what a receiver does.
+pub fn verdict_text(d: &Decoded) -> (&'static str, String) {
+    let (errors, warnings) = counts(d);
+    let with_warnings = if warnings > 0 {
+        format!(", with {}", count(warnings, "warning", "warnings"))
+    } else {
+        String::new()
+    };
+    let receiver = match d.decision.action {
+        Action::Continue if d.decision.tracestate_dropped.is_some() => {
+            "a receiver continues the trace but drops the tracestate"
+        }
+        Action::Continue => "a receiver continues the trace",
+        Action::Restart => "a receiver starts a new trace",
+    };
+    let (class, text) = match (&d.traceparent, &d.tracestate) {
+        (None, None) => (
+            "invalid",
+            "invalid: no traceparent or tracestate header was found in this text.".to_owned(),
+        ),
+        _ if d.all_valid() => {
+            let what = match (&d.traceparent, &d.tracestate) {
+                (Some(_), Some(_)) => "the traceparent and tracestate follow W3C Trace Context",
+                (Some(_), None) => "the traceparent follows W3C Trace Context",
+                _ => "the tracestate follows W3C Trace Context, but there is no traceparent",
+            };
+            (
+                "valid",
+                format!("valid{with_warnings}: {what}; {receiver}."),
+            )
+        }
+        _ => (
+            "invalid",
+            format!(
+                "invalid: {}{with_warnings}; {receiver}.",
+                count(errors, "rule broken", "rules broken")
+            ),
+        ),
+    };
+    (class, text)
+}
+
+/// The verdict as the page's live region shows it.
+pub fn verdict(class: &'static str, text: String) -> impl IntoView {
+    view! {
+        <p class=format!("verdict {class}") data-testid="tp-verdict">
+            <span aria-hidden="true">{if class == "valid" { "✔ " } else { "✘ " }}</span>
+            {text}
+        </p>
+    }
+}
+
+/// The whole report below the verdict.
+pub fn report(d: &Decoded) -> impl IntoView {
+    view! {
+        {found(d)}
+        {traceparent_section(d)}
+        {findings(d)}
+        {tracestate_section(d)}
+        {decision(d)}
+    }
+}
+
+fn found(d: &Decoded) -> impl IntoView {
+    let headers = &d.found.headers;
+    let listed = headers
+        .iter()
+        .take(MAX_FOUND_LISTED)
+        .map(|h| {
+            let place = format!(" on line {}, from {}: ", h.line, h.source.describe());
+            view! {
+                <li data-testid="found-header">
+                    <code>{h.name.as_str()}</code>
+                    {place}
+                    <code>{display_text(&h.value, MAX_SHOWN)}</code>
+                </li>
+            }
+        })
+        .collect_view();
+    let more = headers
+        .len()
+        .checked_sub(MAX_FOUND_LISTED)
+        .filter(|&n| n > 0)
+        .map(|n| view! { <li>{format!("and {n} more")}</li> });
+    let ignored_count = d.found.ignored.len() + d.found.ignored_omitted;
+    let ignored_text = match ignored_count {
+        0 => "No line was ignored.".to_owned(),
+        n => format!(
+            "{} ignored (not a trace context header).",
+            count(n, "line", "lines")
+        ),
+    };
+    let ignored_list = (!d.found.ignored.is_empty()).then(|| {
+        let items = d
+            .found
+            .ignored
+            .iter()
+            .map(|l| view! { <li>{format!("line {}: {}", l.line, l.reason)}</li> })
+            .collect_view();
+        let omitted = (d.found.ignored_omitted > 0)
+            .then(|| view! { <li>{format!("and {} more", d.found.ignored_omitted)}</li> });
+        view! {
+            <details>
+                <summary>"Ignored lines"</summary>
+                <ul class="ignored">{items} {omitted}</ul>
+            </details>
+        }
+    });
+    view! {
+        <section class="report-section" aria-labelledby="found-heading">
+            <h2 id="found-heading">"Found"</h2>
+            {if headers.is_empty() {
+                view! { <p>"No traceparent or tracestate header in this text."</p> }.into_any()
+            } else {
+                view! { <ul class="found" data-testid="tp-found">{listed} {more}</ul> }.into_any()
+            }}
+            <p data-testid="tp-ignored">{ignored_text}</p>
+            {ignored_list}
+        </section>
+    }
+}
+
+/// The traceparent value the report's byte ranges point into.
+fn traceparent_value(d: &Decoded) -> &str {
+    d.found
+        .traceparent()
+        .next()
+        .map(|h| h.value.as_str())
+        .unwrap_or_default()
+}
+
+fn traceparent_section(d: &Decoded) -> AnyView {
+    let Some(report) = &d.traceparent else {
+        return view! {
+            <section class="report-section" aria-labelledby="tp-heading">
+                <h2 id="tp-heading">"traceparent"</h2>
+                <p>"No traceparent was found. Without one, a receiver starts a new trace."</p>
+            </section>
+        }
+        .into_any();
+    };
+    let value = traceparent_value(d);
+
+    // The value drawn as coloured segments, with the text between fields
+    // (the dashes) left plain. Cut per piece, so a megabyte stays short.
+    let mut segments: Vec<AnyView> = Vec::new();
+    let mut pos = 0;
+    for field in &report.fields {
+        if field.start > pos {
+            let gap = value.get(pos..field.start).unwrap_or_default();
+            segments.push(view! { <span class="sep">{display_text(gap, 8)}</span> }.into_any());
+        }
+        let text = value
+            .get(field.start..field.end)
+            .map(|s| display_text(s, 64))
+            .unwrap_or_else(|| field.raw.clone());
+        let slug = field_slug(field.name);
+        segments.push(
+            view! {
+                <span class=format!("seg f-{slug}")>
+                    <code>{text}</code>
+                    <small>{field.name.as_str()}</small>
+                </span>
+            }
+            .into_any(),
+        );
+        pos = pos.max(field.end);
+    }
+    if let Some(rest) = value.get(pos..).filter(|r| !r.is_empty()) {
+        segments.push(view! { <span class="sep">{display_text(rest, 16)}</span> }.into_any());
+    }
+
+    let rows = report
+        .fields
+        .iter()
+        .map(|field| {
+            let slug = field_slug(field.name);
+            let value_text = field
+                .value
+                .clone()
+                .unwrap_or_else(|| "does not decode".to_owned());
+            let invalid = (!field.valid).then(|| view! { <span class="bad">" ✘ invalid"</span> });
+            view! {
+                <tr class=format!("f-{slug}")>
+                    <th scope="row">
+                        <span class="swatch" aria-hidden="true"></span>
+                        {field.name.as_str()}
+                    </th>
+                    <td data-label="raw">
+                        <code data-testid=format!("tp-field-{slug}")>{field.raw.clone()}</code>
+                    </td>
+                    <td data-label="value">{value_text} {invalid}</td>
+                    <td data-label="meaning">{field.meaning}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+
+    let bits = (!report.flag_bits.is_empty()).then(|| {
+        let rows = report
+            .flag_bits
+            .iter()
+            .map(|b| {
+                view! {
+                    <tr data-testid="tp-flag-bit" class:set=b.set>
+                        <td class="num">{b.bit}</td>
+                        <td class="num">
+                            <code>{if b.set { "1" } else { "0" }}</code>
+                        </td>
+                        <td>{b.name}</td>
+                        <td>{b.meaning}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="report-table flag-bits f-flags">
+                <caption>"trace-flags, bit by bit (bit 0 is the rightmost)"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col" class="num">"Bit"</th>
+                        <th scope="col" class="num">"Set"</th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Meaning"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
+
+    view! {
+        <section class="report-section" aria-labelledby="tp-heading">
+            <h2 id="tp-heading">"traceparent"</h2>
+            <div class="segments" aria-hidden="true">{segments}</div>
+            <div class="table-scroll">
+                <table class="report-table fields">
+                    <caption>"Fields"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Field"</th>
+                            <th scope="col">"Raw"</th>
+                            <th scope="col">"Value"</th>
+                            <th scope="col">"Meaning"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <div class="table-scroll">{bits}</div>
+        </section>
+    }
+    .into_any()
+}
+
+/// The findings of one header grouped by rule, in the order each rule was
+/// first broken: one rule broken in several places is one mistake to fix.
+fn by_rule(violations: &[Violation]) -> Vec<(Rule, Vec<&Violation>)> {
+    let mut groups: Vec<(Rule, Vec<&Violation>)> = Vec::new();
+    for v in violations {
+        match groups.iter_mut().find(|(rule, _)| *rule == v.rule) {
+            Some((_, items)) => items.push(v),
+            None => groups.push((v.rule, vec![v])),
+        }
+    }
+    groups
+}
+
+/// One `tp-error` element per rule broken, in either header.
+fn findings(d: &Decoded) -> impl IntoView {
+    let mut items: Vec<AnyView> = Vec::new();
+    let mut omitted = 0;
+    if let Some(report) = &d.traceparent {
+        let value = traceparent_value(d);
+        // A mark takes the colour of the field it points into.
+        let class_at = |start: usize| {
+            report
+                .fields
+                .iter()
+                .find(|f| f.start <= start && (start < f.end || f.start == f.end))
+                .map_or("f-none", |f| match f.name {
+                    FieldName::Version => "f-version",
+                    FieldName::TraceId => "f-trace-id",
+                    FieldName::ParentId => "f-parent-id",
+                    FieldName::TraceFlags => "f-flags",
+                    FieldName::Rest => "f-rest",
+                })
+        };
+        for (rule, vs) in by_rule(&report.violations) {
+            let marks = vs
+                .iter()
+                .map(|v| Mark {
+                    start: v.start,
+                    end: v.end,
+                    class: class_at(v.start),
+                })
+                .collect();
+            items.push(finding("traceparent", rule, &vs, value, marks));
+        }
+        omitted += report.omitted;
+    }
+    if let (Some(report), Some(value)) = (&d.tracestate, &d.tracestate_value) {
+        for (rule, vs) in by_rule(&report.violations) {
+            let marks = vs
+                .iter()
+                .map(|v| Mark {
+                    start: v.start,
+                    end: v.end,
+                    class: "f-none",
+                })
+                .collect();
+            items.push(finding("tracestate", rule, &vs, value, marks));
+        }
+        omitted += report.omitted;
+    }
+    let body = if items.is_empty() {
+        view! { <p>"No rule is broken."</p> }.into_any()
+    } else {
+        view! { <ul class="findings">{items}</ul> }.into_any()
+    };
+    let more = (omitted > 0).then(|| {
+        view! {
+            <p>
+                {format!(
+                    "{} past the report's cap not listed.",
+                    count(omitted, "more finding", "more findings"),
+                )}
+            </p>
+        }
+    });
+    view! {
+        <section class="report-section" aria-labelledby="rules-heading">
+            <h2 id="rules-heading">"Rules broken"</h2>
+            {body}
+            {more}
+        </section>
+    }
+}
+
+fn finding(
+    header: &'static str,
+    rule: Rule,
+    violations: &[&Violation],
+    value: &str,
+    marks: Vec<Mark>,
+) -> AnyView {
+    let severity = severity_word(rule.severity());
+    let icon = match rule.severity() {
+        Severity::Error => "✘",
+        Severity::Warning => "⚠",
+    };
+    let messages = violations
+        .iter()
+        .take(MAX_MESSAGES)
+        .map(|v| view! { <li>{display_text(&v.message, 2 * MAX_SHOWN)}</li> })
+        .collect_view();
+    let more = violations
+        .len()
+        .checked_sub(MAX_MESSAGES)
+        .filter(|&n| n > 0)
+        .map(|n| {
+            view! { <li>{format!("and {} more", count(n, "place", "places"))}</li> }
+        });
+    view! {
+        <li class=format!("finding {severity}") data-testid="tp-error" data-rule=rule.name()>
+            <p class="finding-head">
+                <span class="severity">{format!("{icon} {severity}")}</span>
+                " "
+                <code data-testid="tp-error-rule">{rule.name()}</code>
+                " in the "
+                <code>{header}</code>
+            </p>
+            <ul class="messages">{messages} {more}</ul>
+            {highlighted(value, marks)}
+        </li>
+    }
+    .into_any()
+}
+
+fn tracestate_section(d: &Decoded) -> AnyView {
+    let (Some(report), Some(_)) = (&d.tracestate, &d.tracestate_value) else {
+        return view! {
+            <section class="report-section" aria-labelledby="ts-heading">
+                <h2 id="ts-heading">"tracestate"</h2>
+                <p>"No tracestate was found. It is optional: vendors use it to carry their own data."</p>
+            </section>
+        }
+        .into_any();
+    };
+    let over = report.propagated_len > PROPAGATION_LIMIT;
+    let length = format!(
+        "Length as propagated: {} of {PROPAGATION_LIMIT} characters{}",
+        report.propagated_len,
+        if over {
+            " — over the limit every vendor must propagate, so a vendor may truncate it."
+        } else {
+            "."
+        }
+    );
+    let ordinal = |position: usize| report.truncation.iter().position(|&p| p == position);
+    let rows = report
+        .entries
+        .iter()
+        .map(|entry| {
+            // The header-wide length warning is said once, above the table.
+            let mut rules: Vec<(Rule, Severity)> = Vec::new();
+            for v in report.violations_of(entry) {
+                if v.rule != Rule::TraceStateOverPropagationLimit
+                    && !rules.iter().any(|(r, _)| *r == v.rule)
+                {
+                    rules.push((v.rule, v.severity));
+                }
+            }
+            let status = if rules.is_empty() {
+                if entry.valid { "valid" } else { "invalid" }.into_any()
+            } else {
+                rules
+                    .into_iter()
+                    .map(|(rule, severity)| {
+                        view! {
+                            <span class=format!("rule-tag {}", severity_word(severity))>
+                                {severity_word(severity)} " " <code>{rule.name()}</code>
+                            </span>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            };
+            let dropped = ordinal(entry.position).map(|i| {
+                view! {
+                    <span class="dropped" data-testid="ts-dropped">
+                        {format!("dropped {} when truncating", nth(i + 1))}
+                    </span>
+                }
+            });
+            view! {
+                <tr data-testid="ts-entry">
+                    <td class="num">{entry.position}</td>
+                    <td>
+                        <code>{display_text(&entry.key, MAX_SHOWN)}</code>
+                    </td>
+                    <td>
+                        <code>
+                            {entry
+                                .value
+                                .as_deref()
+                                .map(|v| display_text(v, MAX_SHOWN))
+                                .unwrap_or_else(|| "(no '=')".to_owned())}
+                        </code>
+                    </td>
+                    <td class="num">{entry.len}</td>
+                    <td>{status} " " {dropped}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let omitted = (report.entries_omitted > 0).then(|| {
+        view! {
+            <p>{format!("{} not listed.", count(report.entries_omitted, "more entry", "more entries"))}</p>
+        }
+    });
+    let truncation = if report.truncation.is_empty() {
+        "It fits: a vendor truncating to 512 characters drops nothing.".to_owned()
+    } else {
+        let order: Vec<String> = report.truncation.iter().map(|p| p.to_string()).collect();
+        format!(
+            "To fit 512 characters a vendor drops entries longer than 128 characters first, then from the end: entries {}, in that order.",
+            order.join(", ")
+        )
+    };
+    view! {
+        <section class="report-section" aria-labelledby="ts-heading">
+            <h2 id="ts-heading">"tracestate"</h2>
+            <p data-testid="ts-length" class:over=over>{length}</p>
+            <div class="table-scroll">
+                <table class="report-table entries">
+                    <caption>"Entries, leftmost (most recent vendor) first"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col" class="num">"#"</th>
+                            <th scope="col">"Key"</th>
+                            <th scope="col">"Value"</th>
+                            <th scope="col" class="num">"Length"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {omitted}
+            <p data-testid="ts-truncation">{truncation}</p>
+        </section>
+    }
+    .into_any()
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
+fn nth(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+fn decision(d: &Decoded) -> impl IntoView {
+    let decision = &d.decision;
+    let why = match (&decision.action, &decision.restart_reason) {
+        (Action::Continue, _) => {
+            "it joins the caller's trace: the same trace-id, its own span as the new parent-id, unknown flags sent as zero.".to_owned()
+        }
+        (Action::Restart, Some(reason)) => format!("{reason}."),
+        (Action::Restart, None) => "it starts a new trace.".to_owned(),
+    };
+    let traceparent = decision.traceparent.to_header_value();
+    // A valid tracestate is at most 32 entries of bounded size, so it is shown
+    // whole: this is the exact value to copy.
+    let tracestate = decision
+        .tracestate
+        .as_ref()
+        .map(|s| s.header_value().to_owned());
+    let note = decision
+        .tracestate_note()
+        .map(|n| view! { <p data-testid="tp-tracestate-note">{n}</p> });
+    view! {
+        <section class="report-section" aria-labelledby="decision-heading" data-testid="tp-decision">
+            <h2 id="decision-heading">"What a receiver does"</h2>
+            <p>
+                <strong class="action" data-testid="tp-decision-action">
+                    {decision.action.as_str()}
+                </strong>
+                ": "
+                {why}
+            </p>
+            {note}
+            <p>"It sends to the next hop:"</p>
+            <dl class="next-hop">
+                <dt>"traceparent"</dt>
+                <dd>
+                    <code data-testid="tp-next-traceparent">{traceparent}</code>
+                </dd>
+                <dt>"tracestate"</dt>
+                <dd>
+                    {match tracestate {
+                        Some(ts) => view! { <code data-testid="tp-next-tracestate">{ts}</code> }.into_any(),
+                        None => "none".into_any(),
+                    }}
+                </dd>
+            </dl>
+        </section>
+    }
+}
