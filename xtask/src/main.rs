@@ -8,11 +8,13 @@
 //!   <http://127.0.0.1:7686/>.
 //! - `cargo xtask test` runs every check and test, native and in the browser,
 //!   and stops at the first failure.
+//! - `cargo xtask bench` runs the browser benchmarks on a release build.
 //!
 //! What this crate is not for: product code. Nothing here ships, and nothing
 //! in the product depends on it. It has no dependencies so that it compiles in
 //! seconds, before any of the real work starts.
 
+mod bench;
 mod project;
 mod setup;
 mod test;
@@ -28,6 +30,7 @@ commands:
           wasm-bindgen-cli 0.2.130, npm packages in e2e/, Chromium)
   up      setup, then serve the app at http://127.0.0.1:7686/
   test    setup, then run every check and test, stopping at the first failure
+  bench   setup, then the browser benchmarks on a release build (numbers only)
 ";
 
 /// What a subcommand reports when it fails: one sentence for the user.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(),
         "up" => up::run(),
         "test" => test::run(),
+        "bench" => bench::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

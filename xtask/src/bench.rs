@@ -1,0 +1,25 @@
+//! `cargo xtask bench`: the browser benchmarks, on a release build. The
+//! native benchmarks are plain `cargo bench` (see BENCHMARKS.md).
+//! Benchmarks report numbers; they never pass or fail on a timing.
+
+use crate::project::{self, command};
+use crate::{setup, Result};
+
+/// The scripts in `e2e/bench/`, in the order they run.
+const BROWSER_BENCHMARKS: &[&str] = &["decode-keystroke.mjs"];
+
+pub fn run() -> Result {
+    setup::run()?;
+    let mut trunk = project::trunk();
+    trunk.args(["build", "--release"]);
+    project::run(&mut trunk)?;
+    let bench_dir = project::root().join("e2e").join("bench");
+    for script in BROWSER_BENCHMARKS {
+        let mut node = command("node");
+        node.current_dir(&bench_dir)
+            .env("TRACELAB_DIST", project::root().join("dist"))
+            .arg(script);
+        project::run(&mut node)?;
+    }
+    Ok(())
+}
