@@ -1,0 +1,58 @@
+// The README's screenshots, made from the real release build by the test
+// suite so that they always show what ships: each page loaded in a state
+// worth seeing, checked to be clean, then saved to docs/screenshots/.
+//
+// Run by `cargo xtask test` with the other browser tests.
+
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { expectText, launchBrowser, openPage } from './support/browser.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+const OUT = path.join(here, '..', 'docs', 'screenshots');
+
+// A header block with one mistake in each header, so the picture shows the
+// field view, the highlighted rules and the receiver's verdict at once.
+const DECODE_INPUT = [
+  'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01',
+  'tracestate: rojo=00f067aa0ba902b7,Congo=t61rcWkgMzE',
+].join('\n');
+
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(OUT, { recursive: true });
+  server = await startStaticServer(DIST);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function shoot(route, name, ready) {
+  const { page, assertClean } = await openPage(browser, { width: 1280, height: 900 });
+  await page.goto(new URL(route, server.url).href);
+  await ready(page);
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  await assertClean();
+}
+
+test('screenshot: home', async () => {
+  await shoot('', 'home', (page) => expectText(page.getByTestId('app-title'), 'tracelab'));
+});
+
+test('screenshot: decode', async () => {
+  const hash = `#tp=${encodeURIComponent(DECODE_INPUT)}`;
+  await shoot(`decode${hash}`, 'decode', async (page) => {
+    await expectText(page.getByTestId('tp-field-parent-id'), '00F067AA0BA902B7');
+    await page.getByTestId('tp-verdict').waitFor();
+  });
+});
