@@ -1,0 +1,105 @@
+//! The original demo's walk-through as six steps, each a preset of the
+//! [`Switches`] with a few sentences on what the instrumentation does at that
+//! point and where in this crate the code that does it lives.
+
+use crate::sim::Switches;
+
+/// One step of the lesson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1 to 6, the page's `data-step`.
+    pub number: u8,
+    pub title: &'static str,
+    /// Two or three sentences: what the OpenTelemetry SDK creates, injects or
+    /// extracts at this step, and why.
+    pub explanation: &'static str,
+    /// The code that does it, as `file::function`.
+    pub code: &'static str,
+}
+
+pub const STEPS: [Step; 6] = [
+    Step {
+        number: 1,
+        title: "Start the services and make a call",
+        explanation: "The client asks bands-api for a band and bands-api asks reviews-api for its \
+            reviews. Nothing is instrumented: no tracer provider exists, no span is recorded and no \
+            traceparent header is sent, so the response is all there is to see.",
+        code: "crates/demo/src/client.rs::get_band, bands.rs::BandsApi::handle, reviews.rs::ReviewsApi::handle",
+    },
+    Step {
+        number: 2,
+        title: "Add tracing to bands-api",
+        explanation: "bands-api gets a tracer provider with its resource (service.name, \
+            service.version) and records a server span, an internal get_reviews span and an HTTP \
+            client span, which it injects into the call to reviews-api as a traceparent. The \
+            client sends no context, so the propagator extracts nothing and bands-api's server span \
+            is the root of a new trace.",
+        code: "crates/demo/src/telemetry.rs::Telemetry::start, bands.rs::BandsApi::call_reviews",
+    },
+    Step {
+        number: 3,
+        title: "Propagate context from the caller",
+        explanation: "The client now traces too: it opens get_band and an HTTP client span, and the \
+            W3C propagator writes that span's ids into the traceparent header (and adds a tracestate \
+            entry). bands-api extracts the header, so its server span becomes a child of the \
+            client's span: same trace-id, the client's span-id as parent-id.",
+        code: "crates/demo/src/telemetry.rs::Telemetry::inject, Telemetry::extract",
+    },
+    Step {
+        number: 4,
+        title: "Add tracing to reviews-api",
+        explanation: "reviews-api extracts the traceparent bands-api sent and continues the trace in \
+            its server span, with the data lookup in get_reviews_by_band_id and the query in a \
+            database span (db.system.name, db.query.text). Each hop's traceparent keeps the \
+            trace-id and carries a new parent-id: the span that made the call.",
+        code: "crates/demo/src/reviews.rs::ReviewsApi::handle, ReviewsApi::query",
+    },
+    Step {
+        number: 5,
+        title: "Find the slow part",
+        explanation: "Read the waterfall: a 5 s gap inside get_reviews before the call to \
+            reviews-api is a debugging pause left in the code, and a staircase of SELECT spans is \
+            one query per review, run one after another. The response shows the third problem: every \
+            review has the same uuid and timestamp.",
+        code: "crates/demo/src/bands.rs::BandsApi::get_reviews, reviews.rs::ReviewsApi::get_reviews_by_band_id",
+    },
+    Step {
+        number: 6,
+        title: "Fix the bugs",
+        explanation: "The pause is removed, the reviews are read in one query, and each review keeps \
+            its own uuid and creation time instead of a default computed once. Make a call: the \
+            trace is a few milliseconds long and its shape shows exactly where that time goes.",
+        code: "crates/demo/src/reviews.rs::ReviewsApi::review, bands.rs::BandsApi::get_reviews",
+    },
+];
+
+/// The step numbered `number` (1 to 6).
+pub fn step(number: u8) -> Option<&'static Step> {
+    STEPS.iter().find(|step| step.number == number)
+}
+
+impl Step {
+    /// The switches this step starts from; the person may change any of them.
+    pub fn switches(&self) -> Switches {
+        let mut switches = Switches::default();
+        if self.number >= 2 {
+            switches.trace_bands = true;
+            // bands-api injects as the original's did; nobody reads it yet.
+            switches.propagate_bands = true;
+        }
+        if self.number >= 3 {
+            switches.trace_client = true;
+            switches.propagate_client = true;
+            switches.tracestate = true;
+        }
+        if self.number >= 4 {
+            switches.trace_reviews = true;
+        }
+        if self.number >= 6 {
+            switches.pause_bands = false;
+            switches.slow_reviews = false;
+            switches.shared_uuid = false;
+        }
+        switches
+    }
+}

@@ -1,0 +1,487 @@
+//! The simulation: a virtual clock, a seeded network, and [`make_call`], which
+//! runs the client, bands-api and reviews-api with the lesson's switches and
+//! returns the response, every hop's headers and the recorded spans.
+//!
+//! Same seed and switches, same outcome, bit for bit: the clock starts at a
+//! fixed instant and moves only when something sleeps or a message travels;
+//! every latency and every id comes from SplitMix64 seeded from the seed.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracelab_trace::generate::SplitMix64;
+use tracelab_trace::model::Trace;
+
+use crate::bands::BandsApi;
+use crate::client;
+use crate::data::{Band, DEMO_BAND_ID, DEMO_EPOCH_UNIX_SECONDS, MAX_REVIEWS};
+use crate::http::{Request, Response};
+use crate::net::{Clock, Service, Services, Transport, TransportError};
+use crate::reviews::{Failure, ReviewsApi};
+use crate::telemetry::{simulated_provider, RecordedSpan, SpanSink, Telemetry};
+
+/// The instant every simulated call starts: the original demo's printed
+/// timestamp, 2023-03-30T10:33:58.886900Z.
+pub const START_UNIX_NANOS: u64 = DEMO_EPOCH_UNIX_SECONDS * 1_000_000_000 + 886_900_000;
+
+/// The one-way latency of a simulated hop, drawn uniformly from this range.
+pub const LATENCY_NANOS: (u64, u64) = (500_000, 3_000_000);
+
+/// A clock that moves only when told: a 5 s pause costs no real time.
+/// Clones share the time, so the network and the handlers see one clock.
+#[derive(Clone, Debug)]
+pub struct SimClock {
+    now: Rc<Cell<u64>>,
+}
+
+impl SimClock {
+    pub fn new(start_unix_nanos: u64) -> SimClock {
+        SimClock {
+            now: Rc::new(Cell::new(start_unix_nanos)),
+        }
+    }
+
+    /// Sets the time, possibly back. Only the network does this, when a
+    /// caller's timeout fires: the simulation runs the slow callee to its end
+    /// first, then returns the caller to the instant it gave up, as if the
+    /// two had run side by side.
+    fn set(&self, unix_nanos: u64) {
+        self.now.set(unix_nanos);
+    }
+}
+
+impl Clock for SimClock {
+    fn now_unix_nanos(&self) -> u64 {
+        self.now.get()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.now.set(self.now.get().saturating_add(nanos));
+    }
+}
+
+/// One request as it went over the (simulated) wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub from: Service,
+    pub to: Service,
+    pub method: String,
+    /// Path and query, as on the request line.
+    pub target: String,
+    /// The header lines exactly as sent, trace context included when propagated.
+    pub request_headers: Vec<(String, String)>,
+    /// `None` when no response came back in time.
+    pub response_status: Option<u16>,
+    /// The response's header lines (bands-api's `trace-id` among them);
+    /// empty when no response came back.
+    pub response_headers: Vec<(String, String)>,
+    pub sent_unix_nanos: u64,
+}
+
+impl Hop {
+    /// The `traceparent` sent on this hop, if any.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.header("traceparent")
+    }
+
+    /// The `tracestate` sent on this hop, if any.
+    pub fn tracestate(&self) -> Option<&str> {
+        self.header("tracestate")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request_headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// The simulated network: delivers a request to the handler of its
+/// destination after a seeded latency, and logs each hop.
+pub struct SimulatedNetwork<'a> {
+    pub clock: SimClock,
+    pub rng: &'a mut SplitMix64,
+    pub hops: &'a mut Vec<Hop>,
+    pub bands: &'a BandsApi,
+    pub reviews: &'a ReviewsApi,
+}
+
+impl SimulatedNetwork<'_> {
+    fn travel(&mut self) {
+        let (low, high) = LATENCY_NANOS;
+        let nanos = self.rng.range(low, high);
+        self.clock.sleep(Duration::from_nanos(nanos));
+    }
+}
+
+impl Transport for SimulatedNetwork<'_> {
+    fn send(
+        &mut self,
+        from: Service,
+        to: Service,
+        request: Request,
+        timeout: Duration,
+    ) -> Result<Response, TransportError> {
+        let sent = self.clock.now_unix_nanos();
+        let hop_idx = self.hops.len();
+        self.hops.push(Hop {
+            from,
+            to,
+            method: request.method.clone(),
+            target: request.target(),
+            request_headers: request.headers.clone(),
+            response_status: None,
+            response_headers: Vec::new(),
+            sent_unix_nanos: sent,
+        });
+        self.travel();
+        let clock = self.clock.clone();
+        let (bands, reviews) = (self.bands, self.reviews);
+        let response = match to {
+            Service::Bands => bands.handle(
+                request,
+                &mut Services {
+                    clock: &clock,
+                    transport: self,
+                },
+            ),
+            Service::Reviews => reviews.handle(
+                request,
+                &mut Services {
+                    clock: &clock,
+                    transport: self,
+                },
+            ),
+            Service::Client => {
+                return Err(TransportError::Unreachable(
+                    "the client does not listen".to_owned(),
+                ))
+            }
+        };
+        self.travel();
+        let timeout_nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        if self.clock.now_unix_nanos().saturating_sub(sent) > timeout_nanos {
+            self.clock.set(sent.saturating_add(timeout_nanos));
+            return Err(TransportError::Timeout(timeout));
+        }
+        if let Some(hop) = self.hops.get_mut(hop_idx) {
+            hop.response_status = Some(response.status);
+            hop.response_headers = response.headers.clone();
+        }
+        Ok(response)
+    }
+}
+
+/// Every switch of the lesson. The names in comments are the page's
+/// `data-switch` values (see [`Switches::flag`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Switches {
+    /// `trace-client`: the client records spans.
+    pub trace_client: bool,
+    /// `trace-bands`: bands-api records spans.
+    pub trace_bands: bool,
+    /// `trace-reviews`: reviews-api records spans.
+    pub trace_reviews: bool,
+    /// `propagate-client`: the client sends its context to bands-api.
+    pub propagate_client: bool,
+    /// `propagate-bands`: bands-api sends its context to reviews-api.
+    pub propagate_bands: bool,
+    /// `pause-bands`: the 5 s debugging pause in bands-api.
+    pub pause_bands: bool,
+    /// `slow-reviews`: reviews-api reads reviews one query at a time.
+    pub slow_reviews: bool,
+    /// `shared-uuid`: every review shares one uuid and timestamp.
+    pub shared_uuid: bool,
+    /// `fail-reviews`: reviews-api answers 500 or times out.
+    pub fail_reviews: Failure,
+    /// `sampled`: the client's sampling decision (a trace the client starts
+    /// is sampled); the services follow the flag they receive.
+    pub sampled: bool,
+    /// `tracestate`: the client adds a `tracelab` entry, each service updates it.
+    pub tracestate: bool,
+    /// `n-reviews`: how many reviews the demo band has (0 to 20).
+    pub n_reviews: u8,
+    /// The band the client asks for.
+    pub band_id: String,
+}
+
+impl Default for Switches {
+    /// Step 1 of the lesson: the services run, nothing is traced.
+    fn default() -> Switches {
+        Switches {
+            trace_client: false,
+            trace_bands: false,
+            trace_reviews: false,
+            propagate_client: false,
+            propagate_bands: false,
+            pause_bands: true,
+            slow_reviews: true,
+            shared_uuid: true,
+            fail_reviews: Failure::None,
+            sampled: true,
+            tracestate: false,
+            n_reviews: 3,
+            band_id: DEMO_BAND_ID.to_owned(),
+        }
+    }
+}
+
+impl Switches {
+    /// The names of the on/off switches, as the page's `data-switch` values.
+    pub const FLAGS: [&'static str; 10] = [
+        "trace-client",
+        "trace-bands",
+        "trace-reviews",
+        "propagate-client",
+        "propagate-bands",
+        "pause-bands",
+        "slow-reviews",
+        "shared-uuid",
+        "sampled",
+        "tracestate",
+    ];
+
+    /// The field behind each name of [`Switches::FLAGS`]; one table, so
+    /// reading and setting cannot disagree.
+    fn flag_slot(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "trace-client" => &mut self.trace_client,
+            "trace-bands" => &mut self.trace_bands,
+            "trace-reviews" => &mut self.trace_reviews,
+            "propagate-client" => &mut self.propagate_client,
+            "propagate-bands" => &mut self.propagate_bands,
+            "pause-bands" => &mut self.pause_bands,
+            "slow-reviews" => &mut self.slow_reviews,
+            "shared-uuid" => &mut self.shared_uuid,
+            "sampled" => &mut self.sampled,
+            "tracestate" => &mut self.tracestate,
+            _ => return None,
+        })
+    }
+
+    /// The on/off switch called `name`, or `None` for an unknown name.
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        // A copy of the flags only (not the band id) to reuse the one table.
+        let mut flags = Switches {
+            band_id: String::new(),
+            ..*self
+        };
+        flags.flag_slot(name).map(|slot| *slot)
+    }
+
+    /// Sets the on/off switch called `name`; false for an unknown name.
+    pub fn set_flag(&mut self, name: &str, on: bool) -> bool {
+        match self.flag_slot(name) {
+            Some(slot) => {
+                *slot = on;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Switches {
+    /// Sentences saying what these switches will do to the trace that a
+    /// reader could not guess from the waterfall alone (why there are no
+    /// spans, why there are two traces), for the page to show beside it.
+    pub fn notes(&self) -> Vec<&'static str> {
+        let mut notes = Vec::new();
+        if !(self.trace_client || self.trace_bands || self.trace_reviews) {
+            notes.push("No service is traced: no span is recorded and no traceparent is sent.");
+        }
+        if self.trace_client && !self.sampled {
+            notes.push(
+                "The client's sampler drops the trace: the traceparent carries sampled=0 (flags 00), \
+                 and every service that receives it follows that decision and records nothing.",
+            );
+        }
+        if self.trace_client && !self.propagate_client && (self.trace_bands || self.trace_reviews) {
+            notes.push(
+                "The client sends no traceparent, so bands-api starts a new trace: the client's \
+                 spans and the services' spans are two unconnected traces.",
+            );
+        }
+        if self.trace_bands && !self.propagate_bands && self.trace_reviews {
+            notes.push(
+                "bands-api sends no traceparent, so reviews-api starts a new trace of its own.",
+            );
+        }
+        if !self.trace_bands && self.trace_reviews {
+            notes.push(
+                "bands-api is not instrumented, so it passes no context on: reviews-api's spans \
+                 form a trace of their own.",
+            );
+        }
+        if self.fail_reviews == Failure::Timeout {
+            notes.push(
+                "reviews-api hangs for 10 s; bands-api gives up after 2 s, so reviews-api's server \
+                 span ends after the client span that called it, as it would for real.",
+            );
+        }
+        notes
+    }
+}
+
+/// What one "make a call" produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallOutcome {
+    /// The status bands-api answered, or `None` when the client gave up.
+    pub response_status: Option<u16>,
+    /// The response as the original's client printed it (4-space indented
+    /// JSON), or a JSON error when there was no response.
+    pub response_json: String,
+    /// The trace link the client printed: its own trace when traced,
+    /// otherwise the `trace-id` bands-api answered with, if any.
+    pub trace_link: Option<String>,
+    /// Every request, in the order sent.
+    pub hops: Vec<Hop>,
+    /// Every span recorded, by any service, in the order they ended.
+    pub spans: Vec<RecordedSpan>,
+}
+
+impl CallOutcome {
+    /// All recorded spans as one model trace (with propagation off, it holds
+    /// several roots from different trace-ids).
+    pub fn trace(&self) -> Trace {
+        crate::convert::to_trace(&self.spans)
+    }
+
+    /// One model trace per trace-id, ordered by the first span's start.
+    pub fn traces(&self) -> Vec<Trace> {
+        crate::convert::split_by_trace(&self.spans)
+    }
+}
+
+/// A per-service seed, so that the services' ids differ but all follow the seed.
+fn service_seed(seed: u64, service: Service) -> u64 {
+    let mut rng = SplitMix64::new(seed ^ (0x51_7c_c1_b7_27_22_0a_95 * (service as u64 + 1)));
+    rng.next_u64()
+}
+
+/// Runs one call of the demo: the client asks bands-api for
+/// `switches.band_id`, bands-api asks reviews-api, with the switches applied;
+/// everything from `seed`. Makes no I/O and takes no real time.
+pub fn make_call(switches: &Switches, seed: u64) -> CallOutcome {
+    let clock = SimClock::new(START_UNIX_NANOS);
+    let sink: SpanSink = Arc::new(Mutex::new(Vec::new()));
+    // One provider per traced service, as each process had its own SDK.
+    // Only the client's root sampler follows the switch: the services start
+    // (and sample) a trace of their own when no context reaches them.
+    let provider = |service: Service, on: bool, sample_roots: bool| {
+        on.then(|| {
+            simulated_provider(
+                service,
+                service_seed(seed, service),
+                sample_roots,
+                sink.clone(),
+            )
+        })
+    };
+    let providers: [Option<SdkTracerProvider>; 3] = [
+        provider(Service::Client, switches.trace_client, switches.sampled),
+        provider(Service::Bands, switches.trace_bands, true),
+        provider(Service::Reviews, switches.trace_reviews, true),
+    ];
+    let [client_provider, bands_provider, reviews_provider] = &providers;
+    let telemetry = |service: Service, provider: &Option<SdkTracerProvider>| {
+        provider.as_ref().map(|provider| {
+            let mut telemetry = Telemetry::new(service, provider);
+            telemetry.updates_tracestate = switches.tracestate;
+            telemetry.adds_tracestate = switches.tracestate && service == Service::Client;
+            telemetry
+        })
+    };
+
+    let mut bands = BandsApi::new(telemetry(Service::Bands, bands_provider));
+    bands.propagate = switches.propagate_bands;
+    bands.debug_pause = switches.pause_bands;
+    let mut reviews = ReviewsApi::new(
+        telemetry(Service::Reviews, reviews_provider),
+        START_UNIX_NANOS,
+        seed,
+    );
+    reviews.slow_reviews = switches.slow_reviews;
+    reviews.shared_default_bug = switches.shared_uuid;
+    reviews.failure = switches.fail_reviews;
+    reviews.demo_band_reviews = usize::from(switches.n_reviews).min(MAX_REVIEWS);
+    let client_telemetry = telemetry(Service::Client, client_provider);
+
+    let mut rng = SplitMix64::new(seed);
+    let mut hops = Vec::new();
+    let result = {
+        let mut network = SimulatedNetwork {
+            clock: clock.clone(),
+            rng: &mut rng,
+            hops: &mut hops,
+            bands: &bands,
+            reviews: &reviews,
+        };
+        client::get_band(
+            client_telemetry.as_ref(),
+            switches.propagate_client,
+            &switches.band_id,
+            &mut Services {
+                clock: &clock,
+                transport: &mut network,
+            },
+        )
+    };
+    // The simple processor exported each span as it ended; nothing is pending.
+    let spans = sink
+        .lock()
+        .map(|spans| spans.clone())
+        .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+
+    let (response_status, response_json, header_trace_id) = match &result.response {
+        Ok(response) => (
+            Some(response.status),
+            pretty_json(&response.body),
+            response.header("trace-id").map(str::to_owned),
+        ),
+        Err(error) => (
+            None,
+            pretty_json(&serde_json::json!({ "error": error.to_string() }).to_string()),
+            None,
+        ),
+    };
+    let trace_link = result
+        .trace_id
+        .or(header_trace_id)
+        .map(|trace_id| format!("http://localhost:16686/trace/{trace_id}"));
+    CallOutcome {
+        response_status,
+        response_json,
+        trace_link,
+        hops,
+        spans,
+    }
+}
+
+/// JSON indented by 4 spaces, as Python's `json.dumps(…, indent=4)` printed
+/// it. A band is re-serialised through [`Band`] to keep the original's field
+/// order (a generic JSON value would sort the keys); anything else that is
+/// JSON is indented as it is; anything else is returned as it came.
+pub fn pretty_json(body: &str) -> String {
+    fn indent(value: &impl serde::Serialize) -> Option<String> {
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        value.serialize(&mut serializer).ok()?;
+        String::from_utf8(out).ok()
+    }
+    if let Ok(band) = serde_json::from_str::<Band>(body) {
+        if let Some(text) = indent(&band) {
+            return text;
+        }
+    }
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| indent(&value))
+        .unwrap_or_else(|| body.to_owned())
+}
