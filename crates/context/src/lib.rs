@@ -39,6 +39,7 @@ pub mod ids;
 pub mod propagator;
 pub mod receiver;
 pub mod rule;
+pub mod snippet;
 pub mod traceparent;
 pub mod tracestate;
 

@@ -15,9 +15,9 @@
 //! `tp-hint`, `tp-example-valid`, `tp-example-invalid`,
 //! `tp-example-tracestate`.
 
-mod fragment;
+pub(super) mod fragment;
 mod highlight;
-mod report;
+pub(super) mod report;
 
 use std::time::Duration;
 

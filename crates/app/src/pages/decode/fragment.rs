@@ -3,10 +3,13 @@
 //!
 //! Format: `#tp=<text>`, where `<text>` is the whole input as
 //! `encodeURIComponent` writes it. Further keys, if ever needed, join with
-//! `&` (which the encoding escapes inside the value). The fragment is never
-//! sent to a server, so nothing pasted leaves the browser.
+//! `&` (which the encoding escapes inside the value). [`read_param`] and
+//! [`write_params`] serve any page with such a fragment (the Build page's
+//! `#tp=…&ts=…`). The fragment is never sent to a server, so nothing pasted
+//! leaves the browser.
 
-use leptos::prelude::window;
+use leptos::prelude::{window, GetUntracked};
+use leptos_router::hooks::use_location;
 use wasm_bindgen::JsValue;
 
 /// Longest encoded input kept in the link. A pasted megabyte must not end up
@@ -25,25 +28,41 @@ pub struct Loaded {
 
 /// Reads `#tp=…` from the current URL.
 pub fn read() -> Loaded {
-    let hash = window().location().hash().unwrap_or_default();
-    let encoded = hash
-        .trim_start_matches('#')
-        .split('&')
-        .find_map(|part| part.strip_prefix(KEY));
-    match encoded.map(js_sys::decode_uri_component) {
-        None => Loaded {
-            text: String::new(),
+    match read_param(KEY) {
+        Ok(text) => Loaded {
+            text: text.unwrap_or_default(),
             note: None,
         },
-        Some(Ok(text)) => Loaded {
-            text: text.into(),
-            note: None,
-        },
-        // decodeURIComponent throws on a malformed escape such as `%E0%A4%A`.
-        Some(Err(_)) => Loaded {
+        Err(Malformed) => Loaded {
             text: String::new(),
             note: Some("The link's #tp= part is not valid percent-encoding, so nothing was loaded from it.".to_owned()),
         },
+    }
+}
+
+/// A fragment value that is not valid percent-encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Malformed;
+
+/// The value of `key` (written with its `=`, as `"tp="`) in the current URL
+/// fragment, `#k1=v1&k2=v2`, decoded; `Ok(None)` when the key is absent.
+/// Shared by the pages that keep their state in the fragment.
+///
+/// The fragment comes from the router, not from `window.location`: on a
+/// client-side navigation the router draws the new page before the address
+/// bar changes, and reading the old URL there would hand one page's state to
+/// another (both Decode and Build use `tp=`).
+pub fn read_param(key: &str) -> Result<Option<String>, Malformed> {
+    let hash = use_location().hash.get_untracked();
+    let encoded = hash
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|part| part.strip_prefix(key));
+    match encoded.map(js_sys::decode_uri_component) {
+        None => Ok(None),
+        Some(Ok(text)) => Ok(Some(text.into())),
+        // decodeURIComponent throws on a malformed escape such as `%E0%A4%A`.
+        Some(Err(_)) => Err(Malformed),
     }
 }
 
@@ -52,34 +71,55 @@ pub fn read() -> Loaded {
 /// the text is too long for a link; the fragment is then removed, so the
 /// address bar never holds an older input than the one shown.
 pub fn write(text: &str, page_path: &str) -> Option<String> {
+    write_params(&[(KEY, text)], page_path).err().map(|TooLong| {
+        format!(
+            "This input is too long to keep in the link (over {MAX_ENCODED} characters encoded), so the address bar does not hold it."
+        )
+    })
+}
+
+/// The values were too long for a link: over [`MAX_ENCODED`] characters
+/// encoded, together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLong;
+
+/// Sets the URL fragment to `#k1=v1&k2=v2` (keys written with their `=`,
+/// values percent-encoded, empty values left out), replacing the current
+/// history entry, when the page at `page_path` is still the one shown. Too
+/// long values remove the fragment instead, so the address bar never holds
+/// an older state than the one shown.
+pub fn write_params(params: &[(&str, &str)], page_path: &str) -> Result<(), TooLong> {
     let location = window().location();
     // The write is deferred; if the person has left the page meanwhile, the
     // fragment belongs to another page and is not ours to touch.
     if location.pathname().ok().as_deref() != Some(page_path) {
-        return None;
+        return Ok(());
     }
-    let too_long = || {
-        Some(format!(
-            "This input is too long to keep in the link (over {MAX_ENCODED} characters encoded), so the address bar does not hold it."
-        ))
-    };
-    // Encoding never shortens a text, so a long one is not even encoded.
-    let (fragment, note) = if text.is_empty() {
-        (String::new(), None)
-    } else if text.len() > MAX_ENCODED {
-        (String::new(), too_long())
-    } else {
-        let encoded = String::from(js_sys::encode_uri_component(text));
-        if encoded.len() > MAX_ENCODED {
-            (String::new(), too_long())
-        } else {
-            (format!("#{KEY}{encoded}"), None)
+    let mut parts = Vec::with_capacity(params.len());
+    let mut encoded_len = 0;
+    let mut result = Ok(());
+    for &(key, value) in params.iter().filter(|(_, value)| !value.is_empty()) {
+        // Encoding never shortens a text, so a long one is not even encoded.
+        if encoded_len + value.len() > MAX_ENCODED {
+            result = Err(TooLong);
+            break;
         }
+        let encoded = String::from(js_sys::encode_uri_component(value));
+        encoded_len += encoded.len();
+        if encoded_len > MAX_ENCODED {
+            result = Err(TooLong);
+            break;
+        }
+        parts.push(format!("{key}{encoded}"));
+    }
+    let fragment = match result {
+        Ok(()) if !parts.is_empty() => format!("#{}", parts.join("&")),
+        _ => String::new(),
     };
     if location.hash().ok().as_deref() != Some(fragment.as_str()) {
         replace_fragment(&location, &fragment);
     }
-    note
+    result
 }
 
 fn replace_fragment(location: &web_sys::Location, fragment: &str) {

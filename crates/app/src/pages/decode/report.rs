@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use tracelab_context::traceparent::{display_text, FieldName};
 use tracelab_context::tracestate::PROPAGATION_LIMIT;
-use tracelab_context::{Action, Decoded, Rule, Severity, Violation};
+use tracelab_context::{Action, Decoded, Rule, Severity, TraceParentReport, Violation};
 
 use super::highlight::{highlighted, Mark};
 
@@ -187,20 +187,11 @@ fn traceparent_value(d: &Decoded) -> &str {
         .unwrap_or_default()
 }
 
-fn traceparent_section(d: &Decoded) -> AnyView {
-    let Some(report) = &d.traceparent else {
-        return view! {
-            <section class="report-section" aria-labelledby="tp-heading">
-                <h2 id="tp-heading">"traceparent"</h2>
-                <p>"No traceparent was found. Without one, a receiver starts a new trace."</p>
-            </section>
-        }
-        .into_any();
-    };
-    let value = traceparent_value(d);
-
-    // The value drawn as coloured segments, with the text between fields
-    // (the dashes) left plain. Cut per piece, so a megabyte stays short.
+/// A `traceparent` value drawn as coloured segments, each field's text over
+/// its name, with the text between fields (the dashes) left plain. Shared
+/// with the Build page, so a field looks the same on both.
+pub fn segments(value: &str, report: &TraceParentReport) -> impl IntoView {
+    // Cut per piece, so a megabyte stays short.
     let mut segments: Vec<AnyView> = Vec::new();
     let mut pos = 0;
     for field in &report.fields {
@@ -227,6 +218,22 @@ fn traceparent_section(d: &Decoded) -> AnyView {
     if let Some(rest) = value.get(pos..).filter(|r| !r.is_empty()) {
         segments.push(view! { <span class="sep">{display_text(rest, 16)}</span> }.into_any());
     }
+
+    view! { <div class="segments" aria-hidden="true">{segments}</div> }
+}
+
+fn traceparent_section(d: &Decoded) -> AnyView {
+    let Some(report) = &d.traceparent else {
+        return view! {
+            <section class="report-section" aria-labelledby="tp-heading">
+                <h2 id="tp-heading">"traceparent"</h2>
+                <p>"No traceparent was found. Without one, a receiver starts a new trace."</p>
+            </section>
+        }
+        .into_any();
+    };
+    let value = traceparent_value(d);
+    let segments = segments(value, report);
 
     let rows = report
         .fields
@@ -290,7 +297,7 @@ fn traceparent_section(d: &Decoded) -> AnyView {
     view! {
         <section class="report-section" aria-labelledby="tp-heading">
             <h2 id="tp-heading">"traceparent"</h2>
-            <div class="segments" aria-hidden="true">{segments}</div>
+            {segments}
             <div class="table-scroll">
                 <table class="report-table fields">
                     <caption>"Fields"</caption>

@@ -1,0 +1,249 @@
+//! What the Build page edits, and its URL fragment.
+//!
+//! Format: `#tp=<traceparent>&ts=<tracestate>`, each value as
+//! `encodeURIComponent` writes it, `ts` left out when there is no entry. The
+//! values are the header values exactly as built (so a link to a half-typed,
+//! invalid header reopens it as it was), at most 4096 characters encoded
+//! together. The fragment is never sent to a server.
+
+use leptos::prelude::*;
+use tracelab_context::traceparent::VERSION_00_LEN;
+use tracelab_context::{tracestate, IdSource, RandomIds, SpanId, TraceFlags, TraceId};
+
+use crate::pages::decode::fragment::{self, Malformed, TooLong};
+
+/// The editor keeps a few entries past the spec's 32, so that the person
+/// sees what the limit does, but not without bound: each is a row of inputs.
+pub const MAX_EDITOR_ENTRIES: usize = tracestate::MAX_MEMBERS + 8;
+
+const TP_KEY: &str = "tp=";
+const TS_KEY: &str = "ts=";
+
+/// One `tracestate` entry in the editor. `id` stays with the entry when it
+/// moves, so its row (and the focus in it) moves with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub id: usize,
+    pub key: RwSignal<String>,
+    pub value: RwSignal<String>,
+}
+
+/// The header being built. The ids are kept as typed, not as parsed values,
+/// so that validation can say what is wrong with what is on screen.
+#[derive(Clone, Copy)]
+pub struct Built {
+    pub trace_id: RwSignal<String>,
+    pub parent_id: RwSignal<String>,
+    /// Only the sampled and random bits: a sender sends the others as zero.
+    pub flags: RwSignal<TraceFlags>,
+    pub entries: RwSignal<Vec<Entry>>,
+    next_entry_id: StoredValue<usize>,
+}
+
+impl Built {
+    pub fn new() -> Self {
+        Built {
+            trace_id: RwSignal::new(String::new()),
+            parent_id: RwSignal::new(String::new()),
+            flags: RwSignal::new(TraceFlags(TraceFlags::SAMPLED | TraceFlags::RANDOM)),
+            entries: RwSignal::new(Vec::new()),
+            next_entry_id: StoredValue::new(0),
+        }
+    }
+
+    /// The `traceparent` value as built: version 00 and the fields as typed.
+    pub fn traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-{}",
+            self.trace_id.get(),
+            self.parent_id.get(),
+            self.flags.get()
+        )
+    }
+
+    /// The `tracestate` value as built, and where each entry sits in it
+    /// (byte ranges, in entry order), so a rule broken can be shown on its
+    /// entry.
+    pub fn tracestate(&self) -> (String, Vec<(usize, std::ops::Range<usize>)>) {
+        let mut value = String::new();
+        let mut ranges = Vec::new();
+        self.entries.with(|entries| {
+            for entry in entries {
+                if !value.is_empty() {
+                    value.push(',');
+                }
+                let start = value.len();
+                entry.key.with(|k| value.push_str(k));
+                value.push('=');
+                entry.value.with(|v| value.push_str(v));
+                ranges.push((entry.id, start..value.len()));
+            }
+        });
+        (value, ranges)
+    }
+
+    /// A fresh trace: new random ids, sampled and random. Fails (and changes
+    /// nothing) only where the platform has no random source.
+    /// The error is getrandom's, in words.
+    pub fn new_trace(&self) -> Result<(), String> {
+        let trace_id = TraceId::random().map_err(|e| e.to_string())?;
+        let parent_id = SpanId::random().map_err(|e| e.to_string())?;
+        self.trace_id.set(trace_id.to_string());
+        self.parent_id.set(parent_id.to_string());
+        self.flags
+            .set(TraceFlags(TraceFlags::SAMPLED | TraceFlags::RANDOM));
+        Ok(())
+    }
+
+    pub fn add_entry(&self, key: &str, value: &str) {
+        let id = self.next_entry_id.get_value();
+        self.next_entry_id.set_value(id + 1);
+        let entry = Entry {
+            id,
+            key: RwSignal::new(key.to_owned()),
+            value: RwSignal::new(value.to_owned()),
+        };
+        self.entries.update(|entries| {
+            if entries.len() < MAX_EDITOR_ENTRIES {
+                entries.push(entry);
+            }
+        });
+    }
+
+    pub fn remove_entry(&self, id: usize) {
+        self.entries
+            .update(|entries| entries.retain(|e| e.id != id));
+    }
+
+    /// Moves an entry one place up (`-1`) or down (`1`); at either end it stays.
+    pub fn move_entry(&self, id: usize, by: isize) {
+        self.entries.update(|entries| {
+            let Some(from) = entries.iter().position(|e| e.id == id) else {
+                return;
+            };
+            let Some(to) = from.checked_add_signed(by).filter(|&to| to < entries.len()) else {
+                return;
+            };
+            entries.swap(from, to);
+        });
+    }
+
+    /// Loads the state from the URL fragment. Returns a note when the link
+    /// held something that could not be used as it was, and `false` when
+    /// there was no traceparent to load.
+    pub fn load_from_url(&self) -> (bool, Option<String>) {
+        let mut notes = Vec::new();
+        let tp = match fragment::read_param(TP_KEY) {
+            Ok(tp) => tp,
+            Err(Malformed) => {
+                notes.push("the link's #tp= part is not valid percent-encoding");
+                None
+            }
+        };
+        let ts = match fragment::read_param(TS_KEY) {
+            Ok(ts) => ts,
+            Err(Malformed) => {
+                notes.push("the link's ts= part is not valid percent-encoding");
+                None
+            }
+        };
+        let mut loaded = false;
+        if let Some(tp) = tp {
+            // Split as typed, not parsed: a link to an invalid header opens
+            // with the same mistakes shown. Only the 00 layout is editable.
+            let parts: Vec<&str> = tp.trim().splitn(4, '-').collect();
+            match parts.as_slice() {
+                _ if tp.len() > 4 * VERSION_00_LEN => {
+                    notes.push("the link's traceparent is far too long to be one, so a new trace was started");
+                }
+                [version, trace_id, parent_id, flags] => {
+                    if *version != "00" {
+                        notes.push("the link's traceparent is not version 00; this page builds version 00, the only one published");
+                    }
+                    self.trace_id.set((*trace_id).to_owned());
+                    self.parent_id.set((*parent_id).to_owned());
+                    match u8::from_str_radix(flags, 16) {
+                        Ok(bits) => {
+                            let flags = TraceFlags(bits);
+                            if flags.unknown_bits() != 0 {
+                                notes.push("the link's flags set bits no version defines; a sender sends them as zero, so they were cleared");
+                            }
+                            self.flags.set(TraceFlags(bits & TraceFlags::KNOWN));
+                        }
+                        Err(_) => notes.push("the link's trace-flags are not two hex digits, so the default flags are used"),
+                    }
+                    loaded = true;
+                }
+                _ => notes.push(
+                    "the link's traceparent does not have four fields, so a new trace was started",
+                ),
+            }
+        }
+        if let Some(ts) = ts {
+            // The diagnosis lists entries as found, even invalid ones, so a
+            // link keeps an entry that breaks a rule for the person to fix.
+            let report = tracestate::diagnose(&ts);
+            if report.entries.len() > MAX_EDITOR_ENTRIES {
+                notes.push("the link's tracestate has more entries than the editor keeps; the rest were left out");
+            }
+            for entry in report.entries.iter().take(MAX_EDITOR_ENTRIES) {
+                self.add_entry(&entry.key, entry.value.as_deref().unwrap_or_default());
+            }
+        }
+        let note = (!notes.is_empty()).then(|| {
+            let mut note = notes.join("; ");
+            note.push('.');
+            capitalize(&note)
+        });
+        (loaded, note)
+    }
+
+    /// Writes the state into the URL; returns a note when it is too long.
+    pub fn save_to_url(traceparent: &str, tracestate: &str, page_path: &str) -> Option<String> {
+        fragment::write_params(&[(TP_KEY, traceparent), (TS_KEY, tracestate)], page_path)
+            .err()
+            .map(|TooLong| {
+                format!(
+                    "This header is too long to keep in the link (over {} characters encoded), so the address bar does not hold it.",
+                    fragment::MAX_ENCODED
+                )
+            })
+    }
+}
+
+/// The sentences `tracelab_context` writes start in lowercase, to be put
+/// inside others; a paragraph of its own starts with a capital.
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The ids a receiver draws when it continues (or restarts) the trace.
+/// Drawn once per new trace rather than on every keystroke, so that the
+/// "next hop" does not change while the person types elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextHopIds {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+}
+
+impl NextHopIds {
+    pub fn draw() -> Self {
+        NextHopIds {
+            trace_id: RandomIds.new_trace_id(),
+            span_id: RandomIds.new_span_id(),
+        }
+    }
+}
+
+impl IdSource for NextHopIds {
+    fn new_trace_id(&mut self) -> TraceId {
+        self.trace_id
+    }
+    fn new_span_id(&mut self) -> SpanId {
+        self.span_id
+    }
+}
