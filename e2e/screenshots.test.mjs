@@ -56,3 +56,10 @@ test('screenshot: decode', async () => {
     await page.getByTestId('tp-verdict').waitFor();
   });
 });
+
+test('screenshot: build', async () => {
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03';
+  const tracestate = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7';
+  const hash = `#tp=${encodeURIComponent(traceparent)}&ts=${encodeURIComponent(tracestate)}`;
+  await shoot(`build${hash}`, 'build', (page) => expectText(page.getByTestId('build-traceparent'), traceparent));
+});
