@@ -20,6 +20,7 @@
 mod header;
 mod nav;
 mod pages;
+pub mod waterfall;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};

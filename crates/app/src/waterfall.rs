@@ -1,0 +1,1245 @@
+//! The trace waterfall: one component for every page that shows a trace.
+//!
+//! It only draws what `tracelab-trace` computes. [`Waterfall`] builds the
+//! layout ([`tracelab_trace::Waterfall`]: tree, times, self time, critical
+//! path, notes) once when it is created, then derives the visible rows from
+//! the collapse state and the filter with `visible_rows`, and puts in the DOM
+//! only the rows inside the scroller's viewport plus a few above and below:
+//! a 100,000-span trace has a few dozen row elements, inside a canvas as tall
+//! as all the rows (fixed row height), so the browser's own scrollbar and
+//! smooth scrolling work as for a plain list.
+//!
+//! Zoom is a time range the bars are drawn on (drag on the axis or the
+//! minimap, `z` on a span, `0` or a double-click for the whole trace); the
+//! minimap draws the visible rows in a fixed number of bands, so it too costs
+//! the same few elements at any trace size.
+//!
+//! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
+//! `data-depth`, `data-critical="true"` on the critical path, `data-match`
+//! on filter matches, `aria-rowindex` counting from 1), `wf-details`,
+//! `wf-filter`, `wf-orphan`, `wf-skew`; also `wf-scroller` (the scrolling
+//! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`,
+//! `wf-toggle`, `wf-no-match`, `wf-link-note`, `wf-details-span-id`,
+//! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`.
+//!
+//! View state that a page may keep in its URL (the selected span, the filter
+//! text and the zoom) comes in as [`WaterfallView`] and goes out through
+//! `on_view_change`; the page owns the fragment format.
+
+mod details;
+pub mod query;
+
+use std::sync::Arc;
+
+use leptos::ev::KeyboardEvent;
+use leptos::html;
+use leptos::prelude::*;
+use tracelab_trace::axis::{format_duration, time_axis};
+use tracelab_trace::view::{
+    visible_rows, CollapseState, FilterMatches, FilterMode, ViewOptions, VisibleRow,
+};
+use tracelab_trace::{NoteKind, Trace};
+use wasm_bindgen::JsCast;
+
+use query::{parse_query, truncate_chars, ParsedQuery, MAX_QUERY_CHARS};
+
+/// Height of one row in CSS pixels; `--wf-row-height` in `www/waterfall.css`
+/// must say the same, as the window of rendered rows is computed from it.
+pub const ROW_HEIGHT_PX: f64 = 24.0;
+/// Height of the sticky time axis at the top of the scroller
+/// (`--wf-axis-height` in the stylesheet).
+const AXIS_HEIGHT_PX: f64 = 28.0;
+/// Rows rendered beyond each edge of the viewport, so that a fast scroll
+/// shows rows already drawn while the next window is built.
+const OVERSCAN_ROWS: usize = 10;
+/// Service colours in the stylesheet (`--wf-svc-0` … `--wf-svc-7`); more
+/// services than this share colours, and the legend shows which.
+const N_COLORS: usize = 8;
+/// Horizontal bands in the minimap: each draws the time extent of its share
+/// of the rows, so the minimap costs the same few elements at any size.
+const MINIMAP_BANDS: usize = 48;
+/// Ticks on the time axis: few enough that labels fit at 360 px.
+const AXIS_TICKS: usize = 5;
+
+/// The part of the view that a page can keep in its URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaterfallView {
+    /// The selected span, as 16 lowercase hex digits.
+    pub span_id: Option<String>,
+    /// The filter box's text.
+    pub query: String,
+    /// The zoomed time range, in nanoseconds from the trace start.
+    pub zoom: Option<(u64, u64)>,
+}
+
+/// The part of the time axis the bars are drawn on, in nanoseconds from the
+/// trace start: the whole trace, or a zoomed range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct TimeWindow {
+    start: u64,
+    /// Always after `start`, so that positions divide.
+    end: u64,
+}
+
+impl TimeWindow {
+    fn new(start: u64, end: u64) -> TimeWindow {
+        TimeWindow {
+            start,
+            end: end.max(start.saturating_add(1)),
+        }
+    }
+
+    fn width(self) -> f64 {
+        (self.end - self.start) as f64
+    }
+
+    /// Where `offset` falls, as a percentage of the bar area (may be outside 0..=100).
+    fn percent(self, offset: u64) -> f64 {
+        (offset as f64 - self.start as f64) / self.width() * 100.0
+    }
+
+    /// The offset at `fraction` (0..=1) of the bar area.
+    fn offset_at(self, fraction: f64) -> u64 {
+        // Rounding in f64 may overshoot a wide window by a little.
+        let offset = (fraction.clamp(0.0, 1.0) * self.width()) as u64;
+        self.start.saturating_add(offset).min(self.end)
+    }
+
+    /// The part of `start..=end` inside the window, as (left %, width %), or
+    /// `None` when it lies wholly outside.
+    fn bar(self, start: u64, end: u64) -> Option<(f64, f64)> {
+        let (from, to) = (start.max(self.start), end.min(self.end));
+        (from <= to).then(|| {
+            (
+                self.percent(from),
+                (to - from) as f64 / self.width() * 100.0,
+            )
+        })
+    }
+}
+
+/// One legend entry: a service, its colour and how many spans it has.
+#[derive(Clone)]
+struct ServiceEntry {
+    name: String,
+    color_idx: usize,
+    n_spans: usize,
+}
+
+/// What every row needs and never changes for a trace, computed once.
+struct Prepared {
+    trace: Arc<Trace>,
+    layout: tracelab_trace::Waterfall,
+    /// Colour index for each entry of `trace.resources`, by service name, so
+    /// that two resources of one service share a colour.
+    color_of_resource: Vec<usize>,
+    services: Vec<ServiceEntry>,
+    /// The earliest start, in Unix nanoseconds: offsets count from it.
+    trace_start: u64,
+    /// Length of the time axis (at least 1 ns, so that positions divide).
+    total_nanos: u64,
+}
+
+impl Prepared {
+    fn new(trace: Arc<Trace>) -> Prepared {
+        let layout = tracelab_trace::Waterfall::build(&trace);
+        let (start, end) = layout.bounds();
+        // Services in the order they first appear among the resources; two
+        // resources of one service (two hosts, two versions) share its entry.
+        let mut services: Vec<ServiceEntry> = Vec::new();
+        let service_of_resource: Vec<usize> = trace
+            .resources
+            .iter()
+            .map(|resource| {
+                let known = services
+                    .iter()
+                    .position(|service| *service.name == *resource.service_name);
+                known.unwrap_or_else(|| {
+                    services.push(ServiceEntry {
+                        name: resource.service_name.to_string(),
+                        color_idx: services.len() % N_COLORS,
+                        n_spans: 0,
+                    });
+                    services.len() - 1
+                })
+            })
+            .collect();
+        for span in &trace.spans {
+            if let Some(&service_idx) = service_of_resource.get(span.resource_idx as usize) {
+                services[service_idx].n_spans += 1;
+            }
+        }
+        let color_of_resource = service_of_resource
+            .iter()
+            .map(|&service_idx| services[service_idx].color_idx)
+            .collect();
+        Prepared {
+            trace,
+            layout,
+            color_of_resource,
+            services,
+            trace_start: start,
+            total_nanos: end.saturating_sub(start).max(1),
+        }
+    }
+
+    fn color_idx(&self, span_idx: usize) -> usize {
+        self.trace
+            .spans
+            .get(span_idx)
+            .and_then(|span| self.color_of_resource.get(span.resource_idx as usize))
+            .copied()
+            // A span whose resource is missing gets the last (grey) colour.
+            .unwrap_or(N_COLORS - 1)
+    }
+
+    /// Where span `span_idx` starts, in nanoseconds from the trace start.
+    /// `Waterfall::start_offset` scans every span for the trace start on each
+    /// call; this keeps it, which matters in loops over 100,000 rows.
+    fn start_offset(&self, span_idx: usize) -> u64 {
+        self.layout
+            .times
+            .start(span_idx)
+            .saturating_sub(self.trace_start)
+    }
+
+    /// The whole trace.
+    fn full_window(&self) -> TimeWindow {
+        TimeWindow::new(0, self.total_nanos)
+    }
+
+    /// The span whose id is `hex` (16 lowercase hex digits), if any.
+    fn find_span(&self, hex: &str) -> Option<usize> {
+        let id = tracelab_context::SpanId::from_hex(hex)?;
+        self.trace
+            .spans
+            .iter()
+            .position(|span| span.span_id.0 == id.0)
+    }
+}
+
+/// `n` with thousands separated by commas: `100,000`.
+pub fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// `1 span`, `10,000 spans`.
+pub fn count_spans(n: usize) -> String {
+    if n == 1 {
+        "1 span".to_owned()
+    } else {
+        format!("{} spans", group_thousands(n))
+    }
+}
+
+/// What a key press on the list does, decided while the rows are borrowed
+/// and applied after (applying it changes the rows).
+enum KeyAction {
+    Select(usize),
+    Collapse(usize),
+    Expand(usize),
+    OpenDetails,
+    CloseDetails,
+    ZoomToSelected,
+    ResetZoom,
+}
+
+/// The waterfall of `trace`, with its filter, legend, details panel and
+/// help overlay.
+#[component]
+pub fn Waterfall(
+    trace: Arc<Trace>,
+    /// The selection and filter to start with (from the page's URL).
+    #[prop(optional)]
+    initial: WaterfallView,
+    /// Called when the selection or the filter text changes (not on load).
+    #[prop(optional)]
+    on_view_change: Option<Callback<WaterfallView>>,
+) -> impl IntoView {
+    let prepared = Arc::new(Prepared::new(trace));
+    let n_spans = prepared.trace.spans.len();
+
+    let initial_span = initial
+        .span_id
+        .as_deref()
+        .and_then(|hex| prepared.find_span(hex));
+    let link_note = match (&initial.span_id, initial_span) {
+        (Some(hex), None) => Some(format!(
+            "The link names span {hex}, which is not in this trace."
+        )),
+        _ => None,
+    };
+    let selected = RwSignal::new(initial_span);
+    let details_open = RwSignal::new(initial_span.is_some());
+    let query = RwSignal::new(truncate_chars(&initial.query, MAX_QUERY_CHARS).to_owned());
+    // Hide by default: a filter that only highlights leaves the matches of a
+    // large trace scattered among thousands of rows.
+    let mode = RwSignal::new(FilterMode::Hide);
+    let collapsed = RwSignal::new(CollapseState::new());
+    let scroll_top = RwSignal::new(0.0_f64);
+    let viewport_px = RwSignal::new(600.0_f64);
+    let help_open = RwSignal::new(false);
+    let full_window = prepared.full_window();
+    // A zoom from the link is kept only where it lies inside the trace.
+    let zoom = RwSignal::new(initial.zoom.and_then(|(start, end)| {
+        (start < end && start < full_window.end)
+            .then(|| TimeWindow::new(start, end.min(full_window.end)))
+    }));
+    let time_window = Memo::new(move |_| zoom.get().unwrap_or(full_window));
+    // The range being dragged on the axis, as fractions of its width.
+    let brush = RwSignal::new(None::<(f64, f64)>);
+    let axis_track = NodeRef::<html::Span>::new();
+    let scroller = NodeRef::<html::Div>::new();
+    let filter_input = NodeRef::<html::Input>::new();
+
+    let parsed: Memo<ParsedQuery> = Memo::new(move |_| query.with(|text| parse_query(text)));
+    let matches: Memo<Option<Arc<FilterMatches>>> = Memo::new({
+        let prepared = prepared.clone();
+        move |_| {
+            parsed.with(|parsed| {
+                (!parsed.filter.is_empty()).then(|| {
+                    let layout = &prepared.layout;
+                    Arc::new(
+                        parsed
+                            .filter
+                            .apply(&prepared.trace, &layout.tree, &layout.times),
+                    )
+                })
+            })
+        }
+    });
+    let rows: Memo<Arc<Vec<VisibleRow>>> = Memo::new({
+        let prepared = prepared.clone();
+        move |_| {
+            let matches = matches.get();
+            let mode = mode.get();
+            collapsed.with(|collapsed| {
+                Arc::new(visible_rows(
+                    &prepared.layout.tree,
+                    &ViewOptions {
+                        root: None,
+                        collapsed,
+                        filter: matches.as_deref().map(|matches| (matches, mode)),
+                    },
+                ))
+            })
+        }
+    });
+    // The rendered window: a memo, so that scrolling within one row does not
+    // touch the DOM.
+    let window_range = Memo::new(move |_| {
+        let n_rows = rows.with(|rows| rows.len());
+        let first_visible = (scroll_top.get() / ROW_HEIGHT_PX).max(0.0) as usize;
+        let n_fit = (viewport_px.get() / ROW_HEIGHT_PX).ceil() as usize;
+        let first = first_visible.saturating_sub(OVERSCAN_ROWS).min(n_rows);
+        let end = (first_visible + n_fit + OVERSCAN_ROWS).min(n_rows);
+        (first, end.max(first))
+    });
+
+    // Scrolls the least needed to show the row at `position` below the
+    // sticky axis.
+    let scroll_to_position = move |position: usize| {
+        let Some(element) = scroller.get_untracked() else {
+            return;
+        };
+        let current = f64::from(element.scroll_top());
+        let viewport = f64::from(element.client_height());
+        let row_top = position as f64 * ROW_HEIGHT_PX;
+        let lowest_top = AXIS_HEIGHT_PX + row_top + ROW_HEIGHT_PX - viewport;
+        let target = if current > row_top {
+            row_top
+        } else if current < lowest_top {
+            lowest_top
+        } else {
+            return;
+        };
+        let target = target.max(0.0);
+        element.set_scroll_top(target as i32);
+        scroll_top.set(f64::from(element.scroll_top()));
+    };
+    let position_of = move |span_idx: usize| {
+        rows.with_untracked(|rows| rows.iter().position(|row| row.span_idx == span_idx))
+    };
+
+    // Once the scroller is in the page: measure it, and bring a span
+    // selected by a deep link into view.
+    Effect::new(move |_| {
+        let Some(element) = scroller.get() else {
+            return;
+        };
+        viewport_px.set(f64::from(element.client_height()));
+        if let Some(position) = selected.get_untracked().and_then(position_of) {
+            scroll_to_position(position);
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        if let Some(element) = scroller.get_untracked() {
+            viewport_px.set(f64::from(element.client_height()));
+        }
+    });
+    // `/` and `?` work anywhere on the page (as in DevTools and GitHub), but
+    // never while the person is typing in a field.
+    let global_keys = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let typing = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|element| {
+                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            });
+        match event.key().as_str() {
+            "/" if !typing => {
+                event.prevent_default();
+                if let Some(input) = filter_input.get_untracked() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+            "?" if !typing => help_open.update(|open| *open = !*open),
+            "Escape" if help_open.get_untracked() => help_open.set(false),
+            _ => {}
+        }
+    });
+    on_cleanup(move || {
+        resize.remove();
+        global_keys.remove();
+    });
+
+    if let Some(on_view_change) = on_view_change {
+        let prepared = prepared.clone();
+        Effect::new(move |ran_before: Option<()>| {
+            let span_id = selected
+                .get()
+                .and_then(|span_idx| prepared.trace.spans.get(span_idx))
+                .map(|span| span.span_id.to_string());
+            let query = query.get();
+            let zoom = zoom.get().map(|window| (window.start, window.end));
+            // The first run sees the state just read from the URL.
+            if ran_before.is_some() {
+                on_view_change.run(WaterfallView {
+                    span_id,
+                    query,
+                    zoom,
+                });
+            }
+        });
+    }
+
+    let on_list_key = {
+        let prepared = prepared.clone();
+        move |event: KeyboardEvent| {
+            let action = rows.with_untracked(|rows| {
+                let last = rows.len().checked_sub(1)?;
+                let position = selected
+                    .get_untracked()
+                    .and_then(|span_idx| rows.iter().position(|row| row.span_idx == span_idx));
+                let page = ((viewport_px.get_untracked() - AXIS_HEIGHT_PX) / ROW_HEIGHT_PX).max(1.0)
+                    as usize;
+                match event.key().as_str() {
+                    "ArrowDown" => {
+                        Some(KeyAction::Select(position.map_or(0, |p| (p + 1).min(last))))
+                    }
+                    "ArrowUp" => Some(KeyAction::Select(
+                        position.map_or(0, |p| p.saturating_sub(1)),
+                    )),
+                    "PageDown" => Some(KeyAction::Select(
+                        position.map_or(0, |p| (p + page).min(last)),
+                    )),
+                    "PageUp" => Some(KeyAction::Select(
+                        position.map_or(0, |p| p.saturating_sub(page)),
+                    )),
+                    // Next and previous filter match: in highlight mode the
+                    // matches of a large trace are far apart.
+                    "n" => {
+                        let from = position.map_or(0, |p| p + 1);
+                        rows.get(from..)?
+                            .iter()
+                            .position(|row| row.is_match)
+                            .map(|offset| KeyAction::Select(from + offset))
+                    }
+                    "N" => rows[..position.unwrap_or(0)]
+                        .iter()
+                        .rposition(|row| row.is_match)
+                        .map(KeyAction::Select),
+                    "z" => position.map(|_| KeyAction::ZoomToSelected),
+                    "0" => zoom.get_untracked().map(|_| KeyAction::ResetZoom),
+                    "Home" => Some(KeyAction::Select(0)),
+                    "End" => Some(KeyAction::Select(last)),
+                    "ArrowLeft" => {
+                        let position = position?;
+                        let row = rows[position];
+                        if row.has_children && !row.is_collapsed {
+                            Some(KeyAction::Collapse(row.span_idx))
+                        } else {
+                            // As in a tree view: Left on a leaf goes to the parent.
+                            let parent_idx = prepared.layout.tree.parent(row.span_idx)?;
+                            rows[..position]
+                                .iter()
+                                .rposition(|row| row.span_idx == parent_idx)
+                                .map(KeyAction::Select)
+                        }
+                    }
+                    "ArrowRight" => {
+                        let position = position?;
+                        let row = rows[position];
+                        if row.is_collapsed {
+                            Some(KeyAction::Expand(row.span_idx))
+                        } else if row.has_children {
+                            Some(KeyAction::Select((position + 1).min(last)))
+                        } else {
+                            None
+                        }
+                    }
+                    "Enter" => position.map(|_| KeyAction::OpenDetails),
+                    // With the help open, Escape is for the help (the window's handler).
+                    "Escape" if details_open.get_untracked() && !help_open.get_untracked() => {
+                        Some(KeyAction::CloseDetails)
+                    }
+                    _ => None,
+                }
+            });
+            let Some(action) = action else {
+                return;
+            };
+            // The list handles the key: the page must not scroll as well.
+            event.prevent_default();
+            match action {
+                KeyAction::Select(position) => {
+                    let span_idx =
+                        rows.with_untracked(|rows| rows.get(position).map(|row| row.span_idx));
+                    if let Some(span_idx) = span_idx {
+                        selected.set(Some(span_idx));
+                        scroll_to_position(position);
+                    }
+                }
+                KeyAction::Collapse(span_idx) => collapsed.update(|state| state.collapse(span_idx)),
+                KeyAction::Expand(span_idx) => collapsed.update(|state| state.expand(span_idx)),
+                KeyAction::OpenDetails => details_open.set(true),
+                KeyAction::CloseDetails => details_open.set(false),
+                KeyAction::ZoomToSelected => {
+                    if let Some(span_idx) = selected.get_untracked() {
+                        let layout = &prepared.layout;
+                        let start = prepared.start_offset(span_idx);
+                        let duration = layout.times.duration(span_idx);
+                        // A margin of a tenth on each side shows where the
+                        // span starts and ends.
+                        let margin = (duration / 10).max(1);
+                        zoom.set(Some(TimeWindow::new(
+                            start.saturating_sub(margin),
+                            (start + duration + margin).min(full_window.end),
+                        )));
+                    }
+                }
+                KeyAction::ResetZoom => zoom.set(None),
+            }
+        }
+    };
+
+    let ticks = move || {
+        let window = time_window.get();
+        time_axis(window.start, window.end, AXIS_TICKS)
+            .ticks
+            .into_iter()
+            .map(|tick| {
+                let left = window.percent(tick.offset_nanos);
+                // Labels near the right edge hang to the left of their tick.
+                let class = if left > 80.0 {
+                    "wf-tick wf-tick-end"
+                } else {
+                    "wf-tick"
+                };
+                view! {
+                    <span class=class style=format!("left: {left:.3}%")>
+                        {tick.label}
+                    </span>
+                }
+            })
+            .collect_view()
+    };
+    // Grid lines under the bars at the ticks: a gradient tile one step wide,
+    // shifted to the first tick. A tile of width S shifted by p% moves by
+    // p% of (1 - S), hence the division.
+    let grid_style = move || {
+        let window = time_window.get();
+        let axis = time_axis(window.start, window.end, AXIS_TICKS);
+        let step = axis.step_nanos as f64 / window.width();
+        let first = axis
+            .ticks
+            .first()
+            .map_or(0.0, |tick| window.percent(tick.offset_nanos) / 100.0);
+        let position = if step < 1.0 {
+            first / (1.0 - step)
+        } else {
+            0.0
+        };
+        format!(
+            "--wf-grid-size: {:.4}%; --wf-grid-pos: {:.4}%",
+            step * 100.0,
+            position * 100.0
+        )
+    };
+    let zoom_label = move || {
+        zoom.get().map(|window| {
+            view! {
+                <span class="wf-zoom">
+                    "Zoomed to +"
+                    {format_duration(window.start)}
+                    " … +"
+                    {format_duration(window.end)}
+                    " "
+                    <button
+                        type="button"
+                        data-testid="wf-zoom-reset"
+                        aria-keyshortcuts="0"
+                        on:click=move |_| zoom.set(None)
+                    >
+                        "Reset zoom"
+                    </button>
+                </span>
+            }
+        })
+    };
+    // Drag on the axis to zoom to a range: pointer capture keeps the drag
+    // going outside the axis; children ignore the pointer (CSS), so offsets
+    // are always relative to the track.
+    let fraction_at = move |event: &leptos::ev::PointerEvent| {
+        let width = axis_track
+            .get_untracked()
+            .map_or(0, |track| track.client_width());
+        (width > 0).then(|| f64::from(event.offset_x()) / f64::from(width))
+    };
+    let on_axis_down = move |event: leptos::ev::PointerEvent| {
+        if event.button() != 0 {
+            return;
+        }
+        if let (Some(fraction), Some(track)) = (fraction_at(&event), axis_track.get_untracked()) {
+            let _ = track.set_pointer_capture(event.pointer_id());
+            brush.set(Some((fraction, fraction)));
+        }
+    };
+    let on_axis_move = move |event: leptos::ev::PointerEvent| {
+        if let (Some((from, _)), Some(fraction)) = (brush.get_untracked(), fraction_at(&event)) {
+            brush.set(Some((from, fraction.clamp(0.0, 1.0))));
+        }
+    };
+    let on_axis_up = move |_: leptos::ev::PointerEvent| {
+        let Some((from, to)) = brush.get_untracked() else {
+            return;
+        };
+        brush.set(None);
+        // A click, or a drag of a few pixels, is not a range.
+        if (to - from).abs() >= 0.01 {
+            let window = time_window.get_untracked();
+            zoom.set(Some(TimeWindow::new(
+                window.offset_at(from.min(to)),
+                window.offset_at(from.max(to)),
+            )));
+        }
+    };
+    let brush_view = move || {
+        brush.get().map(|(from, to)| {
+            let (left, right) = (from.min(to), from.max(to));
+            view! {
+                <span
+                    class="wf-brush"
+                    style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
+                ></span>
+            }
+        })
+    };
+    // The minimap: the visible rows in bands, each drawn from the earliest
+    // start to the latest end among its rows, on the whole trace's time axis;
+    // over it, the zoomed range and the rows in the viewport.
+    let minimap_bands = Memo::new({
+        let prepared = prepared.clone();
+        move |_| {
+            rows.with(|rows| {
+                let n_bands = MINIMAP_BANDS.min(rows.len());
+                let mut bands = vec![(u64::MAX, 0_u64); n_bands];
+                for (position, row) in rows.iter().enumerate() {
+                    let band = &mut bands[position * n_bands / rows.len()];
+                    let start = prepared.start_offset(row.span_idx);
+                    band.0 = band.0.min(start);
+                    band.1 = band
+                        .1
+                        .max(start + prepared.layout.times.duration(row.span_idx));
+                }
+                bands
+            })
+        }
+    });
+    let minimap_rects = move || {
+        let bands = minimap_bands.get();
+        let n_bands = bands.len() as f64;
+        bands
+            .into_iter()
+            .enumerate()
+            .map(|(band, (start, end))| {
+                let (left, width) = full_window.bar(start, end).unwrap_or((0.0, 0.0));
+                view! {
+                    <rect
+                        x=format!("{left:.3}")
+                        y=format!("{:.3}", band as f64 / n_bands * 100.0)
+                        width=format!("{:.3}", width.max(0.3))
+                        height=format!("{:.3}", 80.0 / n_bands)
+                    />
+                }
+            })
+            .collect_view()
+    };
+    let minimap_viewport = move || {
+        let n_rows = rows.with(|rows| rows.len()).max(1) as f64;
+        let first = scroll_top.get() / ROW_HEIGHT_PX;
+        let shown = ((viewport_px.get() - AXIS_HEIGHT_PX) / ROW_HEIGHT_PX).max(1.0);
+        let zoomed = time_window.get();
+        let (left, width) = full_window
+            .bar(zoomed.start, zoomed.end)
+            .unwrap_or((0.0, 100.0));
+        view! {
+            <div
+                class="wf-minimap-zoom"
+                style=format!("left: {left:.3}%; width: {width:.3}%")
+            ></div>
+            <div
+                class="wf-minimap-rows"
+                style=format!(
+                    "top: {:.3}%; height: {:.3}%",
+                    (first / n_rows * 100.0).min(100.0),
+                    (shown / n_rows * 100.0).min(100.0),
+                )
+            ></div>
+        }
+    };
+    // Drag across the minimap to zoom to that range of the whole trace; a
+    // click scrolls the list to that part of it.
+    let minimap = NodeRef::<html::Div>::new();
+    let minimap_brush = RwSignal::new(None::<(f64, f64, f64)>);
+    let minimap_point = move |event: &leptos::ev::PointerEvent| {
+        let element = minimap.get_untracked()?;
+        let (width, height) = (element.client_width(), element.client_height());
+        (width > 0 && height > 0).then(|| {
+            (
+                f64::from(event.offset_x()) / f64::from(width),
+                f64::from(event.offset_y()) / f64::from(height),
+            )
+        })
+    };
+    let on_minimap_down = move |event: leptos::ev::PointerEvent| {
+        if event.button() != 0 {
+            return;
+        }
+        if let (Some((x, y)), Some(element)) = (minimap_point(&event), minimap.get_untracked()) {
+            let _ = element.set_pointer_capture(event.pointer_id());
+            minimap_brush.set(Some((x, x, y)));
+        }
+    };
+    let on_minimap_move = move |event: leptos::ev::PointerEvent| {
+        if let (Some((from, _, y)), Some((x, _))) =
+            (minimap_brush.get_untracked(), minimap_point(&event))
+        {
+            minimap_brush.set(Some((from, x.clamp(0.0, 1.0), y)));
+        }
+    };
+    let on_minimap_up = move |_: leptos::ev::PointerEvent| {
+        let Some((from, to, y)) = minimap_brush.get_untracked() else {
+            return;
+        };
+        minimap_brush.set(None);
+        if (to - from).abs() >= 0.01 {
+            zoom.set(Some(TimeWindow::new(
+                full_window.offset_at(from.min(to)),
+                full_window.offset_at(from.max(to)),
+            )));
+        } else if let Some(element) = scroller.get_untracked() {
+            // Centre the clicked part of the list in the viewport.
+            let n_rows = rows.with_untracked(|rows| rows.len()) as f64;
+            let target = y.clamp(0.0, 1.0) * n_rows * ROW_HEIGHT_PX
+                - f64::from(element.client_height()) / 2.0;
+            element.set_scroll_top(target.max(0.0) as i32);
+            scroll_top.set(f64::from(element.scroll_top()));
+        }
+    };
+    let minimap_brush_view = move || {
+        minimap_brush.get().map(|(from, to, _)| {
+            let (left, right) = (from.min(to), from.max(to));
+            view! {
+                <div
+                    class="wf-brush"
+                    style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
+                ></div>
+            }
+        })
+    };
+
+    let legend = prepared
+        .services
+        .iter()
+        .map(|service| {
+            let ServiceEntry {
+                name,
+                color_idx,
+                n_spans,
+            } = service.clone();
+            view! {
+                <li style=format!("--wf-color: var(--wf-svc-{color_idx})")>
+                    <span class="wf-swatch" aria-hidden="true"></span>
+                    {name}
+                    <span class="wf-muted">" " {n_spans}</span>
+                </li>
+            }
+        })
+        .collect_view();
+
+    let summary = {
+        move || {
+            let n_rows = rows.with(|rows| rows.len());
+            let matched = matches.with(|matches| matches.as_ref().map(|m| m.n_matches()));
+            match matched {
+                None => count_spans(n_spans),
+                Some(n_matches) => format!(
+                    "{} of {} match · {} shown",
+                    group_thousands(n_matches),
+                    count_spans(n_spans),
+                    if n_rows == 1 {
+                        "1 row".to_owned()
+                    } else {
+                        format!("{} rows", group_thousands(n_rows))
+                    },
+                ),
+            }
+        }
+    };
+    let query_notes = move || {
+        parsed.with(|parsed| {
+            parsed
+                .notes
+                .iter()
+                .map(|note| view! { <p class="wf-note">"⚠ " {note.clone()}</p> })
+                .collect_view()
+        })
+    };
+    let empty_note = move || {
+        (rows.with(|rows| rows.is_empty()) && !query.with(|text| text.trim().is_empty())).then(
+            || {
+                view! {
+                    <p class="wf-note" data-testid="wf-no-match">
+                        "No span matches “" {query.get()} "”."
+                    </p>
+                }
+            },
+        )
+    };
+
+    let window_rows = move || {
+        let (first, end) = window_range.get();
+        let window = time_window.get();
+        rows.with(|rows| {
+            rows[first..end]
+                .iter()
+                .enumerate()
+                .map(|(offset, row)| (first + offset, *row, window))
+                .collect::<Vec<_>>()
+        })
+    };
+    let row_prepared = prepared.clone();
+    let details_prepared = prepared.clone();
+
+    view! {
+        <div
+            class="wf"
+            style=grid_style
+        >
+            <div class="wf-toolbar">
+                <input
+                    type="search"
+                    class="wf-filter"
+                    data-testid="wf-filter"
+                    node_ref=filter_input
+                    aria-label="Filter spans"
+                    placeholder="Filter: name, service:db, attr:GET, error, >10ms   ( / )"
+                    maxlength=MAX_QUERY_CHARS.to_string()
+                    prop:value=move || query.get()
+                    on:input=move |event| query.set(event_target_value(&event))
+                />
+                <label class="wf-switch">
+                    <input
+                        type="checkbox"
+                        data-testid="wf-filter-hide"
+                        prop:checked=move || mode.get() == FilterMode::Hide
+                        on:change=move |event| {
+                            mode.set(
+                                if event_target_checked(&event) {
+                                    FilterMode::Hide
+                                } else {
+                                    FilterMode::Highlight
+                                },
+                            )
+                        }
+                    />
+                    " Hide non-matching"
+                </label>
+                <button type="button" on:click=move |_| collapsed.update(|state| state.expand_all())>
+                    "Expand all"
+                </button>
+                <button
+                    type="button"
+                    aria-keyshortcuts="?"
+                    on:click=move |_| help_open.update(|open| *open = !*open)
+                >
+                    "Keys (?)"
+                </button>
+                <span class="wf-summary" data-testid="wf-summary" aria-live="polite">
+                    {summary}
+                </span>
+            </div>
+            {zoom_label}
+            {query_notes}
+            {link_note.map(|note| view! { <p class="wf-note" data-testid="wf-link-note">"⚠ " {note}</p> })}
+            <ul class="wf-legend" aria-label="Services">
+                {legend}
+                <li class="wf-legend-critical">
+                    <span class="wf-swatch" aria-hidden="true"></span>
+                    "◆ critical path"
+                </li>
+            </ul>
+            {empty_note}
+            <div
+                class="wf-minimap"
+                data-testid="wf-minimap"
+                title="The whole trace: drag to zoom to a time range, click to scroll there"
+                node_ref=minimap
+                on:pointerdown=on_minimap_down
+                on:pointermove=on_minimap_move
+                on:pointerup=on_minimap_up
+                on:pointercancel=move |_| minimap_brush.set(None)
+                on:dblclick=move |_| zoom.set(None)
+            >
+                <svg viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true">
+                    {minimap_rects}
+                </svg>
+                {minimap_viewport}
+                {minimap_brush_view}
+            </div>
+            // The list and the details side by side on wide screens.
+            <div class="wf-body">
+                <div
+                    class="wf-scroller"
+                    data-testid="wf-scroller"
+                    role="treegrid"
+                    aria-label="Trace waterfall"
+                    aria-rowcount=move || rows.with(|rows| rows.len()).to_string()
+                    tabindex="0"
+                    node_ref=scroller
+                    on:scroll=move |_| {
+                        if let Some(element) = scroller.get_untracked() {
+                            scroll_top.set(f64::from(element.scroll_top()));
+                        }
+                    }
+                    on:keydown=on_list_key
+                >
+                    <div class="wf-axis wf-grid" aria-hidden="true">
+                        <span class="wf-head-name">"Service · span"</span>
+                        <span class="wf-num">"Duration"</span>
+                        <span class="wf-num wf-self">"Self"</span>
+                        <span
+                            class="wf-track wf-axis-track"
+                            data-testid="wf-axis"
+                            title="Drag to zoom to a time range"
+                            node_ref=axis_track
+                            on:pointerdown=on_axis_down
+                            on:pointermove=on_axis_move
+                            on:pointerup=on_axis_up
+                            on:pointercancel=move |_| brush.set(None)
+                            on:dblclick=move |_| zoom.set(None)
+                        >
+                            {ticks}
+                            {brush_view}
+                        </span>
+                    </div>
+                    <div
+                        class="wf-canvas"
+                        style:height=move || {
+                            format!("{}px", rows.with(|rows| rows.len()) as f64 * ROW_HEIGHT_PX)
+                        }
+                    >
+                        <div
+                            class="wf-window"
+                            style:transform=move || {
+                                format!("translateY({}px)", window_range.get().0 as f64 * ROW_HEIGHT_PX)
+                            }
+                        >
+                            <For
+                                each=window_rows
+                                key=|(position, row, window)| {
+                                    (
+                                        *window,
+                                        *position,
+                                        row.span_idx,
+                                        row.depth,
+                                        row.has_children,
+                                        row.is_collapsed,
+                                        row.is_match,
+                                    )
+                                }
+                                children=move |(position, row, window)| {
+                                    row_view(&row_prepared, position, row, window, selected, details_open, collapsed)
+                                }
+                            />
+                        </div>
+                    </div>
+                </div>
+                {move || {
+                    let span_idx = selected.get().filter(|_| details_open.get())?;
+                    let color_idx = details_prepared.color_idx(span_idx);
+                    Some(
+                        details::span_details(
+                            &details_prepared.trace,
+                            &details_prepared.layout,
+                            span_idx,
+                            color_idx,
+                            move || details_open.set(false),
+                        ),
+                    )
+                }}
+            </div>
+            {move || help_open.get().then(|| help_overlay(help_open))}
+        </div>
+    }
+}
+
+/// One row: the name column (indent, toggle, service, name, markers), the
+/// duration and self time, and the bar on the shared time axis. Everything
+/// from the trace goes in as text nodes or attribute values, never as HTML.
+fn row_view(
+    prepared: &Prepared,
+    position: usize,
+    row: VisibleRow,
+    window: TimeWindow,
+    selected: RwSignal<Option<usize>>,
+    details_open: RwSignal<bool>,
+    collapsed: RwSignal<CollapseState>,
+) -> AnyView {
+    let span_idx = row.span_idx;
+    let Some(span) = prepared.trace.spans.get(span_idx) else {
+        return ().into_any();
+    };
+    let layout = &prepared.layout;
+    let service = prepared.trace.service_name(span_idx).to_owned();
+    let service_label = service.clone();
+    let color_idx = prepared.color_idx(span_idx);
+    let duration = layout.times.duration(span_idx);
+    let start_offset = prepared.start_offset(span_idx);
+    let bar = window.bar(start_offset, start_offset + duration);
+    let is_critical = layout.critical_path.contains(span_idx);
+    let is_error = span.status.is_error();
+    let is_orphan = layout.tree.is_orphan(span_idx);
+    let skew_notes: Vec<String> = layout
+        .notes_for(span_idx)
+        .filter(|note| {
+            matches!(
+                note.kind,
+                NoteKind::StartsBeforeParent { .. } | NoteKind::EndsAfterParent { .. }
+            )
+        })
+        .map(|note| note.kind.to_string())
+        .collect();
+    let orphan_title = layout
+        .tree
+        .notes_for(span_idx)
+        .find(|note| matches!(note.kind, NoteKind::MissingParent { .. }))
+        .map(|note| note.kind.to_string())
+        .unwrap_or_else(|| "parent not in the trace".to_owned());
+    // The markers after the name, each a word or symbol and never colour
+    // alone: (class, test id, tooltip, text).
+    let mut tags: Vec<(&str, Option<&str>, String, &str)> = Vec::new();
+    if is_critical {
+        tags.push((
+            "wf-tag wf-tag-critical",
+            None,
+            "on the critical path".to_owned(),
+            "◆",
+        ));
+    }
+    if is_error {
+        tags.push((
+            "wf-tag wf-tag-error",
+            None,
+            "status: error".to_owned(),
+            "✖ error",
+        ));
+    }
+    if is_orphan {
+        tags.push((
+            "wf-tag wf-tag-warn",
+            Some("wf-orphan"),
+            orphan_title,
+            "orphan",
+        ));
+    }
+    if !skew_notes.is_empty() {
+        tags.push((
+            "wf-tag wf-tag-warn",
+            Some("wf-skew"),
+            skew_notes.join("; "),
+            "⚠ skew",
+        ));
+    }
+    let name = span.name.to_string();
+    let bar_title = format!(
+        "{service} · {name}: {} (self {}) at +{}",
+        format_duration(duration),
+        format_duration(layout.self_time(span_idx)),
+        format_duration(start_offset),
+    );
+    let toggle = if row.has_children {
+        view! {
+            <button
+                type="button"
+                class="wf-toggle"
+                data-testid="wf-toggle"
+                tabindex="-1"
+                aria-label=if row.is_collapsed { "Expand" } else { "Collapse" }
+                on:click=move |event| {
+                    // Toggling is not selecting: the row's own click must not run.
+                    event.stop_propagation();
+                    collapsed.update(|state| {
+                        state.toggle(span_idx);
+                    });
+                }
+            >
+                {if row.is_collapsed { "▸" } else { "▾" }}
+            </button>
+        }
+        .into_any()
+    } else {
+        view! { <span class="wf-toggle wf-leaf"></span> }.into_any()
+    };
+
+    view! {
+        <div
+            class="wf-row wf-grid"
+            class:wf-critical=is_critical
+            class:wf-match=row.is_match
+            class:wf-selected=move || selected.get() == Some(span_idx)
+            role="row"
+            aria-rowindex=(position + 1).to_string()
+            aria-expanded=row.has_children.then(|| (!row.is_collapsed).to_string())
+            aria-selected=move || (selected.get() == Some(span_idx)).to_string()
+            data-testid="wf-row"
+            data-span-id=span.span_id.to_string()
+            data-service=service.clone()
+            data-depth=row.depth.to_string()
+            data-critical=is_critical.then_some("true")
+            data-match=row.is_match.then_some("true")
+            style=format!("--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx})", row.depth)
+            on:click=move |_| {
+                selected.set(Some(span_idx));
+                details_open.set(true);
+            }
+        >
+            <span class="wf-name" role="gridcell">
+                <span class="wf-indent"></span>
+                {toggle}
+                <span class="wf-service">{service_label}</span>
+                <span class="wf-span-name">{name}</span>
+                {tags
+                    .into_iter()
+                    .map(|(class, testid, title, text)| {
+                        view! { <span class=class data-testid=testid title=title>{text}</span> }
+                    })
+                    .collect_view()}
+            </span>
+            <span class="wf-num" role="gridcell">{format_duration(duration)}</span>
+            <span class="wf-num wf-self" role="gridcell">{format_duration(layout.self_time(span_idx))}</span>
+            <span class="wf-track" role="gridcell">
+                // Outside a zoomed range the span has no bar.
+                {bar.map(|(left, width)| {
+                    view! {
+                        <span
+                            class="wf-bar"
+                            title=bar_title
+                            style=format!("left: {left:.4}%; width: {width:.4}%")
+                        ></span>
+                    }
+                })}
+            </span>
+        </div>
+    }
+    .into_any()
+}
+
+/// The keys, listed; `?` or Escape closes it.
+fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
+    const KEYS: [(&str, &str); 13] = [
+        ("↑ / ↓", "previous / next span"),
+        ("n / N", "next / previous filter match"),
+        ("Page Up / Page Down", "a screen up / down"),
+        ("Home / End", "first / last span"),
+        ("←", "collapse, or go to the parent"),
+        ("→", "expand, or go to the first child"),
+        ("Enter", "open the span's details"),
+        ("z / 0", "zoom to the span / to the whole trace"),
+        ("Drag", "on the axis or the minimap: zoom to that range"),
+        ("Esc", "close details or this help"),
+        ("/", "focus the filter"),
+        ("?", "show or hide this help"),
+        (
+            "Filter words",
+            "service:NAME attr:TEXT error >5ms, others match the name",
+        ),
+    ];
+    view! {
+        <div class="wf-help" data-testid="wf-help" role="dialog" aria-label="Keyboard shortcuts">
+            <h2>"Keyboard"</h2>
+            <dl>
+                {KEYS
+                    .iter()
+                    .map(|(key, what)| view! { <dt><kbd>{*key}</kbd></dt><dd>{*what}</dd> })
+                    .collect_view()}
+            </dl>
+            <button type="button" on:click=move |_| help_open.set(false)>"Close"</button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_with_separators_and_plurals() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1_000), "1,000");
+        assert_eq!(group_thousands(1_000_000), "1,000,000");
+        assert_eq!(count_spans(1), "1 span");
+        assert_eq!(count_spans(10_000), "10,000 spans");
+    }
+
+    #[test]
+    fn bars_are_clipped_to_the_zoomed_window() {
+        let window = TimeWindow::new(100, 200);
+        assert_eq!(window.bar(120, 150), Some((20.0, 30.0)));
+        assert_eq!(
+            window.bar(50, 150),
+            Some((0.0, 50.0)),
+            "starts before the window"
+        );
+        assert_eq!(window.bar(150, 900), Some((50.0, 50.0)), "ends after it");
+        assert_eq!(window.bar(300, 400), None, "wholly after it");
+        assert_eq!(window.offset_at(0.5), 150);
+        assert_eq!(window.offset_at(7.0), 200, "fractions are clamped");
+        // An empty range still divides.
+        assert_eq!(TimeWindow::new(5, 5).end, 6);
+    }
+}

@@ -1,0 +1,273 @@
+//! The details panel (`wf-details`): everything the trace holds about one
+//! span, and the `traceparent` it would send downstream. Shows what
+//! `tracelab-trace` and `tracelab-context` compute; decides nothing itself.
+//!
+//! The panel is built from plain rows of text ([`Field`], [`Section`]) drawn
+//! by one small view each, rather than one `view!` per field: every distinct
+//! `view!` tree is its own type in the wasm, and the bundle is size-bound.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use tracelab_context::{
+    SpanId as ContextSpanId, TraceFlags, TraceId as ContextTraceId, TraceParent,
+};
+use tracelab_trace::axis::format_duration;
+use tracelab_trace::{KeyValue, Status, Trace, Waterfall};
+
+/// How a value is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Text,
+    /// Ids, headers and attribute values: monospace.
+    Code,
+    /// An error status: red, with a ✖ in the text (never colour alone).
+    Error,
+}
+
+/// One labelled value; `testid` is set on the stable hooks only.
+struct Field {
+    label: String,
+    value: String,
+    look: Look,
+    testid: Option<&'static str>,
+}
+
+impl Field {
+    fn new(label: impl Into<String>, value: impl Into<String>, look: Look) -> Field {
+        Field {
+            label: label.into(),
+            value: value.into(),
+            look,
+            testid: None,
+        }
+    }
+
+    fn with_testid(mut self, testid: &'static str) -> Field {
+        self.testid = Some(testid);
+        self
+    }
+}
+
+/// A titled list of fields; an empty one says "none".
+struct Section {
+    title: String,
+    fields: Vec<Field>,
+}
+
+fn attribute_fields(attributes: &[KeyValue]) -> Vec<Field> {
+    attributes
+        .iter()
+        .map(|attribute| {
+            Field::new(
+                attribute.key.to_string(),
+                attribute.value.to_string(),
+                Look::Code,
+            )
+        })
+        .collect()
+}
+
+/// The panel for span `span_idx`; `on_close` hides it.
+pub fn span_details(
+    trace: &Arc<Trace>,
+    layout: &Waterfall,
+    span_idx: usize,
+    color_idx: usize,
+    on_close: impl Fn() + 'static,
+) -> AnyView {
+    let Some(span) = trace.spans.get(span_idx) else {
+        return ().into_any();
+    };
+    let title = format!("{} · {}", trace.service_name(span_idx), span.name);
+    let parent = match (span.parent_span_id, layout.tree.is_orphan(span_idx)) {
+        (None, _) => "none (a root)".to_owned(),
+        (Some(id), true) => format!("{id} (not in the trace)"),
+        (Some(id), false) if id.is_zero() => "none (a root)".to_owned(),
+        (Some(id), false) => id.to_string(),
+    };
+    let (status, status_look) = match &span.status {
+        Status::Unset => ("unset".to_owned(), Look::Text),
+        Status::Ok => ("ok".to_owned(), Look::Text),
+        Status::Error { message } if message.is_empty() => ("✖ error".to_owned(), Look::Error),
+        Status::Error { message } => (format!("✖ error: {message}"), Look::Error),
+    };
+    // The span as the parent of an outgoing call: same trace id, this span's
+    // id as parent-id. The model keeps no trace flags; a span that was
+    // recorded and exported was sampled, so the sampled flag is set.
+    let downstream = TraceParent::new(
+        ContextTraceId(span.trace_id.0),
+        ContextSpanId(span.span_id.0),
+        TraceFlags(TraceFlags::SAMPLED),
+    );
+    let critical = if layout.critical_path.contains(span_idx) {
+        format!(
+            "on it, for {}",
+            format_duration(layout.critical_path.time_on_path(span_idx))
+        )
+    } else {
+        "not on it".to_owned()
+    };
+    let mut fields = vec![
+        Field::new("Span id", span.span_id.to_string(), Look::Code)
+            .with_testid("wf-details-span-id"),
+        Field::new("Trace id", span.trace_id.to_string(), Look::Code),
+        Field::new("Parent", parent, Look::Code),
+        Field::new("Kind", span.kind.as_str(), Look::Text),
+        Field::new("Status", status, status_look),
+        Field::new(
+            "Start",
+            format!("+{}", format_duration(layout.start_offset(span_idx))),
+            Look::Text,
+        ),
+        Field::new(
+            "Duration",
+            format_duration(layout.times.duration(span_idx)),
+            Look::Text,
+        ),
+        Field::new(
+            "Self time",
+            format_duration(layout.self_time(span_idx)),
+            Look::Text,
+        ),
+        Field::new("Critical path", critical, Look::Text),
+        Field::new(
+            "Sends downstream",
+            format!("traceparent: {downstream}"),
+            Look::Code,
+        )
+        .with_testid("wf-details-traceparent"),
+    ];
+    if !span.trace_state.is_empty() {
+        fields.push(Field::new(
+            "tracestate",
+            span.trace_state.to_string(),
+            Look::Code,
+        ));
+    }
+
+    let mut sections = Vec::new();
+    let notes: Vec<Field> = layout
+        .notes_for(span_idx)
+        .map(|note| Field::new("⚠", note.kind.to_string(), Look::Text))
+        .collect();
+    if !notes.is_empty() {
+        sections.push(Section {
+            title: "Notes".to_owned(),
+            fields: notes,
+        });
+    }
+    sections.push(Section {
+        title: "Attributes".to_owned(),
+        fields: attribute_fields(&span.attributes),
+    });
+    // Events on the span's own time scale: offsets from its start, each
+    // followed by its attributes.
+    let mut events = Vec::new();
+    for event in &span.events {
+        let offset = if event.time_unix_nanos >= span.start_unix_nanos {
+            format!(
+                "+{}",
+                format_duration(event.time_unix_nanos - span.start_unix_nanos)
+            )
+        } else {
+            format!(
+                "−{}",
+                format_duration(span.start_unix_nanos - event.time_unix_nanos)
+            )
+        };
+        events.push(Field::new(offset, event.name.to_string(), Look::Text));
+        events.extend(attribute_fields(&event.attributes));
+    }
+    sections.push(Section {
+        title: "Events".to_owned(),
+        fields: events,
+    });
+    let mut links = Vec::new();
+    for link in &span.links {
+        links.push(Field::new(
+            "link",
+            format!("{} / {}", link.trace_id, link.span_id),
+            Look::Code,
+        ));
+        links.extend(attribute_fields(&link.attributes));
+    }
+    sections.push(Section {
+        title: "Links".to_owned(),
+        fields: links,
+    });
+    if let Some(resource) = trace.resource_of(span_idx) {
+        sections.push(Section {
+            title: format!("Resource: {}", resource.service_name),
+            fields: attribute_fields(&resource.attributes),
+        });
+    }
+    if let Some(scope) = trace.scope_of(span_idx) {
+        let mut fields = vec![Field::new(
+            "name",
+            format!("{} {}", scope.name, scope.version),
+            Look::Code,
+        )];
+        fields.extend(attribute_fields(&scope.attributes));
+        sections.push(Section {
+            title: "Instrumentation scope".to_owned(),
+            fields,
+        });
+    }
+
+    view! {
+        <section
+            class="wf-details"
+            data-testid="wf-details"
+            aria-label="Span details"
+            style=format!("--wf-color: var(--wf-svc-{color_idx})")
+        >
+            <header class="wf-details-head">
+                <h2>
+                    <span class="wf-swatch" aria-hidden="true"></span>
+                    " "
+                    {title}
+                </h2>
+                <button type="button" class="wf-close" on:click=move |_| on_close()>
+                    "Close"
+                </button>
+            </header>
+            {field_list(fields)}
+            {sections
+                .into_iter()
+                .map(|section| {
+                    let is_empty = section.fields.is_empty();
+                    view! {
+                        <h3>{section.title}</h3>
+                        {if is_empty {
+                            field_list(vec![Field::new("", "none", Look::Text)])
+                        } else {
+                            field_list(section.fields)
+                        }}
+                    }
+                })
+                .collect_view()}
+        </section>
+    }
+    .into_any()
+}
+
+/// Labels and values as a definition list of text: values from the trace
+/// only ever become text nodes.
+fn field_list(fields: Vec<Field>) -> AnyView {
+    let items = fields
+        .into_iter()
+        .map(|field| {
+            let class = match field.look {
+                Look::Text => "",
+                Look::Code => "wf-code",
+                Look::Error => "wf-error",
+            };
+            view! {
+                <dt>{field.label}</dt>
+                <dd class=class data-testid=field.testid>{field.value}</dd>
+            }
+        })
+        .collect_view();
+    view! { <dl class="wf-fields">{items}</dl> }.into_any()
+}

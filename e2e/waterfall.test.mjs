@@ -1,0 +1,431 @@
+// Browser tests of the trace waterfall on the Sample page (dist/, from
+// `trunk build --release`): virtualised rows, keyboard navigation, the
+// filter, the details panel, deep links and inert text. Elements are found
+// by data-testid only.
+//
+// Alone: `node --test waterfall.test.mjs` in e2e/ after a build
+// (TRACELAB_DIST points elsewhere than ../dist).
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { expectText, launchBrowser, openPage } from './support/browser.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+
+const N_SPANS = 10_000;
+const SAMPLE = `sample?spans=${N_SPANS}&seed=7`;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startStaticServer(DIST);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+function sampleUrl(suffix = '') {
+  return new URL(SAMPLE + suffix, server.url).href;
+}
+
+/** Polls `read` until `check` accepts its value (Leptos updates on a later tick). */
+async function eventually(read, check, message, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let value;
+  for (;;) {
+    value = await read();
+    if (check(value) || Date.now() >= deadline) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(check(value), `${message} (last value: ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** The attributes the tests read from every rendered row, in DOM order. */
+function renderedRows(page) {
+  return page.getByTestId('wf-row').evaluateAll((rows) =>
+    rows.map((row) => ({
+      spanId: row.dataset.spanId,
+      service: row.dataset.service,
+      depth: Number(row.dataset.depth),
+      match: row.dataset.match === 'true',
+      rowIndex: Number(row.getAttribute('aria-rowindex')),
+      selected: row.getAttribute('aria-selected') === 'true',
+      text: row.textContent,
+    })),
+  );
+}
+
+test('10,000 spans render as rows, and only a window of them is in the DOM', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+
+  const rows = await renderedRows(page);
+  assert.ok(rows.length > 10, `some rows render (${rows.length})`);
+  assert.ok(rows.length < 200, `far fewer than ${N_SPANS} rows exist in the DOM (${rows.length})`);
+  assert.equal(await page.getByTestId('wf-scroller').getAttribute('aria-rowcount'), String(N_SPANS));
+  for (const row of rows) {
+    assert.match(row.spanId, /^[0-9a-f]{16}$/);
+    assert.ok(row.service.length > 0, 'every row names its service');
+    assert.ok(Number.isInteger(row.depth) && row.depth >= 0);
+  }
+  assert.equal(rows[0].depth, 0, 'the first row is a root');
+  assert.equal(rows[0].service, 'frontend');
+  // The root of the generated trace is on the critical path.
+  assert.equal(await page.getByTestId('wf-row').first().getAttribute('data-critical'), 'true');
+  await assertClean();
+});
+
+test('100,000 spans show their first rows quickly and keep the DOM small', async () => {
+  const { page, assertClean } = await openPage(browser);
+  const started = Date.now();
+  await page.goto(new URL('sample?spans=100000&seed=7', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor();
+  const elapsedMs = Date.now() - started;
+  // About 0.4 s on the development machine. The bound is loose so that a
+  // busy CI machine passes, and tight enough to catch work that grows with
+  // the square of the spans (a minimap loop once took 14 s here).
+  assert.ok(elapsedMs < 5_000, `first rows after ${elapsedMs} ms`);
+  assert.equal(await page.getByTestId('wf-scroller').getAttribute('aria-rowcount'), '100000');
+  assert.ok((await page.getByTestId('wf-row').count()) < 200);
+  await assertClean();
+});
+
+test('End reaches the last span, scrolling it into view, and the window stays small', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await eventually(
+    async () => (await renderedRows(page)).find((row) => row.selected)?.rowIndex,
+    (rowIndex) => rowIndex === 3,
+    'two ArrowDowns from the first row select the third',
+  );
+
+  await page.keyboard.press('End');
+  const rows = await eventually(
+    () => renderedRows(page),
+    (rows) => rows.some((row) => row.rowIndex === N_SPANS && row.selected),
+    'the last row is rendered and selected',
+  );
+  assert.ok(rows.length < 200, `still only a window of rows (${rows.length})`);
+  const scrolled = await page
+    .getByTestId('wf-scroller')
+    .evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2);
+  assert.ok(scrolled, 'the scroller is at the bottom');
+
+  // Enter opens the details of the selected (last) span.
+  const last = rows.find((row) => row.rowIndex === N_SPANS);
+  await page.keyboard.press('Enter');
+  await expectText(page.getByTestId('wf-details-span-id'), last.spanId);
+  await assertClean();
+});
+
+test('the filter keeps matches and their ancestors only', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+
+  await page.getByTestId('wf-filter').fill('service:queue-worker');
+  const rowCount = await eventually(
+    async () => Number(await page.getByTestId('wf-scroller').getAttribute('aria-rowcount')),
+    (count) => count > 0 && count < N_SPANS,
+    'filtering reduces the rows',
+  );
+  const rows = await renderedRows(page);
+  assert.ok(rows.length > 0 && rows.length <= rowCount);
+  rows.forEach((row, position) => {
+    if (row.match) {
+      assert.equal(row.service, 'queue-worker');
+    } else {
+      // Not a match, so it is shown as an ancestor: the next row is deeper.
+      const next = rows[position + 1];
+      assert.ok(next && next.depth > row.depth, `row ${row.rowIndex} is an ancestor of a match`);
+    }
+  });
+  assert.ok(rows.some((row) => row.match), 'matches are shown');
+
+  // Highlight mode shows every span again, and n jumps to a match.
+  await page.getByTestId('wf-filter-hide').uncheck();
+  await eventually(
+    () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
+    (count) => count === String(N_SPANS),
+    'highlight mode shows every span',
+  );
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('n');
+  await eventually(
+    async () => (await renderedRows(page)).find((row) => row.selected),
+    (row) => row?.match === true && row.service === 'queue-worker',
+    'n selects the first match',
+  );
+  await assertClean();
+});
+
+test('clicking a row opens its details with the span id and the downstream traceparent', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  const row = page.getByTestId('wf-row').nth(4);
+  const spanId = await row.getAttribute('data-span-id');
+  await row.click();
+
+  await expectText(page.getByTestId('wf-details-span-id'), spanId);
+  const traceparent = await page.getByTestId('wf-details-traceparent').textContent();
+  assert.match(traceparent, new RegExp(`^traceparent: 00-[0-9a-f]{32}-${spanId}-01$`));
+  // The selection goes into the URL fragment (after a short delay).
+  await eventually(
+    () => page.evaluate(() => window.location.hash),
+    (hash) => hash === `#span=${spanId}`,
+    'the selected span is in the URL fragment',
+  );
+  await assertClean();
+});
+
+test('a deep link opens with its span selected and scrolled into view', async () => {
+  // Find a span far down the list first.
+  const first = await openPage(browser);
+  await first.page.goto(sampleUrl());
+  await first.page.getByTestId('wf-row').first().click();
+  await first.page.keyboard.press('End');
+  const rows = await eventually(
+    () => renderedRows(first.page),
+    (rows) => rows.some((row) => row.rowIndex === N_SPANS),
+    'the last row renders',
+  );
+  const target = rows.find((row) => row.rowIndex === N_SPANS - 5);
+  assert.ok(target, 'a row near the end is rendered');
+  await first.assertClean();
+
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl(`#span=${target.spanId}`));
+  await expectText(page.getByTestId('wf-details-span-id'), target.spanId);
+  await eventually(
+    async () => (await renderedRows(page)).find((row) => row.selected)?.spanId,
+    (spanId) => spanId === target.spanId,
+    'the linked span is rendered and selected',
+  );
+
+  await assertClean();
+});
+
+test('a deep link to a span that is not in the trace says so', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl('#span=00000000000000ff&z=junk'));
+  await page.getByTestId('wf-link-note').waitFor();
+  await page.getByTestId('wf-row').first().waitFor();
+  assert.equal(await page.getByTestId('wf-details').count(), 0);
+  assert.equal(await page.getByTestId('wf-zoom-reset').count(), 0, 'an unreadable zoom is ignored');
+  await assertClean();
+});
+
+test('a deep link with a filter opens filtered', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl(`#q=${encodeURIComponent('service:db')}`));
+  await eventually(
+    () => page.getByTestId('wf-filter').inputValue(),
+    (value) => value === 'service:db',
+    'the filter box holds the linked filter',
+  );
+  await eventually(
+    () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
+    (count) => Number(count) < N_SPANS,
+    'the linked filter applies',
+  );
+
+  // A link that changes only the fragment does not reload the page; the
+  // view follows it all the same.
+  await page.goto(sampleUrl(`#q=${encodeURIComponent('service:cache')}`));
+  await eventually(
+    () => page.getByTestId('wf-filter').inputValue(),
+    (value) => value === 'service:cache',
+    'the filter follows a fragment-only navigation',
+  );
+  await assertClean();
+});
+
+test('a size link from a page with a selected span opens the new trace clean', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(new URL('sample?spans=1000&seed=7', server.url).href);
+  await page.getByTestId('wf-row').nth(2).click();
+  await eventually(
+    () => page.evaluate(() => window.location.hash),
+    (hash) => hash.startsWith('#span='),
+    'the selection is in the fragment',
+  );
+  // The router draws the new page before the address bar changes; the new
+  // page must not take the old fragment for its own.
+  await page.getByTestId('sample-size-10000').click();
+  await eventually(
+    () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
+    (count) => count === String(N_SPANS),
+    'the 10,000-span trace is shown',
+  );
+  assert.equal(await page.getByTestId('wf-details').count(), 0, 'nothing is selected');
+  assert.equal(await page.getByTestId('wf-link-note').count(), 0, 'no complaint about a link');
+  assert.equal(await page.evaluate(() => window.location.hash), '');
+  await assertClean();
+});
+
+test('text from the trace and from the filter stays inert text', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  // The generator never writes markup into names, so rows are checked for
+  // being plain text, and markup is typed where the page echoes it back.
+  const rows = await renderedRows(page);
+  assert.ok(rows.every((row) => row.text.includes(row.service)), 'rows show their text');
+  assert.equal(await page.locator('[data-testid="wf-row"] b, [data-testid="wf-row"] script').count(), 0);
+
+  const markup = '<b>bold</b><img src=x onerror=alert(1)>';
+  await page.getByTestId('wf-filter').fill(markup);
+  await expectText(page.getByTestId('wf-no-match'), `No span matches “${markup}”.`);
+  assert.equal(await page.locator('.wf b, .wf img').count(), 0, 'no element was made from the text');
+  await assertClean();
+});
+
+test('keys: / focuses the filter, ? shows the help, arrows collapse and expand', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('ArrowLeft');
+  await eventually(
+    () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
+    // The other rows left are the few orphans, shown as roots of their own.
+    (count) => Number(count) >= 1 && Number(count) < 20,
+    'ArrowLeft on the root collapses the trace to its roots',
+  );
+  await page.keyboard.press('ArrowRight');
+  await eventually(
+    () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
+    (count) => count === String(N_SPANS),
+    'ArrowRight expands it again',
+  );
+
+  await page.keyboard.press('?');
+  await page.getByTestId('wf-help').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('wf-help').waitFor({ state: 'detached' });
+
+  await page.keyboard.press('/');
+  assert.equal(
+    await page.getByTestId('wf-filter').evaluate((el) => el === document.activeElement),
+    true,
+    '/ focuses the filter',
+  );
+  await assertClean();
+});
+
+test('orphans and clock skew are marked on their rows', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  // Scroll through the whole list a screen at a time (only a window of rows
+  // exists at once) and collect the span ids that carry each marker.
+  const found = await page.getByTestId('wf-scroller').evaluate(async (scroller) => {
+    const orphans = new Set();
+    const skewed = new Set();
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      for (const row of scroller.querySelectorAll('[data-testid="wf-row"]')) {
+        if (row.querySelector('[data-testid="wf-orphan"]')) orphans.add(row.dataset.spanId);
+        if (row.querySelector('[data-testid="wf-skew"]')) skewed.add(row.dataset.spanId);
+      }
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) break;
+      scroller.scrollTop += scroller.clientHeight - 40;
+    }
+    return { orphans: orphans.size, skewed: skewed.size };
+  });
+  // The generator makes about 3 orphans and a few dozen skewed server spans
+  // in 10,000 spans; seed 7 has some of each.
+  assert.ok(found.orphans > 0, `orphans are marked (${found.orphans})`);
+  assert.ok(found.skewed > 0, `skew is marked (${found.skewed})`);
+  await assertClean();
+});
+
+test('zoom: z on a span, a drag on the axis, 0 to reset, and the link keeps it', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  const axis = page.getByTestId('wf-axis');
+  await page.getByTestId('wf-row').nth(3).click();
+  const wholeTrace = await axis.textContent();
+
+  await page.keyboard.press('z');
+  await page.getByTestId('wf-zoom-reset').waitFor();
+  await eventually(() => axis.textContent(), (text) => text !== wholeTrace, 'the axis shows the zoomed range');
+  await page.keyboard.press('0');
+  await page.getByTestId('wf-zoom-reset').waitFor({ state: 'detached' });
+  await expectText(axis, wholeTrace.trim());
+
+  // Drag across a fifth of the axis.
+  const box = await axis.boundingBox();
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.3, y, { steps: 5 });
+  await page.mouse.up();
+  await page.getByTestId('wf-zoom-reset').waitFor();
+  const zoomedAxis = await eventually(() => axis.textContent(), (text) => text !== wholeTrace, 'the drag zooms');
+  const hash = await eventually(
+    () => page.evaluate(() => window.location.hash),
+    (hash) => /(^#|&)z=\d+-\d+/.test(hash),
+    'the zoom is in the URL fragment',
+  );
+  await assertClean();
+
+  const linked = await openPage(browser);
+  await linked.page.goto(sampleUrl(hash));
+  await linked.page.getByTestId('wf-zoom-reset').waitFor();
+  await expectText(linked.page.getByTestId('wf-axis'), zoomedAxis.trim());
+  await linked.assertClean();
+});
+
+test('the minimap: a drag zooms, a click scrolls the list there', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  const minimap = page.getByTestId('wf-minimap');
+  await minimap.waitFor();
+  const box = await minimap.boundingBox();
+
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height * 0.9);
+  await eventually(
+    () => page.getByTestId('wf-scroller').evaluate((el) => el.scrollTop),
+    (scrollTop) => scrollTop > 1000,
+    'a click near the bottom scrolls far down the list',
+  );
+  await eventually(
+    async () => Math.min(...(await renderedRows(page)).map((row) => row.rowIndex)),
+    (rowIndex) => rowIndex > N_SPANS / 2,
+    'rows from there are rendered',
+  );
+
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.2, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, y, { steps: 5 });
+  await page.mouse.up();
+  await page.getByTestId('wf-zoom-reset').waitFor();
+  await assertClean();
+});
+
+test('the page is usable at 360 px: rows and bars render', async () => {
+  const { page, assertClean } = await openPage(browser, { width: 360, height: 740 });
+  await page.goto(sampleUrl());
+  const bar = page.getByTestId('wf-row').first();
+  await bar.waitFor();
+  const box = await bar.boundingBox();
+  assert.ok(box && box.width <= 360, 'a row fits the screen');
+  await assertClean();
+});
