@@ -63,3 +63,13 @@ test('screenshot: build', async () => {
   const hash = `#tp=${encodeURIComponent(traceparent)}&ts=${encodeURIComponent(tracestate)}`;
   await shoot(`build${hash}`, 'build', (page) => expectText(page.getByTestId('build-traceparent'), traceparent));
 });
+
+test('screenshot: waterfall', async () => {
+  await shoot('sample?spans=150&seed=3', 'waterfall', async (page) => {
+    const rows = page.getByTestId('wf-row');
+    await rows.first().waitFor();
+    // A selected span shows the details panel beside the rows.
+    await rows.nth(3).click();
+    await page.getByTestId('wf-details').waitFor();
+  });
+});
