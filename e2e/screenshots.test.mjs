@@ -73,3 +73,12 @@ test('screenshot: waterfall', async () => {
     await page.getByTestId('wf-details').waitFor();
   });
 });
+
+test('screenshot: simulate', async () => {
+  // Step 5, "find the slow part": every service traced, the planted problems on.
+  await shoot('simulate#step=5&seed=7', 'simulate', async (page) => {
+    await page.getByTestId('sim-call').click();
+    await page.getByTestId('sim-hop').first().waitFor();
+    await page.getByTestId('wf-row').first().waitFor();
+  });
+});

@@ -1,0 +1,311 @@
+// Browser tests of the Simulate page (/simulate) in the built app (dist/):
+// the lesson's six steps with a call at each (response, hops, waterfall),
+// propagation off giving two unconnected traces, and a shared link that
+// reopens the same lesson state and, with the same seed, the same trace.
+// Every test also checks that nothing leaves 127.0.0.1 (the simulation makes
+// no request at all) and that the console stays clean. Elements are found by
+// data-testid (plus the data-step / data-switch values the hooks carry).
+//
+// Alone: `node --test simulate.test.mjs` in e2e/ after `trunk build --release`.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { expectText, launchBrowser, openPage } from './support/browser.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+
+// A traceparent value anywhere in a text: trace-id and parent-id captured.
+const TRACEPARENT = /traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})/;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startStaticServer(DIST);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openSimulate(hash = '', viewport) {
+  const opened = await openPage(browser, viewport);
+  await opened.page.goto(new URL(`simulate${hash}`, server.url).href);
+  await expectText(opened.page.getByTestId('page-title'), 'Simulate');
+  return opened;
+}
+
+const stepButton = (page, n) => page.locator(`[data-testid="lesson-step"][data-step="${n}"]`);
+const switchInput = (page, name) => page.locator(`[data-testid="sim-switch"][data-switch="${name}"]`);
+
+/** Polls `read` until `check` accepts its result, then returns it. */
+async function waitFor(read, check, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let value;
+  for (;;) {
+    value = await read();
+    if (check(value) || Date.now() >= deadline) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(check(value), `${what}: got ${JSON.stringify(value)}`);
+  return value;
+}
+
+async function currentStep(page) {
+  return page.locator('[data-testid="lesson-step"][aria-current="step"]').getAttribute('data-step');
+}
+
+/** Clicks "Make a call" and waits for call number `number` to be shown. */
+async function makeCall(page, number) {
+  await page.getByTestId('sim-call').click();
+  await page.getByTestId('sim-result').filter({ hasText: `Call #${number} ` }).waitFor();
+}
+
+/** Each hop's (trace-id, parent-id, flags), or null where no traceparent was sent. */
+async function hopContexts(page) {
+  const texts = await page.getByTestId('sim-hop').allTextContents();
+  return texts.map((text) => {
+    const match = TRACEPARENT.exec(text);
+    return match ? { traceId: match[1], parentId: match[2], flags: match[3] } : null;
+  });
+}
+
+/** Every switch's state, by data-switch: checked for boxes, value otherwise. */
+async function switchStates(page) {
+  return page.getByTestId('sim-switch').evaluateAll((inputs) =>
+    Object.fromEntries(
+      inputs.map((input) => [
+        input.dataset.switch,
+        input.type === 'checkbox' ? input.checked : input.value,
+      ]),
+    ),
+  );
+}
+
+test('the six steps, with a call at each: response, hops and waterfall', async () => {
+  const { page, assertClean } = await openSimulate();
+  // No fragment: step 1, and the page is built (no "not built yet" notice).
+  assert.equal(await currentStep(page), '1');
+  assert.equal(await page.getByTestId('not-built-yet').count(), 0);
+  assert.equal(await page.getByTestId('lesson-step').count(), 6);
+
+  for (let n = 1; n <= 6; n += 1) {
+    await stepButton(page, n).click();
+    await waitFor(() => currentStep(page), (step) => step === String(n), `step ${n} is current`);
+    await page.getByTestId('lesson-detail').filter({ hasText: `Step ${n} of 6` }).waitFor();
+    await waitFor(() => page.url(), (url) => new URL(url).hash.includes(`step=${n}`), `the URL holds step ${n}`);
+    await makeCall(page, n);
+
+    const response = JSON.parse(await page.getByTestId('sim-response').textContent());
+    assert.equal(response.name, 'Fugazi', `step ${n}: the band`);
+    assert.ok(Array.isArray(response.reviews), `step ${n}: the band's reviews`);
+
+    const hops = await hopContexts(page);
+    assert.equal(hops.length, 2, `step ${n}: client → bands-api → reviews-api`);
+    const rows = page.getByTestId('wf-row');
+    if (n === 1) {
+      // Nothing is traced: no header is sent and there is no trace.
+      assert.deepEqual(hops, [null, null]);
+      await page.getByTestId('sim-no-trace').waitFor();
+      assert.equal(await rows.count(), 0);
+      continue;
+    }
+    await rows.first().waitFor();
+    if (n === 2) {
+      // Only bands-api traces: it sends a traceparent on, the client none.
+      assert.equal(hops[0], null, 'step 2: the client sends no traceparent');
+      assert.ok(hops[1], 'step 2: bands-api sends one to reviews-api');
+    } else {
+      assert.ok(hops[0] && hops[1], `step ${n}: both hops carry a traceparent`);
+      assert.equal(hops[0].traceId, hops[1].traceId, `step ${n}: one trace-id across the hops`);
+      assert.notEqual(hops[0].parentId, hops[1].parentId, `step ${n}: each hop has its own parent-id`);
+      assert.equal(await page.getByTestId('sim-trace').count(), 1, `step ${n}: one connected trace`);
+      // The trace drawn is the one the headers name.
+      assert.ok(
+        (await page.getByTestId('sim-trace').textContent()).includes(hops[0].traceId),
+        `step ${n}: the waterfall's heading names the hops' trace-id`,
+      );
+    }
+  }
+  // Every call is kept, most recent first.
+  const entries = page.getByTestId('sim-call-entry');
+  assert.equal(await entries.count(), 6);
+  assert.match(await entries.first().textContent(), /^#6 · step 6/);
+  await entries.last().click();
+  await page.getByTestId('sim-result').filter({ hasText: 'Call #1 ' }).waitFor();
+  await assertClean();
+});
+
+test('with propagation off the services form two unconnected traces', async () => {
+  const { page, assertClean } = await openSimulate('#step=4&seed=3');
+  assert.equal(await currentStep(page), '4');
+  await switchInput(page, 'propagate-client').uncheck();
+  await waitFor(() => page.url(), (url) => new URL(url).hash.includes('sw='), 'the URL holds the switches');
+  await page.getByTestId('sim-notes').filter({ hasText: 'two unconnected traces' }).waitFor();
+  await makeCall(page, 1);
+
+  const hops = await hopContexts(page);
+  assert.equal(hops[0], null, 'the client sends no traceparent');
+  assert.ok(hops[1], 'bands-api still sends one to reviews-api');
+  const traces = page.getByTestId('sim-trace');
+  await waitFor(() => traces.count(), (n) => n === 2, 'two traces are drawn');
+  for (const trace of await traces.all()) {
+    await trace.getByTestId('wf-row').first().waitFor();
+    assert.match(await trace.textContent(), /not connected/);
+  }
+  // The second trace is the services' own, the one the second hop names.
+  assert.ok((await traces.nth(1).textContent()).includes(hops[1].traceId));
+  await assertClean();
+});
+
+test('a shared link reopens the same step, switches and seed, and the same trace', async () => {
+  const first = await openSimulate();
+  const { page } = first;
+  await stepButton(page, 5).click();
+  await waitFor(() => currentStep(page), (step) => step === '5', 'step 5 is current');
+  await switchInput(page, 'shared-uuid').uncheck();
+  await switchInput(page, 'n-reviews').fill('5');
+  await page.getByTestId('sim-reset').waitFor();
+  const seedBefore = await page.getByTestId('sim-seed').textContent();
+  await page.getByTestId('sim-new-seed').click();
+  await waitFor(
+    () => page.getByTestId('sim-seed').textContent(),
+    (seed) => seed !== seedBefore,
+    'a new seed',
+  );
+  const seed = await page.getByTestId('sim-seed').textContent();
+  await waitFor(
+    () => page.url(),
+    (url) => {
+      const hash = new URL(url).hash;
+      return hash.includes(`seed=${seed}`) && hash.includes('reviews-5') && !hash.includes('shared-uuid');
+    },
+    'the URL holds the state',
+  );
+  await makeCall(page, 1);
+  const [hop] = await hopContexts(page);
+  assert.ok(hop, 'the first hop carries a traceparent at step 5');
+  assert.equal(JSON.parse(await page.getByTestId('sim-response').textContent()).reviews.length, 5);
+  const link = page.url();
+  const switches = await switchStates(page);
+  await first.assertClean();
+
+  const second = await openPage(browser);
+  await second.page.goto(link);
+  await expectText(second.page.getByTestId('page-title'), 'Simulate');
+  assert.equal(await currentStep(second.page), '5');
+  await expectText(second.page.getByTestId('sim-seed'), seed);
+  assert.deepEqual(await switchStates(second.page), switches);
+  await second.page.getByTestId('sim-reset').waitFor();
+  await makeCall(second.page, 1);
+  const [again] = await hopContexts(second.page);
+  assert.deepEqual(again, hop, 'the same seed and switches give the same traceparent');
+  await second.assertClean();
+});
+
+test('an unreadable link falls back to step 1 and says why', async () => {
+  const { page, assertClean } = await openSimulate('#step=9&seed=x&sw=bogus');
+  assert.equal(await currentStep(page), '1');
+  await waitFor(() => page.getByTestId('sim-link-note').count(), (n) => n === 3, 'a note per bad value');
+  await assertClean();
+});
+
+test('keyboard: a step is chosen with Enter, a switch with Space', async () => {
+  const { page, assertClean } = await openSimulate();
+  await stepButton(page, 3).focus();
+  await page.keyboard.press('Enter');
+  await waitFor(() => currentStep(page), (step) => step === '3', 'step 3 chosen with Enter');
+  const sampled = switchInput(page, 'sampled');
+  assert.equal(await sampled.isChecked(), true);
+  await sampled.focus();
+  await page.keyboard.press('Space');
+  await waitFor(() => sampled.isChecked(), (checked) => checked === false, 'sampled off with Space');
+  await makeCall(page, 1);
+  const [hop] = await hopContexts(page);
+  assert.equal(hop?.flags, '00', 'an unsampled trace sends flags 00');
+  await assertClean();
+});
+
+test('fits a 360 px wide screen with a call shown', async () => {
+  const { page, assertClean } = await openSimulate('#step=4&seed=2', { width: 360, height: 740 });
+  await makeCall(page, 1);
+  await page.getByTestId('wf-row').first().waitFor();
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= 360, `/simulate with a call is ${scrollWidth}px wide`);
+  await assertClean();
+});
+
+test('reviews-api failing: 500 gives bands-api a 502, a timeout a 504 and no answer on the hop', async () => {
+  const { page, assertClean } = await openSimulate('#step=6&seed=4');
+  await switchInput(page, 'fail-reviews').check();
+  await makeCall(page, 1);
+  await page.getByTestId('sim-result').filter({ hasText: 'answered 502' }).waitFor();
+  assert.match(await page.getByTestId('sim-hop').nth(1).textContent(), /answered 500/);
+
+  await switchInput(page, 'fail-kind').selectOption('timeout');
+  await waitFor(() => page.url(), (url) => new URL(url).hash.includes('fail-timeout'), 'the URL holds the failure');
+  await makeCall(page, 2);
+  await page.getByTestId('sim-result').filter({ hasText: 'answered 504' }).waitFor();
+  assert.match(await page.getByTestId('sim-hop').nth(1).textContent(), /no answer in time/);
+  await page.getByTestId('wf-row').first().waitFor();
+  await assertClean();
+});
+
+test('a link to another lesson state followed from the page is read again', async () => {
+  const { page, assertClean } = await openSimulate('#step=2&seed=5');
+  assert.equal(await currentStep(page), '2');
+  // As an edited address bar or a followed link does: only the fragment changes.
+  await page.evaluate(() => {
+    window.location.hash = '#step=6&seed=9&sw=trace-client.sampled.reviews-2';
+  });
+  await waitFor(() => currentStep(page), (step) => step === '6', 'step 6 from the new fragment');
+  await expectText(page.getByTestId('sim-seed'), '9');
+  const states = await switchStates(page);
+  assert.equal(states['trace-client'], true);
+  assert.equal(states['trace-bands'], false);
+  assert.equal(states['n-reviews'], '2');
+  await assertClean();
+});
+
+test('the review count is held to 0…20, and an emptied field shows the count again', async () => {
+  const { page, assertClean } = await openSimulate('#step=6');
+  const reviews = switchInput(page, 'n-reviews');
+  await reviews.fill('25');
+  await waitFor(() => reviews.inputValue(), (value) => value === '20', 'held at 20');
+  await reviews.fill('');
+  await reviews.blur();
+  await waitFor(() => reviews.inputValue(), (value) => value === '20', 'the count is shown again');
+  await makeCall(page, 1);
+  assert.equal(JSON.parse(await page.getByTestId('sim-response').textContent()).reviews.length, 20);
+  await assertClean();
+});
+
+test('an earlier call reopens from the list, and its settings can be put back', async () => {
+  const { page, assertClean } = await openSimulate('#step=3&seed=11');
+  await makeCall(page, 1);
+  const [firstHop] = await hopContexts(page);
+  await stepButton(page, 6).click();
+  await page.getByTestId('sim-new-seed').click();
+  await makeCall(page, 2);
+  const entries = page.getByTestId('sim-call-entry');
+  assert.equal(await entries.count(), 2);
+  assert.equal(await entries.first().getAttribute('aria-pressed'), 'true');
+  await entries.nth(1).click();
+  await page.getByTestId('sim-result').filter({ hasText: 'Call #1 ' }).waitFor();
+  assert.deepEqual((await hopContexts(page))[0], firstHop, 'the first call is shown again');
+  await page.getByTestId('sim-restore').click();
+  await waitFor(() => currentStep(page), (step) => step === '3', 'step 3 is back');
+  await expectText(page.getByTestId('sim-seed'), '11');
+  await makeCall(page, 3);
+  assert.deepEqual((await hopContexts(page))[0], firstHop, 'the same settings give the same trace');
+  await assertClean();
+});
