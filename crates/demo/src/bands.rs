@@ -188,7 +188,7 @@ impl BandsApi {
         let cx = start_span(
             telemetry,
             parent,
-            "GET /reviews",
+            "GET /reviews?:band_id",
             SpanKind::Client,
             services.clock.now_unix_nanos(),
             vec![

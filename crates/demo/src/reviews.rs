@@ -122,7 +122,7 @@ impl ReviewsApi {
         let server = start_span(
             telemetry,
             &incoming,
-            "GET /reviews",
+            "GET /reviews?:band_id",
             SpanKind::Server,
             clock.now_unix_nanos(),
             server_attributes(&request, "/reviews", Service::Reviews),

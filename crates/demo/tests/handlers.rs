@@ -131,7 +131,7 @@ fn an_invalid_traceparent_starts_a_new_trace() {
     let spans = sink.lock().expect("not poisoned").clone();
     let server = spans
         .iter()
-        .find(|recorded| recorded.span.name == "GET /reviews")
+        .find(|recorded| recorded.span.name == "GET /reviews?:band_id")
         .expect("a server span");
     assert_eq!(
         server.span.parent_span_id,

@@ -99,7 +99,7 @@ fn bands_spans(server_parent: Option<(&'static str, &str)>) -> Vec<Shape> {
         ),
         s(
             "bands-api",
-            "GET /reviews",
+            "GET /reviews?:band_id",
             "client",
             Some(("bands-api", "get_reviews")),
         ),
@@ -108,12 +108,17 @@ fn bands_spans(server_parent: Option<(&'static str, &str)>) -> Vec<Shape> {
 
 fn reviews_spans(server_parent: Option<(&'static str, &str)>) -> Vec<Shape> {
     vec![
-        s("reviews-api", "GET /reviews", "server", server_parent),
+        s(
+            "reviews-api",
+            "GET /reviews?:band_id",
+            "server",
+            server_parent,
+        ),
         s(
             "reviews-api",
             "get_reviews_by_band_id",
             "internal",
-            Some(("reviews-api", "GET /reviews")),
+            Some(("reviews-api", "GET /reviews?:band_id")),
         ),
         s(
             "reviews-api",
@@ -169,7 +174,7 @@ fn nanos(time: std::time::SystemTime) -> u64 {
 #[test]
 fn each_step_has_the_expected_span_tree() {
     let from_client = Some(("client", "GET /bands/:id"));
-    let from_bands = Some(("bands-api", "GET /reviews"));
+    let from_bands = Some(("bands-api", "GET /reviews?:band_id"));
     let expected: [Vec<Shape>; 6] = [
         vec![],
         bands_spans(None),
@@ -329,11 +334,11 @@ fn spans_carry_the_semantic_convention_attributes() {
         Some("8000")
     );
     assert_eq!(
-        port(Service::Bands, "GET /reviews").as_deref(),
+        port(Service::Bands, "GET /reviews?:band_id").as_deref(),
         Some("8080")
     );
     assert_eq!(
-        port(Service::Reviews, "GET /reviews").as_deref(),
+        port(Service::Reviews, "GET /reviews?:band_id").as_deref(),
         Some("8080")
     );
 
@@ -403,7 +408,7 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
         parents[0].parent_id.to_string(),
         client_http.span.span_context.span_id().to_string()
     );
-    let bands_http = one(&outcome, Service::Bands, "GET /reviews");
+    let bands_http = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     assert_eq!(
         parents[1].parent_id.to_string(),
         bands_http.span.span_context.span_id().to_string()
@@ -425,7 +430,7 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
 fn the_debugging_pause_is_a_five_second_gap_before_the_downstream_call() {
     let outcome = make_call(&step(5), SEED);
     let get_reviews = one(&outcome, Service::Bands, "get_reviews");
-    let call = one(&outcome, Service::Bands, "GET /reviews");
+    let call = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     let gap = nanos(call.span.start_time) - nanos(get_reviews.span.start_time);
     assert!(gap >= 5_000_000_000, "gap {gap} ns");
     assert!(get_reviews
@@ -439,7 +444,7 @@ fn the_debugging_pause_is_a_five_second_gap_before_the_downstream_call() {
     fixed.pause_bands = false;
     let outcome = make_call(&fixed, SEED);
     let get_reviews = one(&outcome, Service::Bands, "get_reviews");
-    let call = one(&outcome, Service::Bands, "GET /reviews");
+    let call = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     assert!(nanos(call.span.start_time) - nanos(get_reviews.span.start_time) < 1_000_000);
 }
 
@@ -535,7 +540,7 @@ fn propagation_off_on_a_hop_splits_the_trace_in_two() {
     let outcome = make_call(&switches, SEED);
     assert_eq!(trace_ids(&outcome).len(), 2);
     assert!(outcome.hops[1].traceparent().is_none());
-    let server = one(&outcome, Service::Reviews, "GET /reviews");
+    let server = one(&outcome, Service::Reviews, "GET /reviews?:band_id");
     assert_eq!(
         server.span.parent_span_id,
         opentelemetry::trace::SpanId::INVALID
@@ -565,7 +570,7 @@ fn tracing_off_in_a_service_removes_its_spans_and_its_context() {
         shape(&outcome),
         [
             bands_spans(None),
-            reviews_spans(Some(("bands-api", "GET /reviews")))
+            reviews_spans(Some(("bands-api", "GET /reviews?:band_id")))
         ]
         .concat()
         .into_iter()
@@ -618,11 +623,15 @@ fn the_tracestate_switch_adds_or_omits_the_entry() {
     switches.tracestate = false;
     let outcome = make_call(&switches, SEED);
     assert!(outcome.hops.iter().all(|hop| hop.tracestate().is_none()));
-    let server = one(&make_call(&step(4), SEED), Service::Reviews, "GET /reviews")
-        .span
-        .span_context
-        .trace_state()
-        .header();
+    let server = one(
+        &make_call(&step(4), SEED),
+        Service::Reviews,
+        "GET /reviews?:band_id",
+    )
+    .span
+    .span_context
+    .trace_state()
+    .header();
     assert_eq!(
         server, "tracelab=bands-api",
         "the span keeps the tracestate it received"
@@ -638,8 +647,8 @@ fn a_500_from_reviews_api_fails_the_spans_up_the_chain() {
     assert_eq!(outcome.hops[1].response_status, Some(500));
     assert!(outcome.response_json.contains("\"error\""));
     for (service, name) in [
-        (Service::Reviews, "GET /reviews"),
-        (Service::Bands, "GET /reviews"),
+        (Service::Reviews, "GET /reviews?:band_id"),
+        (Service::Bands, "GET /reviews?:band_id"),
         (Service::Bands, "get_reviews"),
         (Service::Bands, "GET /bands/:id"),
         (Service::Client, "GET /bands/:id"),
@@ -648,7 +657,7 @@ fn a_500_from_reviews_api_fails_the_spans_up_the_chain() {
         assert!(is_error(one(&outcome, service, name)), "{service} {name}");
     }
     assert!(spans_named(&outcome, Service::Reviews, "get_reviews_by_band_id").is_empty());
-    let call = one(&outcome, Service::Bands, "GET /reviews");
+    let call = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     assert!(has_attribute(call, "error.type"));
 }
 
@@ -659,7 +668,7 @@ fn a_timeout_records_an_error_on_the_client_side_of_bands_api() {
     let outcome = make_call(&switches, SEED);
     assert_eq!(outcome.response_status, Some(504));
     assert_eq!(outcome.hops[1].response_status, None, "no response in time");
-    let call = one(&outcome, Service::Bands, "GET /reviews");
+    let call = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     assert!(is_error(call));
     assert!(call
         .span
@@ -673,7 +682,11 @@ fn a_timeout_records_an_error_on_the_client_side_of_bands_api() {
         "bands-api gives up after its timeout"
     );
     // reviews-api's own span is not an error: it answered, too late.
-    assert!(!is_error(one(&outcome, Service::Reviews, "GET /reviews")));
+    assert!(!is_error(one(
+        &outcome,
+        Service::Reviews,
+        "GET /reviews?:band_id"
+    )));
 }
 
 #[test]
