@@ -78,6 +78,13 @@ fn steps() -> Vec<Step> {
             cargo.args(["test", "--workspace", "--exclude", APP, "--all-features"]);
             cargo
         }),
+        // The app's own unit tests (URL fragment formats, query parsing)
+        // are plain Rust and run natively; its views are tested in e2e/.
+        Step::command("tests, app (native)", || {
+            let mut cargo = project::cargo();
+            cargo.args(["test", "-p", APP, "--lib"]);
+            cargo
+        }),
         Step::command("app build for wasm32", || {
             let mut cargo = project::cargo();
             cargo.args(["build", "-p", APP, "--target", WASM_TARGET]);
