@@ -167,6 +167,99 @@ test('with propagation off the services form two unconnected traces', async () =
   await assertClean();
 });
 
+test('a service keeps its colour in both waterfalls of a split trace and in the hop list', async () => {
+  const { page, assertClean } = await openSimulate('#step=4&seed=3');
+  await switchInput(page, 'propagate-client').uncheck();
+  await page.getByTestId('sim-notes').filter({ hasText: 'two unconnected traces' }).waitFor();
+  await makeCall(page, 1);
+  const traces = page.getByTestId('sim-trace');
+  await waitFor(() => traces.count(), (n) => n === 2, 'two traces are drawn');
+  for (const trace of await traces.all()) {
+    await trace.getByTestId('wf-row').first().waitFor();
+  }
+  // Every row's service, colour slot and bar colour, in both waterfalls.
+  const rows = await page.getByTestId('wf-row').evaluateAll((elements) =>
+    elements.map((row) => ({
+      service: row.dataset.service,
+      slot: row.dataset.color,
+      color: getComputedStyle(row.querySelector('.wf-bar')).backgroundColor,
+    })),
+  );
+  const byService = new Map();
+  for (const row of rows) {
+    const seen = byService.get(row.service);
+    if (seen) {
+      assert.deepEqual(row, seen, `every ${row.service} row has one colour`);
+    } else {
+      byService.set(row.service, row);
+    }
+  }
+  assert.ok(byService.has('client') && byService.has('bands-api'), 'both traces are drawn');
+  // bands-api heads its own trace, yet keeps its colour, not the client's.
+  assert.notEqual(byService.get('bands-api').color, byService.get('client').color);
+  assert.equal(byService.get('client').slot, '0');
+  assert.equal(byService.get('bands-api').slot, '1');
+  assert.equal(byService.get('reviews-api').slot, '2');
+  // Each hop wears the colour of the service it calls, as in the waterfalls.
+  const hops = await page.getByTestId('sim-hop').evaluateAll((elements) =>
+    elements.map((hop) => ({
+      service: hop.dataset.service,
+      slot: hop.dataset.color,
+      color: getComputedStyle(hop).borderLeftColor,
+    })),
+  );
+  assert.deepEqual(
+    hops.map((hop) => hop.service),
+    ['bands-api', 'reviews-api'],
+  );
+  for (const hop of hops) {
+    const row = byService.get(hop.service);
+    assert.equal(hop.slot, row.slot, `the ${hop.service} hop's colour slot`);
+    assert.equal(hop.color, row.color, `the ${hop.service} hop's border colour`);
+  }
+  // The legends say the same.
+  const legend = await page.locator('.wf-legend li[data-color]').evaluateAll((items) =>
+    items.map((item) => [item.textContent.replace(/\s*\d+$/, '').trim(), item.dataset.color]),
+  );
+  for (const [service, slot] of legend) {
+    assert.equal(slot, byService.get(service)?.slot, `the legend's ${service}`);
+  }
+  await assertClean();
+});
+
+test('with two waterfalls on the page, ? opens the help of one only: the one last used', async () => {
+  const { page, assertClean } = await openSimulate('#step=4&seed=3');
+  await switchInput(page, 'propagate-client').uncheck();
+  await page.getByTestId('sim-notes').filter({ hasText: 'two unconnected traces' }).waitFor();
+  await makeCall(page, 1);
+  const traces = page.getByTestId('sim-trace');
+  await waitFor(() => traces.count(), (n) => n === 2, 'two traces are drawn');
+  await traces.nth(1).getByTestId('wf-row').first().waitFor();
+  const helps = page.getByTestId('wf-help');
+
+  // Nothing used yet: the first waterfall answers.
+  await page.keyboard.press('?');
+  await traces.nth(0).getByTestId('wf-help').waitFor();
+  assert.equal(await helps.count(), 1, '? opens exactly one help overlay');
+  await page.keyboard.press('?');
+  await helps.first().waitFor({ state: 'detached' });
+
+  // After a click in the second waterfall, the keys are its own.
+  await traces.nth(1).getByTestId('wf-row').first().click();
+  await page.keyboard.press('?');
+  await traces.nth(1).getByTestId('wf-help').waitFor();
+  assert.equal(await helps.count(), 1, 'still exactly one help overlay');
+  await page.keyboard.press('Escape');
+  await helps.first().waitFor({ state: 'detached' });
+  await page.keyboard.press('/');
+  assert.equal(
+    await traces.nth(1).getByTestId('wf-filter').evaluate((el) => el === document.activeElement),
+    true,
+    '/ focuses the filter of the waterfall last used',
+  );
+  await assertClean();
+});
+
 test('a shared link reopens the same step, switches and seed, and the same trace', async () => {
   const first = await openSimulate();
   const { page } = first;
@@ -241,6 +334,40 @@ test('fits a 360 px wide screen with a call shown', async () => {
   await page.getByTestId('wf-row').first().waitFor();
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scrollWidth <= 360, `/simulate with a call is ${scrollWidth}px wide`);
+  await assertClean();
+});
+
+test('each step shows its code beside the words, monospace, scrolling within a 360 px screen', async () => {
+  const { page, assertClean } = await openSimulate('', { width: 360, height: 740 });
+  for (let n = 1; n <= 6; n += 1) {
+    await stepButton(page, n).click();
+    const detail = page.getByTestId('lesson-detail').filter({ hasText: `Step ${n} of 6` });
+    await detail.waitFor();
+    const excerpts = detail.getByTestId('lesson-code');
+    assert.ok((await excerpts.count()) >= 1, `step ${n} shows code`);
+    for (const excerpt of await excerpts.all()) {
+      // The caption names a file of crates/demo; the code is a few real lines.
+      assert.match(await excerpt.locator('figcaption').textContent(), /^crates\/demo\/src\/\w+\.rs · /);
+      const code = await excerpt.locator('pre code').textContent();
+      assert.ok(code.split('\n').length >= 3, `step ${n}: a few lines of code`);
+      const style = await excerpt.locator('pre').evaluate((pre) => {
+        const css = getComputedStyle(pre);
+        return { font: css.fontFamily, overflowX: css.overflowX, whiteSpace: css.whiteSpace };
+      });
+      assert.match(style.font, /mono|Menlo|Consolas/i, `step ${n}: monospace`);
+      assert.equal(style.overflowX, 'auto', `step ${n}: long lines scroll`);
+      assert.equal(style.whiteSpace, 'pre', `step ${n}: indentation kept`);
+    }
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scrollWidth <= 360, `step ${n}: /simulate is ${scrollWidth}px wide`);
+  }
+  // Step 3's code is the client injecting its span's context.
+  await stepButton(page, 3).click();
+  await page.getByTestId('lesson-detail').filter({ hasText: 'Step 3 of 6' }).waitFor();
+  assert.match(
+    await page.getByTestId('lesson-code').first().textContent(),
+    /telemetry\.inject\(&http, &mut request\.headers\)/,
+  );
   await assertClean();
 });
 

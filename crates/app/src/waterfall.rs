@@ -15,17 +15,21 @@
 //! the same few elements at any trace size.
 //!
 //! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
+//! `data-color` (the service's colour slot, as in the legend),
 //! `data-depth`, `data-critical="true"` on the critical path, `data-match`
 //! on filter matches, `aria-rowindex` counting from 1), `wf-details`,
 //! `wf-filter`, `wf-orphan`, `wf-skew`; also `wf-scroller` (the scrolling
 //! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`,
 //! `wf-toggle`, `wf-no-match`, `wf-link-note`, `wf-details-span-id`,
-//! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`.
+//! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`; the
+//! root `.wf` has `data-active="true"` on the waterfall that answers `/` and
+//! `?` (the one last focused or clicked, else the first on the page).
 //!
 //! View state that a page may keep in its URL (the selected span, the filter
 //! text and the zoom) comes in as [`WaterfallView`] and goes out through
 //! `on_view_change`; the page owns the fragment format.
 
+mod active;
 mod details;
 pub mod query;
 
@@ -141,9 +145,19 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(trace: Arc<Trace>) -> Prepared {
+    /// `fixed_colors`, when given, names the colour of each service it
+    /// lists (a page that shows several traces of the same services keeps
+    /// each service's colour in all of them); other services take colours in
+    /// the order they first appear.
+    fn new(trace: Arc<Trace>, fixed_colors: Option<&[(String, usize)]>) -> Prepared {
         let layout = tracelab_trace::Waterfall::build(&trace);
         let (start, end) = layout.bounds();
+        let fixed = |name: &str| {
+            fixed_colors?
+                .iter()
+                .find(|(service, _)| service == name)
+                .map(|&(_, color_idx)| color_idx % N_COLORS)
+        };
         // Services in the order they first appear among the resources; two
         // resources of one service (two hosts, two versions) share its entry.
         let mut services: Vec<ServiceEntry> = Vec::new();
@@ -157,7 +171,8 @@ impl Prepared {
                 known.unwrap_or_else(|| {
                     services.push(ServiceEntry {
                         name: resource.service_name.to_string(),
-                        color_idx: services.len() % N_COLORS,
+                        color_idx: fixed(&resource.service_name)
+                            .unwrap_or(services.len() % N_COLORS),
                         n_spans: 0,
                     });
                     services.len() - 1
@@ -263,8 +278,14 @@ pub fn Waterfall(
     /// Called when the selection or the filter text changes (not on load).
     #[prop(optional)]
     on_view_change: Option<Callback<WaterfallView>>,
+    /// A fixed colour slot (`--wf-svc-N`) for each named service, for a page
+    /// whose other parts (a hop list, a second waterfall) colour services
+    /// too; without it, services take colours in the order the trace lists
+    /// them.
+    #[prop(optional)]
+    service_colors: Option<Vec<(String, usize)>>,
 ) -> impl IntoView {
-    let prepared = Arc::new(Prepared::new(trace));
+    let prepared = Arc::new(Prepared::new(trace, service_colors.as_deref()));
     let n_spans = prepared.trace.spans.len();
 
     let initial_span = initial
@@ -386,9 +407,18 @@ pub fn Waterfall(
         }
     });
     // `/` and `?` work anywhere on the page (as in DevTools and GitHub), but
-    // never while the person is typing in a field.
+    // never while the person is typing in a field, and with several
+    // waterfalls on a page only for the active one (see [`active`]).
+    let instance = active::register();
     let global_keys = window_event_listener(leptos::ev::keydown, move |event| {
         if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        if !active::is_active(instance) {
+            // Another waterfall's help may be open; Escape still closes this one's.
+            if event.key() == "Escape" && help_open.get_untracked() {
+                help_open.set(false);
+            }
             return;
         }
         let typing = event
@@ -413,6 +443,7 @@ pub fn Waterfall(
     on_cleanup(move || {
         resize.remove();
         global_keys.remove();
+        active::unregister(instance);
     });
 
     if let Some(on_view_change) = on_view_change {
@@ -791,7 +822,10 @@ pub fn Waterfall(
                 n_spans,
             } = service.clone();
             view! {
-                <li style=format!("--wf-color: var(--wf-svc-{color_idx})")>
+                <li
+                    data-color=color_idx.to_string()
+                    style=format!("--wf-color: var(--wf-svc-{color_idx})")
+                >
                     <span class="wf-swatch" aria-hidden="true"></span>
                     {name}
                     <span class="wf-muted">" " {n_spans}</span>
@@ -858,6 +892,9 @@ pub fn Waterfall(
         <div
             class="wf"
             style=grid_style
+            data-active=move || active::is_active_tracked(instance).then_some("true")
+            on:focusin=move |_| active::activate(instance)
+            on:pointerdown=move |_| active::activate(instance)
         >
             <div class="wf-toolbar">
                 <input
@@ -1141,6 +1178,7 @@ fn row_view(
             data-depth=row.depth.to_string()
             data-critical=is_critical.then_some("true")
             data-match=row.is_match.then_some("true")
+            data-color=color_idx.to_string()
             style=format!("--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx})", row.depth)
             on:click=move |_| {
                 selected.set(Some(span_idx));

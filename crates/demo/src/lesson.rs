@@ -1,6 +1,8 @@
 //! The original demo's walk-through as six steps, each a preset of the
 //! [`Switches`] with a few sentences on what the instrumentation does at that
-//! point and where in this crate the code that does it lives.
+//! point, where in this crate the code that does it lives, and a short
+//! excerpt of that code (kept verbatim: `tests/lesson_excerpts.rs` checks
+//! each excerpt against its file).
 
 use crate::sim::Switches;
 
@@ -15,7 +17,24 @@ pub struct Step {
     pub explanation: &'static str,
     /// The code that does it, as `file::function`.
     pub code: &'static str,
+    /// A few lines of that code, shown beside the explanation.
+    pub excerpts: &'static [Excerpt],
 }
+
+/// A few lines of the real code, as they are in `file` (indented from the
+/// excerpt's first line). A line holding only [`ELISION`] stands for lines
+/// left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The file, from the workspace root: `crates/demo/src/bands.rs`.
+    pub file: &'static str,
+    /// Where in it: `BandsApi::handle`.
+    pub function: &'static str,
+    pub code: &'static str,
+}
+
+/// The line in an excerpt that stands for lines left out.
+pub const ELISION: &str = "// …";
 
 pub const STEPS: [Step; 6] = [
     Step {
@@ -24,7 +43,23 @@ pub const STEPS: [Step; 6] = [
         explanation: "The client asks bands-api for a band and bands-api asks reviews-api for its \
             reviews. Nothing is instrumented: no tracer provider exists, no span is recorded and no \
             traceparent header is sent, so the response is all there is to see.",
-        code: "crates/demo/src/client.rs::get_band, bands.rs::BandsApi::handle, reviews.rs::ReviewsApi::handle",
+        code: "crates/demo/src/telemetry.rs::start_span, client.rs::get_band, bands.rs::BandsApi::handle",
+        excerpts: &[Excerpt {
+            file: "crates/demo/src/telemetry.rs",
+            function: "start_span",
+            code: "\
+/// Starts a span when the service is traced; otherwise returns `parent`
+/// unchanged, so the handler code reads the same with tracing off.
+pub fn start_span(
+    telemetry: Option<&Telemetry>,
+// …
+) -> Context {
+    match telemetry {
+        Some(telemetry) => telemetry.start(parent, name, kind, start_unix_nanos, attributes),
+        None => parent.clone(),
+    }
+}",
+        }],
     },
     Step {
         number: 2,
@@ -34,7 +69,23 @@ pub const STEPS: [Step; 6] = [
             client span, which it injects into the call to reviews-api as a traceparent. The \
             client sends no context, so the propagator extracts nothing and bands-api's server span \
             is the root of a new trace.",
-        code: "crates/demo/src/telemetry.rs::Telemetry::start, bands.rs::BandsApi::call_reviews",
+        code: "crates/demo/src/bands.rs::BandsApi::handle, BandsApi::call_reviews, telemetry.rs::Telemetry::start",
+        excerpts: &[Excerpt {
+            file: "crates/demo/src/bands.rs",
+            function: "BandsApi::handle",
+            code: "\
+// Continue the caller's trace if the request carries one (the
+// propagator reads the header text); otherwise this span starts a trace.
+let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
+let server = start_span(
+    telemetry,
+    &incoming,
+    \"GET /bands/:id\",
+    SpanKind::Server,
+    clock.now_unix_nanos(),
+    server_attributes(&request, ROUTE, Service::Bands),
+);",
+        }],
     },
     Step {
         number: 3,
@@ -43,7 +94,25 @@ pub const STEPS: [Step; 6] = [
             W3C propagator writes that span's ids into the traceparent header (and adds a tracestate \
             entry). bands-api extracts the header, so its server span becomes a child of the \
             client's span: same trace-id, the client's span-id as parent-id.",
-        code: "crates/demo/src/telemetry.rs::Telemetry::inject, Telemetry::extract",
+        code: "crates/demo/src/client.rs::get_band, telemetry.rs::Telemetry::inject, Telemetry::extract",
+        excerpts: &[Excerpt {
+            file: "crates/demo/src/client.rs",
+            function: "get_band",
+            code: "\
+let http = start_span(
+    telemetry,
+    &root,
+    \"GET /bands/:id\",
+    SpanKind::Client,
+// …
+request.headers = base_headers(Service::Bands);
+if let (Some(telemetry), true) = (telemetry, propagate) {
+    telemetry.inject(&http, &mut request.headers);
+}
+let response = services
+    .transport
+    .send(Service::Client, Service::Bands, request, TIMEOUT);",
+        }],
     },
     Step {
         number: 4,
@@ -53,6 +122,31 @@ pub const STEPS: [Step; 6] = [
             database span (db.system.name, db.query.text). Each hop's traceparent keeps the \
             trace-id and carries a new parent-id: the span that made the call.",
         code: "crates/demo/src/reviews.rs::ReviewsApi::handle, ReviewsApi::query",
+        excerpts: &[
+            Excerpt {
+                file: "crates/demo/src/reviews.rs",
+                function: "ReviewsApi::handle",
+                code: "\
+let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
+let server = start_span(
+    telemetry,
+    &incoming,
+    \"GET /reviews?:band_id\",
+    SpanKind::Server,",
+            },
+            Excerpt {
+                file: "crates/demo/src/reviews.rs",
+                function: "ReviewsApi::query",
+                code: "\
+vec![
+    KeyValue::new(\"db.system.name\", DB_SYSTEM),
+    KeyValue::new(\"db.namespace\", DB_NAMESPACE),
+    KeyValue::new(\"db.collection.name\", \"reviews\"),
+    KeyValue::new(\"db.operation.name\", \"SELECT\"),
+    KeyValue::new(\"db.query.text\", text),
+],",
+            },
+        ],
     },
     Step {
         number: 5,
@@ -62,6 +156,31 @@ pub const STEPS: [Step; 6] = [
             one query per review, run one after another. The response shows the third problem: every \
             review has the same uuid and timestamp.",
         code: "crates/demo/src/bands.rs::BandsApi::get_reviews, reviews.rs::ReviewsApi::get_reviews_by_band_id",
+        excerpts: &[
+            Excerpt {
+                file: "crates/demo/src/bands.rs",
+                function: "BandsApi::get_reviews",
+                code: "\
+if self.debug_pause {
+    // The planted problem: left over from debugging, it shows in the
+    // waterfall as a 5 s gap before the call to reviews-api.
+    log(&cx, clock.now_unix_nanos(), \"debugging: pausing for 5 s\");
+    clock.sleep(Self::DEBUG_PAUSE);
+}",
+            },
+            Excerpt {
+                file: "crates/demo/src/reviews.rs",
+                function: "ReviewsApi::get_reviews_by_band_id",
+                code: "\
+if self.slow_reviews {
+    // The planted problem: one query per review, one after another,
+    // drawn in the waterfall as a staircase.
+    for number in 1..=n_reviews {
+        self.query(&cx, services, QUERY_ONE, Self::SLOW_QUERY_TIME, 1);
+        reviews.push(self.review(band_idx, number, n_reviews));
+    }",
+            },
+        ],
     },
     Step {
         number: 6,
@@ -69,7 +188,32 @@ pub const STEPS: [Step; 6] = [
         explanation: "The pause is removed, the reviews are read in one query, and each review keeps \
             its own uuid and creation time instead of a default computed once. Make a call: the \
             trace is a few milliseconds long and its shape shows exactly where that time goes.",
-        code: "crates/demo/src/reviews.rs::ReviewsApi::review, bands.rs::BandsApi::get_reviews",
+        code: "crates/demo/src/reviews.rs::ReviewsApi::get_reviews_by_band_id, ReviewsApi::review, bands.rs::BandsApi::get_reviews",
+        excerpts: &[
+            Excerpt {
+                file: "crates/demo/src/reviews.rs",
+                function: "ReviewsApi::get_reviews_by_band_id",
+                code: "\
+} else {
+    self.query(&cx, services, QUERY_ALL, Self::QUERY_TIME, n_reviews);
+    reviews.extend((1..=n_reviews).map(|number| self.review(band_idx, number, n_reviews)));
+}",
+            },
+            Excerpt {
+                file: "crates/demo/src/reviews.rs",
+                function: "ReviewsApi::review",
+                code: "\
+if self.shared_default_bug {
+    Review {
+        uuid: self.shared_default.uuid.clone(),
+        body: review_body(number, of),
+        created: self.shared_default.created.clone(),
+    }
+} else {
+    stored_review(band_idx, number, of)
+}",
+            },
+        ],
     },
 ];
 

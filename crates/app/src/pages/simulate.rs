@@ -14,8 +14,11 @@
 //! `aria-current="step"` on the current one), `sim-switch` (with
 //! `data-switch`: the on/off names of `Switches::FLAGS` and `fail-reviews`
 //! as checkboxes, `n-reviews` a number input, `fail-kind` a select),
-//! `sim-call`, `sim-response`, `sim-hop`; also `lesson-detail`,
+//! `sim-call`, `sim-response`, `sim-hop` (with `data-service`, the service
+//! called, and `data-color`, its colour slot, as on the waterfall's rows);
+//! also `lesson-detail`,
 //! `sim-reset`, `sim-seed`, `sim-new-seed`, `sim-notes`, `sim-link-note`,
+//! `lesson-code` (one per code excerpt of the current step),
 //! `sim-result`, `sim-restore`, `sim-trace-link`, `sim-trace` (one per trace drawn),
 //! `sim-no-trace`, `sim-call-entry` (one per call kept, most recent first).
 
@@ -417,11 +420,32 @@ fn step_detail(
             </button>
         }
     });
+    // The real code, a few lines of it, beside the words (kept verbatim by
+    // tracelab-demo's tests/lesson_excerpts.rs).
+    let excerpts = lesson_step
+        .excerpts
+        .iter()
+        .map(|excerpt| {
+            view! {
+                <figure class="sim-excerpt" data-testid="lesson-code">
+                    <figcaption>
+                        <code>{format!("{} · {}", excerpt.file, excerpt.function)}</code>
+                    </figcaption>
+                    <pre tabindex="0"><code>{excerpt.code}</code></pre>
+                </figure>
+            }
+        })
+        .collect_view();
     view! {
         <section class="sim-step-detail" data-testid="lesson-detail" aria-labelledby="sim-step-heading">
             <h2 id="sim-step-heading">{format!("Step {number} of {n_steps}: {}", lesson_step.title)}</h2>
-            <p>{lesson_step.explanation}</p>
-            <p class="sim-code">"In the code: " <code>{lesson_step.code}</code></p>
+            <div class="sim-step-body">
+                <div class="sim-step-text">
+                    <p>{lesson_step.explanation}</p>
+                    <p class="sim-code">"In the code: " <code>{lesson_step.code}</code></p>
+                </div>
+                <div class="sim-step-code">{excerpts}</div>
+            </div>
             <p class="sim-step-nav">
                 {previous}
                 {next}
@@ -702,7 +726,7 @@ fn trace_item(idx: usize, n_traces: usize, trace: Arc<Trace>) -> AnyView {
     view! {
         <section class="sim-trace" data-testid="sim-trace">
             <h4 class="sim-trace-head">{title}</h4>
-            <Waterfall trace=trace />
+            <Waterfall trace=trace service_colors=hops::service_colors() />
         </section>
     }
     .into_any()

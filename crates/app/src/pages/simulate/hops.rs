@@ -9,16 +9,23 @@ use tracelab_demo::{CallOutcome, Hop, Service};
 
 use crate::pages::decode::report::segments;
 
-/// The service's colour slot in the waterfall's palette (`--wf-svc-N`), in
-/// the order the demo's traces list their services (client, bands-api,
-/// reviews-api), so a hop wears the colour its service has in a connected
-/// trace.
+/// The service's colour slot in the waterfall's palette (`--wf-svc-N`):
+/// fixed, so a hop wears the colour its service has in every waterfall on
+/// the page, even in a split trace that lists bands-api first.
 pub fn service_slot(service: Service) -> usize {
     match service {
         Service::Client => 0,
         Service::Bands => 1,
         Service::Reviews => 2,
     }
+}
+
+/// The fixed colour of each service, by name, for the waterfall.
+pub fn service_colors() -> Vec<(String, usize)> {
+    [Service::Client, Service::Bands, Service::Reviews]
+        .into_iter()
+        .map(|service| (service.name().to_owned(), service_slot(service)))
+        .collect()
 }
 
 /// The raw text of one field of a decoded `traceparent`.
@@ -128,6 +135,8 @@ fn hop_item(
         <li
             class="sim-hop"
             data-testid="sim-hop"
+            data-service=hop.to.name()
+            data-color=service_slot(hop.to).to_string()
             style=format!("--sim-svc: var(--wf-svc-{})", service_slot(hop.to))
         >
             <h4 class="sim-hop-head">
