@@ -6,7 +6,7 @@ use crate::project::{self, command};
 use crate::{setup, Result};
 
 /// The scripts in `e2e/bench/`, in the order they run.
-const BROWSER_BENCHMARKS: &[&str] = &["decode-keystroke.mjs"];
+const BROWSER_BENCHMARKS: &[&str] = &["decode-keystroke.mjs", "waterfall-paint.mjs"];
 
 pub fn run() -> Result {
     setup::run()?;

@@ -24,6 +24,10 @@ pub const INFO: PageInfo = PageInfo {
     summary: "Open a generated trace of any size in the waterfall: the way to try the viewer with no data.",
 };
 
+/// The `performance.mark` set each time a trace is ready to be shown,
+/// before the waterfall gets it (read by the browser benchmark).
+const TRACE_READY_MARK: &str = "tracelab:trace-ready";
+
 const DEFAULT_SPANS: usize = 200;
 const DEFAULT_SEED: u64 = 1;
 
@@ -153,6 +157,12 @@ pub fn Sample() -> impl IntoView {
                     trace
                 }
             };
+            // The trace is ready and not yet handed to the waterfall: the
+            // start of "data ready to first paint" in
+            // e2e/bench/waterfall-paint.mjs. Costs one call per trace shown.
+            if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+                let _ = performance.mark(TRACE_READY_MARK);
+            }
             let initial = fragment::read();
             view! {
                 {notes
