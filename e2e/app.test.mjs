@@ -6,15 +6,10 @@
 // (TRACELAB_DIST points elsewhere than ../dist).
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 
-import { expectText, launchBrowser, openPage } from './support/browser.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+import { expectText, openPage } from './support/browser.mjs';
+import { browser, server, useApp } from './support/harness.mjs';
 
 // The pages in navigation order, with the heading each one shows.
 const PAGES = [
@@ -25,18 +20,7 @@ const PAGES = [
 ];
 const HOME_TITLE = 'A lab for distributed tracing';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer(DIST);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 test('home shows the product name, the navigation and a link to every page', async () => {
   const { page, assertClean } = await openPage(browser);

@@ -7,15 +7,10 @@
 // in e2e/ after `trunk build --release`.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 
-import { expectText, launchBrowser, openPage } from './support/browser.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+import { expectText, openPage } from './support/browser.mjs';
+import { browser, server, useApp } from './support/harness.mjs';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 // Two rules broken: trace-id.uppercase and parent-id.all-zero.
@@ -29,18 +24,7 @@ const BLOCK = [
   'Accept: */*',
 ].join('\n');
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer(DIST);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 async function openDecode(hash = '') {
   const opened = await openPage(browser);

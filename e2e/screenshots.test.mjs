@@ -6,14 +6,13 @@
 
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { expectText, launchBrowser, openPage } from './support/browser.mjs';
-import { startStaticServer } from './support/static-server.mjs';
+import { expectText, openPage } from './support/browser.mjs';
+import { browser, server, useApp } from './support/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
 const OUT = path.join(here, '..', 'docs', 'screenshots');
 
 // A header block with one mistake in each header, so the picture shows the
@@ -23,19 +22,7 @@ const DECODE_INPUT = [
   'tracestate: rojo=00f067aa0ba902b7,Congo=t61rcWkgMzE',
 ].join('\n');
 
-let server;
-let browser;
-
-before(async () => {
-  await mkdir(OUT, { recursive: true });
-  server = await startStaticServer(DIST);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp(() => mkdir(OUT, { recursive: true }));
 
 async function shoot(route, name, ready) {
   const { page, assertClean } = await openPage(browser, { width: 1280, height: 900 });

@@ -9,31 +9,15 @@
 // Alone: `node --test simulate.test.mjs` in e2e/ after `trunk build --release`.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 
-import { expectText, launchBrowser, openPage } from './support/browser.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+import { expectText, openPage } from './support/browser.mjs';
+import { browser, server, useApp } from './support/harness.mjs';
 
 // A traceparent value anywhere in a text: trace-id and parent-id captured.
 const TRACEPARENT = /traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})/;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer(DIST);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 async function openSimulate(hash = '', viewport) {
   const opened = await openPage(browser, viewport);

@@ -7,31 +7,15 @@
 // (TRACELAB_DIST points elsewhere than ../dist).
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 
-import { expectText, launchBrowser, openPage } from './support/browser.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', 'dist');
+import { expectText, openPage } from './support/browser.mjs';
+import { browser, server, useApp } from './support/harness.mjs';
 
 const N_SPANS = 10_000;
 const SAMPLE = `sample?spans=${N_SPANS}&seed=7`;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer(DIST);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 function sampleUrl(suffix = '') {
   return new URL(SAMPLE + suffix, server.url).href;

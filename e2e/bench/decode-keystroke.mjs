@@ -7,14 +7,10 @@
 // later tick): decoding, diffing and updating the report. Layout and paint
 // come after and are not counted.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { launchBrowser, openPage } from '../support/browser.mjs';
+import { DIST } from '../support/harness.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', '..', 'dist');
 const KEYSTROKES = Number(process.env.TRACELAB_KEYSTROKES ?? 120);
 const SETTLE_MS = 100;
 

@@ -40,14 +40,10 @@
 //   and whatever building them needed at peak and freed. Per span =
 //   (at 100k − at 10k) / 90,000.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { launchBrowser, openPage } from '../support/browser.mjs';
+import { DIST } from '../support/harness.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.TRACELAB_DIST ?? path.join(here, '..', '..', 'dist');
 const SIZES = (process.env.TRACELAB_WF_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.TRACELAB_WF_RUNS ?? 5);
 const SEED = 1;
