@@ -6,32 +6,18 @@
 //! a debug build; failures are not persisted to files (the shrunk input is
 //! printed instead).
 
+mod common;
+
+use common::{FixedIds, RECEIVER_SPAN_ID, RECEIVER_TRACE_ID, SPEC_TRACEPARENT};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::collections::HashSet;
 use tracelab_context::traceparent;
 use tracelab_context::tracestate::{self, LARGE_ENTRY_LEN, MAX_MEMBERS, PROPAGATION_LIMIT};
 use tracelab_context::{
-    decode, find_headers, receive, Action, IdSource, Incoming, RestartReason, Rule, Severity,
-    SpanId, TraceFlags, TraceId, TraceParent, TraceState, Violation,
+    decode, find_headers, receive, Action, Incoming, RestartReason, Rule, Severity, SpanId,
+    TraceFlags, TraceId, TraceParent, TraceState, Violation,
 };
-
-const SPEC_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// The ids a receiver under test draws.
-const RECEIVER_TRACE_ID: TraceId = TraceId([0xab; 16]);
-const RECEIVER_SPAN_ID: SpanId = SpanId([0xcd; 8]);
-
-struct FixedIds;
-
-impl IdSource for FixedIds {
-    fn new_trace_id(&mut self) -> TraceId {
-        RECEIVER_TRACE_ID
-    }
-    fn new_span_id(&mut self) -> SpanId {
-        RECEIVER_SPAN_ID
-    }
-}
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {

@@ -11,17 +11,18 @@
 //! value and on character boundaries, and `receive` makes the decision the
 //! spec's processing model asks for.
 
+mod common;
+
+use common::{FixedIds, RECEIVER_SPAN_ID, RECEIVER_TRACE_ID, SPEC_TRACEPARENT};
 use std::collections::BTreeSet;
 use tracelab_context::traceparent::{self, FieldName};
 use tracelab_context::tracestate::{self, MAX_MEMBERS};
 use tracelab_context::{
-    decode, find_headers, receive, Action, Decoded, HeaderName, IdSource, Incoming, RestartReason,
-    Rule, Severity, Source, SpanId, TraceFlags, TraceId, TraceParent, TraceState, TraceStateReport,
-    Violation,
+    decode, find_headers, receive, Action, Decoded, HeaderName, Incoming, RestartReason, Rule,
+    Severity, Source, TraceFlags, TraceParent, TraceState, TraceStateReport, Violation,
 };
 
 /// The spec's example traceparent (§3.2.2.6 and throughout).
-const SPEC_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const SPEC_TRACEPARENT_NOT_SAMPLED: &str =
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
 const SPEC_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -31,21 +32,6 @@ const SUITE_TRACE_ID: &str = "12345678901234567890123456789012";
 const SUITE_PARENT_ID: &str = "1234567890123456";
 const ALL_ZERO_TRACE_ID: &str = "00000000000000000000000000000000";
 const ALL_ZERO_PARENT_ID: &str = "0000000000000000";
-
-/// The ids a receiver under test draws: fixed, and unlike any id in the tables.
-const RECEIVER_TRACE_ID: TraceId = TraceId([0xab; 16]);
-const RECEIVER_SPAN_ID: SpanId = SpanId([0xcd; 8]);
-
-struct FixedIds;
-
-impl IdSource for FixedIds {
-    fn new_trace_id(&mut self) -> TraceId {
-        RECEIVER_TRACE_ID
-    }
-    fn new_span_id(&mut self) -> SpanId {
-        RECEIVER_SPAN_ID
-    }
-}
 
 /// One row: the header value, every rule it must report, and why.
 struct Case {
