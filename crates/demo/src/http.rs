@@ -28,6 +28,17 @@ impl Request {
         }
     }
 
+    /// A 405 with a JSON error unless the request uses `allowed`: each route
+    /// of the demo serves one method.
+    pub fn method_not_allowed(&self, allowed: &str) -> Option<Response> {
+        (self.method != allowed).then(|| {
+            Response::error(
+                405,
+                &format!("{} is not allowed here; use {allowed}", self.method),
+            )
+        })
+    }
+
     /// The path and query as on the request line (`/reviews?band_id=…`).
     pub fn target(&self) -> String {
         if self.query.is_empty() {

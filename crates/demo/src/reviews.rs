@@ -110,11 +110,8 @@ impl ReviewsApi {
         if request.path != "/reviews" {
             return Response::error(404, &format!("no route for {}", request.path));
         }
-        if request.method != "GET" {
-            return Response::error(
-                405,
-                &format!("{} is not allowed here; use GET", request.method),
-            );
+        if let Some(response) = request.method_not_allowed("GET") {
+            return response;
         }
         let telemetry = self.telemetry.as_ref();
         let clock = services.clock;
