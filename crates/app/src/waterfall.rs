@@ -31,7 +31,8 @@
 
 mod active;
 mod details;
-pub mod query;
+// The filter box's syntax is read in `tracelab-trace`, with no DOM.
+pub use tracelab_trace::query;
 
 use std::sync::Arc;
 

@@ -107,20 +107,29 @@ pub fn time_axis(start_nanos: u64, end_nanos: u64, max_ticks: usize) -> TimeAxis
     }
 }
 
-/// `nanos` in `unit` with a fixed number of decimals, using integers so that
-/// labels are exact (`0.3 ms`, never `0.30000000000000004 ms`).
-fn format_in_unit(nanos: u64, unit: TimeUnit, decimals: usize) -> String {
-    let whole = nanos / unit.nanos();
+/// `nanos` in `unit` with a fixed number of decimals, rounded half up, using
+/// integers so that labels are exact (`0.3 ms`, never
+/// `0.30000000000000004 ms`) and the browser bundle carries no float
+/// formatting code.
+fn decimal_in_unit(nanos: u64, unit: TimeUnit, decimals: u32) -> String {
+    let unit_nanos = u128::from(unit.nanos());
+    let scale = 10u128.pow(decimals);
+    let scaled = (u128::from(nanos) * scale + unit_nanos / 2) / unit_nanos;
+    let whole = scaled / scale;
     if decimals == 0 {
-        return format!("{whole} {}", unit.symbol());
+        return whole.to_string();
     }
-    let scale = 10u64.pow(decimals as u32);
-    let fraction = (nanos % unit.nanos()) as u128 * scale as u128 / unit.nanos() as u128;
     format!(
-        "{whole}.{fraction:0width$} {}",
-        unit.symbol(),
-        width = decimals
+        "{whole}.{:0width$}",
+        scaled % scale,
+        width = decimals as usize
     )
+}
+
+/// A tick label: `nanos` in `unit` with `decimals` decimals.
+fn format_in_unit(nanos: u64, unit: TimeUnit, decimals: usize) -> String {
+    let number = decimal_in_unit(nanos, unit, decimals as u32);
+    format!("{number} {}", unit.symbol())
 }
 
 /// A duration as people read it: three significant digits in the largest
@@ -134,18 +143,15 @@ pub fn format_duration(nanos: u64) -> String {
     .into_iter()
     .find(|unit| nanos >= unit.nanos())
     .unwrap_or(TimeUnit::Nanoseconds);
-    if unit == TimeUnit::Nanoseconds {
-        return format!("{nanos} ns");
-    }
-    let value = nanos as f64 / unit.nanos() as f64;
-    let decimals = if value < 10.0 {
+    let whole = nanos / unit.nanos();
+    let decimals = if whole < 10 {
         2
-    } else if value < 100.0 {
+    } else if whole < 100 {
         1
     } else {
         0
     };
-    let text = format!("{value:.decimals$}");
+    let text = decimal_in_unit(nanos, unit, decimals);
     // `1.50` reads better as `1.5`, and `2.00` as `2`.
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')
@@ -219,5 +225,10 @@ mod tests {
         assert_eq!(format_duration(2_000_000), "2 ms");
         assert_eq!(format_duration(12_500_000_000), "12.5 s");
         assert_eq!(format_duration(123_456), "123 µs");
+        // Rounded half up, and a carry into the next digit reads as such.
+        assert_eq!(format_duration(1_255_000), "1.26 ms");
+        assert_eq!(format_duration(9_996_000), "10 ms");
+        assert_eq!(format_duration(999_600), "1000 µs");
+        assert_eq!(format_duration(u64::MAX), "18446744074 s");
     }
 }

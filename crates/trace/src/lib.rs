@@ -56,6 +56,7 @@ pub mod axis;
 pub mod generate;
 pub mod layout;
 pub mod model;
+pub mod query;
 pub mod skew;
 pub mod tree;
 pub mod view;

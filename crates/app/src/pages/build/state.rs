@@ -213,12 +213,17 @@ impl Built {
 
 /// The sentences `tracelab_context` writes start in lowercase, to be put
 /// inside others; a paragraph of its own starts with a capital.
+///
+/// ASCII only: those sentences are English and start with an ASCII letter or
+/// a quote, and `char::to_uppercase` would bring Unicode's case tables
+/// (kilobytes) into the browser bundle for them.
 pub fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut text = text.to_owned();
+    // `None` when the first character is not one byte long: left as it is.
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    text
 }
 
 /// The ids a receiver draws when it continues (or restarts) the trace.
@@ -245,5 +250,18 @@ impl IdSource for NextHopIds {
     }
     fn new_span_id(&mut self) -> SpanId {
         self.span_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capitalize;
+
+    #[test]
+    fn capitalize_raises_only_a_leading_ascii_letter() {
+        assert_eq!(capitalize("the header is valid"), "The header is valid");
+        assert_eq!(capitalize("“tp” is empty"), "“tp” is empty");
+        assert_eq!(capitalize("42 entries"), "42 entries");
+        assert_eq!(capitalize(""), "");
     }
 }

@@ -13,8 +13,11 @@
 //!
 //! A word that looks like a criterion but cannot be read (`>5 parsecs`) is
 //! searched for in the name instead, and a note says so.
+//!
+//! This is the one reading of the syntax: the browser's filter box uses it
+//! today, and a command-line filter would too. It holds no DOM.
 
-use tracelab_trace::view::SpanFilter;
+use crate::view::SpanFilter;
 
 /// Longest filter text read. Anything longer is cut (at a character
 /// boundary): a pasted megabyte must not be matched against every span on
@@ -82,23 +85,43 @@ fn strip_prefix_ignore_case<'a>(word: &'a str, prefix: &str) -> Option<&'a str> 
 }
 
 /// `5ms`, `1.5s`, `200us`, `200µs`, `800ns` as nanoseconds.
-fn parse_duration_nanos(text: &str) -> Option<u64> {
+///
+/// Read with integers, digit by digit: exact for every decimal a person
+/// types (`0.1s` is 100,000,000 ns, not one less), digits past the
+/// nanosecond are dropped, and a value past `u64::MAX` ns (584 years) is
+/// clamped to it. Parsing through `f64` would be less exact and would put
+/// the standard library's float parser and its 10 KB table into the browser
+/// bundle for this one box.
+pub fn parse_duration_nanos(text: &str) -> Option<u64> {
     let unit_start = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(unit_start);
-    let value: f64 = number.parse().ok()?;
-    let scale = match unit.to_ascii_lowercase().as_str() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
+    let unit_nanos: u64 = match unit.to_ascii_lowercase().as_str() {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
         _ => return None,
     };
-    let nanos = value * scale;
-    // `as` saturates for large finite values; NaN cannot come from `parse`
-    // of digits and dots, but a guard costs nothing.
-    nanos.is_finite().then_some(nanos as u64)
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    // At least one digit, and one dot at most (the split took the first).
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return None;
+    }
+    let mut nanos = whole.bytes().fold(0u64, |total, digit| {
+        total
+            .saturating_mul(10)
+            .saturating_add(u64::from(digit - b'0'))
+    });
+    nanos = nanos.saturating_mul(unit_nanos);
+    // Each fraction digit is worth a tenth of the one before it.
+    let mut place = unit_nanos;
+    for digit in fraction.bytes() {
+        place /= 10;
+        nanos = nanos.saturating_add(u64::from(digit - b'0') * place);
+    }
+    Some(nanos)
 }
 
 #[cfg(test)]
@@ -121,6 +144,32 @@ mod tests {
         let parsed = parse_query(">5parsecs");
         assert_eq!(parsed.filter.name_contains.as_deref(), Some(">5parsecs"));
         assert_eq!(parsed.notes.len(), 1);
+    }
+
+    #[test]
+    fn durations_are_read_exactly_in_every_unit() {
+        assert_eq!(parse_duration_nanos("800ns"), Some(800));
+        assert_eq!(parse_duration_nanos("200us"), Some(200_000));
+        assert_eq!(parse_duration_nanos("200µs"), Some(200_000));
+        assert_eq!(parse_duration_nanos("5MS"), Some(5_000_000));
+        assert_eq!(parse_duration_nanos("0.1s"), Some(100_000_000));
+        assert_eq!(parse_duration_nanos(".5ms"), Some(500_000));
+        assert_eq!(parse_duration_nanos("2.ms"), Some(2_000_000));
+        assert_eq!(parse_duration_nanos("1.2345678919s"), Some(1_234_567_891));
+        assert_eq!(parse_duration_nanos("1.5ns"), Some(1));
+        assert_eq!(
+            parse_duration_nanos("99999999999999999999s"),
+            Some(u64::MAX)
+        );
+    }
+
+    #[test]
+    fn durations_without_digits_unit_or_with_two_dots_are_refused() {
+        for text in [
+            "ms", ".ms", "5", "5 ms", "1.2.3ms", "5parsecs", "-5ms", "", "５ms",
+        ] {
+            assert_eq!(parse_duration_nanos(text), None, "{text:?}");
+        }
     }
 
     #[test]
