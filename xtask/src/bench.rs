@@ -3,7 +3,7 @@
 //! Benchmarks report numbers; they never pass or fail on a timing.
 
 use crate::project::{self, command};
-use crate::{setup, Result};
+use crate::{bundle, setup, Result};
 
 /// The scripts in `e2e/bench/`, in the order they run.
 const BROWSER_BENCHMARKS: &[&str] = &["decode-keystroke.mjs", "waterfall-paint.mjs"];
@@ -13,6 +13,11 @@ pub fn run() -> Result {
     let mut trunk = project::trunk();
     trunk.args(["build", "--release"]);
     project::run(&mut trunk)?;
+    // The sizes first: the benchmarks below load this same build.
+    print!(
+        "{}",
+        bundle::report(&bundle::measure(&project::root().join("dist"))?)
+    );
     let bench_dir = project::root().join("e2e").join("bench");
     for script in BROWSER_BENCHMARKS {
         let mut node = command("node");

@@ -15,6 +15,7 @@
 //! seconds, before any of the real work starts.
 
 mod bench;
+mod bundle;
 mod project;
 mod setup;
 mod test;

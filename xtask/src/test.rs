@@ -3,14 +3,14 @@
 //!
 //! The steps: formatting; clippy on the native crates and on the app for
 //! wasm32; the native tests; a wasm build of the app; Trunk's release build
-//! into dist/; the browser tests in e2e/ against dist/ (node's test runner,
+//! into dist/; the bundle budget (`bundle.rs`); the browser tests in e2e/ against dist/ (node's test runner,
 //! playwright-core driving Debian's Chromium).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::project::{self, command};
-use crate::{setup, Result};
+use crate::{bundle, setup, Result};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The app only builds for the browser; the native steps leave it out (it is
@@ -95,6 +95,10 @@ fn steps() -> Vec<Step> {
             trunk.args(["build", "--release"]);
             trunk
         }),
+        Step {
+            name: "bundle budget (400 KB gzipped)",
+            action: Box::new(|| bundle::check(&project::root().join("dist"))),
+        },
         Step {
             name: "browser tests (e2e/)",
             action: Box::new(browser_tests),

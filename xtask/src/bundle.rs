@@ -1,0 +1,203 @@
+//! The bundle budget: the whole app a browser downloads (wasm, JS, CSS of a
+//! release build in dist/), gzipped, must stay under [`BUDGET_BYTES`].
+//!
+//! `cargo xtask test` checks it after Trunk's release build, so a change that
+//! breaks the budget fails CI with the table of what weighs what;
+//! `cargo xtask bench` prints the same table. Sizes are `gzip -9` output
+//! bytes, as BENCHMARKS.md reports them (1 KB = 1000 bytes).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::Result;
+
+/// 400 KB gzipped for the whole app, as the waterfall issue sets it.
+pub const BUDGET_BYTES: u64 = 400_000;
+
+/// The kinds of file that make up the app, in the order the table shows them.
+const KINDS: &[(&str, &str)] = &[(".wasm", "wasm"), (".js", "JS"), (".css", "CSS")];
+
+/// One file of the bundle and its sizes in bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub kind: &'static str,
+    pub raw: u64,
+    pub gzipped: u64,
+}
+
+/// The wasm, JS and CSS files in `dist`, measured.
+pub fn measure(dist: &Path) -> Result<Vec<Entry>> {
+    let entries = std::fs::read_dir(dist).map_err(|error| {
+        format!(
+            "cannot read {} ({error}); build the app first with `trunk build --release`",
+            dist.display()
+        )
+    })?;
+    let mut files: Vec<(String, &'static str)> = entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter_map(|name| kind_of(&name).map(|kind| (name, kind)))
+        .collect();
+    files.sort();
+    if !files.iter().any(|(_, kind)| *kind == "wasm") {
+        return Err(format!(
+            "no .wasm file in {}: is it a Trunk build of the app?",
+            dist.display()
+        ));
+    }
+    files
+        .into_iter()
+        .map(|(name, kind)| {
+            let path = dist.join(&name);
+            let raw = std::fs::metadata(&path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?
+                .len();
+            Ok(Entry {
+                gzipped: gzipped_len(&path)?,
+                name,
+                kind,
+                raw,
+            })
+        })
+        .collect()
+}
+
+fn kind_of(name: &str) -> Option<&'static str> {
+    KINDS
+        .iter()
+        .find(|(suffix, _)| name.ends_with(suffix))
+        .map(|(_, kind)| *kind)
+}
+
+/// `gzip -9c FILE | wc -c`: the tool BENCHMARKS.md tells readers to use, so
+/// the check and the documented numbers cannot drift apart.
+fn gzipped_len(path: &Path) -> Result<u64> {
+    let output = Command::new("gzip")
+        .arg("-9c")
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("could not run gzip: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "gzip -9c {} failed ({})",
+            path.display(),
+            output.status
+        ));
+    }
+    Ok(output.stdout.len() as u64)
+}
+
+/// The table of sizes per kind and the total, against the budget.
+pub fn report(entries: &[Entry]) -> String {
+    let mut text = String::from("bundle (gzip -9)          raw        gzipped\n");
+    for (_, kind) in KINDS {
+        let (raw, gzipped) = entries
+            .iter()
+            .filter(|entry| entry.kind == *kind)
+            .fold((0, 0), |(raw, gz), entry| {
+                (raw + entry.raw, gz + entry.gzipped)
+            });
+        text.push_str(&format!(
+            "  {kind:<20} {:>10} {:>14}\n",
+            kb(raw),
+            kb(gzipped)
+        ));
+    }
+    let (raw, gzipped) = totals(entries);
+    text.push_str(&format!(
+        "  {:<20} {:>10} {:>14}   budget {}, {} {}\n",
+        "total",
+        kb(raw),
+        kb(gzipped),
+        kb(BUDGET_BYTES),
+        kb(BUDGET_BYTES.abs_diff(gzipped)),
+        if gzipped <= BUDGET_BYTES {
+            "left"
+        } else {
+            "OVER"
+        }
+    ));
+    text
+}
+
+fn totals(entries: &[Entry]) -> (u64, u64) {
+    entries.iter().fold((0, 0), |(raw, gz), entry| {
+        (raw + entry.raw, gz + entry.gzipped)
+    })
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{}.{} KB", bytes / 1000, bytes % 1000 / 100)
+}
+
+/// Measures `dist`, prints the table, and fails when the total is over budget.
+pub fn check(dist: &Path) -> Result {
+    let entries = measure(dist)?;
+    print!("{}", report(&entries));
+    let (_, gzipped) = totals(&entries);
+    if gzipped > BUDGET_BYTES {
+        return Err(format!(
+            "the app is {} gzipped, over its budget of {} by {} (see BENCHMARKS.md for what weighs what)",
+            kb(gzipped),
+            kb(BUDGET_BYTES),
+            kb(gzipped - BUDGET_BYTES)
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, kind: &'static str, gzipped: u64) -> Entry {
+        Entry {
+            name: name.to_owned(),
+            kind,
+            raw: gzipped * 3,
+            gzipped,
+        }
+    }
+
+    #[test]
+    fn only_wasm_js_and_css_count() {
+        assert_eq!(kind_of("app-1f2e_bg.wasm"), Some("wasm"));
+        assert_eq!(kind_of("app-1f2e.js"), Some("JS"));
+        assert_eq!(kind_of("style-9a.css"), Some("CSS"));
+        assert_eq!(kind_of("index.html"), None);
+        assert_eq!(kind_of("favicon-67.svg"), None);
+    }
+
+    #[test]
+    fn the_report_adds_up_kinds_and_says_what_is_left() {
+        let entries = [
+            entry("a_bg.wasm", "wasm", 380_000),
+            entry("a.js", "JS", 8_600),
+            entry("style.css", "CSS", 3_700),
+            entry("waterfall.css", "CSS", 2_000),
+        ];
+        let text = report(&entries);
+        assert!(text.contains("CSS"), "{text}");
+        assert!(text.contains("5.7 KB"), "{text}");
+        assert!(text.contains("394.3 KB"), "{text}");
+        assert!(text.contains("5.7 KB left"), "{text}");
+    }
+
+    #[test]
+    fn over_budget_is_reported_as_such() {
+        let text = report(&[entry("a_bg.wasm", "wasm", 401_000)]);
+        assert!(text.contains("1.0 KB OVER"), "{text}");
+    }
+
+    #[test]
+    fn a_dist_without_wasm_is_an_error_that_says_so() {
+        let dir = std::env::temp_dir().join(format!("xtask-bundle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("style.css"), "body{}").expect("write css");
+        let error = measure(&dir).expect_err("no wasm");
+        assert!(error.contains("no .wasm file"), "{error}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
