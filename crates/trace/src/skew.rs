@@ -4,7 +4,10 @@
 //! is flagged; one that ends after its parent is flagged only when the call is
 //! synchronous (a server span under a client span, or an internal child),
 //! because asynchronous, producer/consumer and follows-from children may
-//! legitimately outlive their parent.
+//! legitimately outlive their parent. A client span that failed (a timeout, a
+//! reset connection) stopped waiting for its server, so that server ending
+//! later is what happened, not a clock error: the lesson's timeout trace
+//! shows exactly this.
 //!
 //! [`adjust_skew`] is the opt-in "adjusted" view: it shifts skewed subtrees
 //! into their parents and lists every shift, so a reader can always see what
@@ -12,7 +15,7 @@
 //! distrust).
 
 use crate::layout::SpanTimes;
-use crate::model::{ParentRelation, Span, SpanKind, Trace};
+use crate::model::{ParentRelation, Span, SpanKind, Status, Trace};
 use crate::tree::{Note, NoteKind, SpanTree};
 
 /// Whether `parent` waits for `child` to finish, so that the child ending
@@ -22,7 +25,9 @@ pub fn is_synchronous(parent: &Span, child: &Span) -> bool {
         return false;
     }
     match child.kind {
-        SpanKind::Server => parent.kind == SpanKind::Client,
+        SpanKind::Server => {
+            parent.kind == SpanKind::Client && !matches!(parent.status, Status::Error { .. })
+        }
         // An unspecified kind is almost always local work (see `SpanKind`).
         SpanKind::Internal | SpanKind::Unspecified => true,
         SpanKind::Client | SpanKind::Producer | SpanKind::Consumer => false,
@@ -197,6 +202,32 @@ mod tests {
         ]);
         assert_eq!(notes[0].kind, NoteKind::EndsAfterParent { by_nanos: 30 });
         assert!(notes[0].kind.to_string().contains("30 ns after"));
+    }
+
+    #[test]
+    fn skew_server_outliving_a_failed_client_is_not_flagged() {
+        // The client gave up (a timeout): the server finishing later is real.
+        let mut client = with_kind(span(1, 0, 100, 200), SpanKind::Client);
+        client.status = Status::Error {
+            message: "timeout".into(),
+        };
+        let notes = skew_of(vec![
+            client.clone(),
+            with_kind(span(2, 1, 150, 230), SpanKind::Server),
+        ]);
+        assert_eq!(notes, vec![]);
+        // Starting before the failed client is still a clock error.
+        let notes = skew_of(vec![
+            client,
+            with_kind(span(2, 1, 90, 230), SpanKind::Server),
+        ]);
+        assert_eq!(
+            notes,
+            vec![Note {
+                span_idx: 1,
+                kind: NoteKind::StartsBeforeParent { by_nanos: 10 }
+            }]
+        );
     }
 
     #[test]
