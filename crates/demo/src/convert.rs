@@ -104,6 +104,7 @@ fn to_span(recorded: &RecordedSpan, resource_idx: u32) -> Span {
         },
     };
     span.trace_state = Box::from(data.span_context.trace_state().header().as_str());
+    span.trace_flags = data.span_context.trace_flags().to_u8();
     span.attributes = data.attributes.iter().map(to_key_value).collect();
     span.events = data
         .events

@@ -402,6 +402,22 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
     assert_eq!(parents[0].trace_id, parents[1].trace_id);
     assert_ne!(parents[0].parent_id, parents[1].parent_id);
     assert!(parents.iter().all(|parent| parent.flags.sampled()));
+    // The converted trace keeps the flags each span was recorded with: all
+    // sampled here, and a span recorded without the sampled bit keeps that.
+    let trace = outcome.trace();
+    assert!(!trace.spans.is_empty());
+    assert!(trace.spans.iter().all(|span| span.trace_flags == 0x01));
+    let mut unsampled = one(&outcome, Service::Client, "GET /bands/:id").clone();
+    let context = &unsampled.span.span_context;
+    unsampled.span.span_context = opentelemetry::trace::SpanContext::new(
+        context.trace_id(),
+        context.span_id(),
+        opentelemetry::trace::TraceFlags::default(),
+        false,
+        context.trace_state().clone(),
+    );
+    let converted = tracelab_demo::convert::to_trace(&[unsampled]);
+    assert_eq!(converted.spans[0].trace_flags, 0x00);
     // The parent-id on each hop is the HTTP client span that made the call.
     let client_http = one(&outcome, Service::Client, "GET /bands/:id");
     assert_eq!(

@@ -284,6 +284,10 @@ pub struct Span {
     pub status: Status,
     /// The W3C `tracestate` the span was recorded with (often empty).
     pub trace_state: Box<str>,
+    /// The W3C trace flags the span was recorded with (bit 0: sampled), as
+    /// OTLP's `Span.flags` and Jaeger's `flags` carry them; what the span
+    /// sends downstream in its `traceparent`.
+    pub trace_flags: u8,
     pub attributes: Vec<KeyValue>,
     pub events: Vec<Event>,
     pub links: Vec<Link>,
@@ -294,6 +298,9 @@ pub struct Span {
 }
 
 impl Span {
+    /// The sampled bit of [`Span::trace_flags`].
+    pub const SAMPLED: u8 = 0x01;
+
     /// A span with the given ids, name and times, everything else empty, in
     /// resource 0 and scope 0. Tests and importers fill in the rest.
     pub fn new(
@@ -315,6 +322,9 @@ impl Span {
             end_unix_nanos,
             status: Status::Unset,
             trace_state: Box::from(""),
+            // A span that was recorded and exported was almost always sampled;
+            // importers set what their data says.
+            trace_flags: Span::SAMPLED,
             attributes: Vec::new(),
             events: Vec::new(),
             links: Vec::new(),

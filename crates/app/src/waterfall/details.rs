@@ -93,12 +93,11 @@ pub fn span_details(
         Status::Error { message } => (format!("✖ error: {message}"), Look::Error),
     };
     // The span as the parent of an outgoing call: same trace id, this span's
-    // id as parent-id. The model keeps no trace flags; a span that was
-    // recorded and exported was sampled, so the sampled flag is set.
+    // id as parent-id, the flags it was recorded with.
     let downstream = TraceParent::new(
         ContextTraceId(span.trace_id.0),
         ContextSpanId(span.span_id.0),
-        TraceFlags(TraceFlags::SAMPLED),
+        TraceFlags(span.trace_flags),
     );
     let critical = if layout.critical_path.contains(span_idx) {
         format!(
