@@ -139,8 +139,6 @@ struct Prepared {
     /// that two resources of one service share a colour.
     color_of_resource: Vec<usize>,
     services: Vec<ServiceEntry>,
-    /// The earliest start, in Unix nanoseconds: offsets count from it.
-    trace_start: u64,
     /// Length of the time axis (at least 1 ns, so that positions divide).
     total_nanos: u64,
 }
@@ -194,7 +192,6 @@ impl Prepared {
             layout,
             color_of_resource,
             services,
-            trace_start: start,
             total_nanos: end.saturating_sub(start).max(1),
         }
     }
@@ -210,13 +207,8 @@ impl Prepared {
     }
 
     /// Where span `span_idx` starts, in nanoseconds from the trace start.
-    /// `Waterfall::start_offset` scans every span for the trace start on each
-    /// call; this keeps it, which matters in loops over 100,000 rows.
     fn start_offset(&self, span_idx: usize) -> u64 {
-        self.layout
-            .times
-            .start(span_idx)
-            .saturating_sub(self.trace_start)
+        self.layout.start_offset(span_idx)
     }
 
     /// The whole trace.

@@ -23,6 +23,10 @@ pub struct Waterfall {
     /// What the adjusted view moved; empty in the plain view.
     pub adjustments: Vec<SkewAdjustment>,
     pub is_adjusted: bool,
+    /// `times.bounds()` when built, kept: offsets are asked for once per row
+    /// drawn, and the bounds take a pass over every span. (A caller that
+    /// replaces `times` builds a new `Waterfall` instead.)
+    bounds: (u64, u64),
 }
 
 impl Waterfall {
@@ -53,7 +57,9 @@ impl Waterfall {
     ) -> Waterfall {
         let self_time_nanos = self_times(&tree, &times);
         let critical_path = critical_path(&tree, &times);
+        let bounds = times.bounds();
         Waterfall {
+            bounds,
             tree,
             times,
             self_time_nanos,
@@ -66,12 +72,12 @@ impl Waterfall {
 
     /// The earliest start and the latest end: the extent of the time axis.
     pub fn bounds(&self) -> (u64, u64) {
-        self.times.bounds()
+        self.bounds
     }
 
     /// Where span `span_idx` starts, in nanoseconds from the trace start.
     pub fn start_offset(&self, span_idx: usize) -> u64 {
-        self.times.start(span_idx).saturating_sub(self.bounds().0)
+        self.times.start(span_idx).saturating_sub(self.bounds.0)
     }
 
     pub fn self_time(&self, span_idx: usize) -> u64 {
