@@ -394,6 +394,16 @@ pub fn Waterfall(
             scroll_to_position(position);
         }
     });
+    // The scroller is as tall as its rows up to a maximum (waterfall.css),
+    // so collapsing, expanding or filtering changes its height: measure it
+    // again once the rows are drawn, or a grown scroller would show blank
+    // space below the rows rendered for the old height.
+    Effect::new(move |_| {
+        rows.track();
+        if let Some(element) = scroller.get_untracked() {
+            viewport_px.set(f64::from(element.client_height()));
+        }
+    });
     let resize = window_event_listener(leptos::ev::resize, move |_| {
         if let Some(element) = scroller.get_untracked() {
             viewport_px.set(f64::from(element.client_height()));
