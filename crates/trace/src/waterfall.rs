@@ -105,6 +105,30 @@ impl Waterfall {
         })
     }
 
+    /// The time span `span_idx` and all its descendants cover, in
+    /// nanoseconds from the trace start: what a view re-rooted on it shows.
+    /// A descendant may start before or end after the span itself (clock
+    /// skew, asynchronous work), so this is not the span's own extent.
+    pub fn subtree_extent(&self, span_idx: usize) -> (u64, u64) {
+        let rows = self.tree.subtree_rows(span_idx);
+        let (start, end) = self.tree.rows().skip(rows.start).take(rows.len()).fold(
+            (u64::MAX, 0),
+            |(start, end), idx| {
+                (
+                    start.min(self.times.start(idx)),
+                    end.max(self.times.end(idx)),
+                )
+            },
+        );
+        if start > end {
+            return (0, 0);
+        }
+        (
+            start.saturating_sub(self.bounds.0),
+            end.saturating_sub(self.bounds.0),
+        )
+    }
+
     /// The shift the adjusted view applied to span `span_idx` itself, if any
     /// (its descendants moved with it).
     pub fn adjustment_for(&self, span_idx: usize) -> Option<&SkewAdjustment> {
@@ -119,6 +143,23 @@ mod tests {
     use super::*;
     use crate::model::SpanKind;
     use crate::tree::tests::{span, trace_of};
+
+    #[test]
+    fn subtree_extent_covers_descendants_beyond_the_span() {
+        // 1 (1000..1100) has 2 (1010..1050) with a child 3 (1040..1200) that
+        // outlives both; 4 (1150..1160) is a sibling of 2, later.
+        let trace = trace_of(vec![
+            span(1, 0, 1_000, 1_100),
+            span(2, 1, 1_010, 1_050),
+            span(3, 2, 1_040, 1_200),
+            span(4, 1, 1_150, 1_160),
+        ]);
+        let waterfall = Waterfall::build(&trace);
+        assert_eq!(waterfall.subtree_extent(1), (10, 200), "2 and 3");
+        assert_eq!(waterfall.subtree_extent(0), (0, 200), "the whole trace");
+        assert_eq!(waterfall.subtree_extent(3), (150, 160), "a leaf: itself");
+        assert_eq!(waterfall.subtree_extent(99), (0, 0), "no such span");
+    }
 
     #[test]
     fn waterfall_ties_layout_and_notes_together() {
