@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { expectText, openPage } from './support/browser.mjs';
+import { expectText, openPage, waitFor } from './support/browser.mjs';
 import { browser, server, useApp } from './support/harness.mjs';
 
 // Version 00, 32 + 16 lowercase hex digits, two of flags.
@@ -22,21 +22,6 @@ async function openBuild(hash = '', viewport) {
   await opened.page.goto(new URL(`build${hash}`, server.url).href);
   await expectText(opened.page.getByTestId('page-title'), 'Build');
   return opened;
-}
-
-/** Polls `read` until `check` accepts its result, then returns it. */
-async function waitFor(read, check, what, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  let value;
-  for (;;) {
-    value = await read();
-    if (check(value) || Date.now() >= deadline) {
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.ok(check(value), `${what}: got ${JSON.stringify(value)}`);
-  return value;
 }
 
 const textOf = (locator) => async () => ((await locator.count()) > 0 ? (await locator.textContent()) ?? '' : '');

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { expectText, openPage } from './support/browser.mjs';
+import { expectText, openPage, waitFor } from './support/browser.mjs';
 import { browser, server, useApp } from './support/harness.mjs';
 
 // A traceparent value anywhere in a text: trace-id and parent-id captured.
@@ -28,21 +28,6 @@ async function openSimulate(hash = '', viewport) {
 
 const stepButton = (page, n) => page.locator(`[data-testid="lesson-step"][data-step="${n}"]`);
 const switchInput = (page, name) => page.locator(`[data-testid="sim-switch"][data-switch="${name}"]`);
-
-/** Polls `read` until `check` accepts its result, then returns it. */
-async function waitFor(read, check, what, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  let value;
-  for (;;) {
-    value = await read();
-    if (check(value) || Date.now() >= deadline) {
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.ok(check(value), `${what}: got ${JSON.stringify(value)}`);
-  return value;
-}
 
 async function currentStep(page) {
   return page.locator('[data-testid="lesson-step"][aria-current="step"]').getAttribute('data-step');
@@ -151,8 +136,13 @@ test('with propagation off the services form two unconnected traces', async () =
   await assertClean();
 });
 
-test('a service keeps its colour in both waterfalls of a split trace and in the hop list', async () => {
-  const { page, assertClean } = await openSimulate('#step=4&seed=3');
+/**
+ * Step 4 with the client's propagation off, one call made: the client's and
+ * the services' traces, each in its waterfall with rows drawn.
+ */
+async function openSplitTrace() {
+  const opened = await openSimulate('#step=4&seed=3');
+  const { page } = opened;
   await switchInput(page, 'propagate-client').uncheck();
   await page.getByTestId('sim-notes').filter({ hasText: 'two unconnected traces' }).waitFor();
   await makeCall(page, 1);
@@ -161,6 +151,11 @@ test('a service keeps its colour in both waterfalls of a split trace and in the 
   for (const trace of await traces.all()) {
     await trace.getByTestId('wf-row').first().waitFor();
   }
+  return { ...opened, traces };
+}
+
+test('a service keeps its colour in both waterfalls of a split trace and in the hop list', async () => {
+  const { page, assertClean } = await openSplitTrace();
   // Every row's service, colour slot and bar colour, in both waterfalls.
   const rows = await page.getByTestId('wf-row').evaluateAll((elements) =>
     elements.map((row) => ({
@@ -212,13 +207,7 @@ test('a service keeps its colour in both waterfalls of a split trace and in the 
 });
 
 test('with two waterfalls on the page, ? opens the help of one only: the one last used', async () => {
-  const { page, assertClean } = await openSimulate('#step=4&seed=3');
-  await switchInput(page, 'propagate-client').uncheck();
-  await page.getByTestId('sim-notes').filter({ hasText: 'two unconnected traces' }).waitFor();
-  await makeCall(page, 1);
-  const traces = page.getByTestId('sim-trace');
-  await waitFor(() => traces.count(), (n) => n === 2, 'two traces are drawn');
-  await traces.nth(1).getByTestId('wf-row').first().waitFor();
+  const { page, assertClean, traces } = await openSplitTrace();
   const helps = page.getByTestId('wf-help');
 
   // Nothing used yet: the first waterfall answers.

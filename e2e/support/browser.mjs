@@ -96,3 +96,22 @@ export async function expectText(locator, expected, timeoutMs = 10_000) {
   }
   assert.equal(actual, expected);
 }
+
+/**
+ * Polls `read` until `check` accepts its value, then returns it; fails with
+ * `what` and the last value read. For states that Leptos reaches on a later
+ * tick and that are not one element's text (counts, attributes, lists).
+ */
+export async function waitFor(read, check, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let value;
+  for (;;) {
+    value = await read();
+    if (check(value) || Date.now() >= deadline) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(check(value), `${what} (last value: ${JSON.stringify(value)})`);
+  return value;
+}
