@@ -89,6 +89,25 @@ pub struct FoundHeaders {
 impl FoundHeaders {
     pub const MAX_IGNORED: usize = 100;
 
+    /// Records header `name` whose value is `text[value]`, on line `line`.
+    fn push(
+        &mut self,
+        text: &str,
+        name: HeaderName,
+        value: Range<usize>,
+        line: usize,
+        source: Source,
+    ) {
+        self.headers.push(FoundHeader {
+            name,
+            value: text[value.clone()].to_owned(),
+            start: value.start,
+            end: value.end,
+            line,
+            source,
+        });
+    }
+
     pub fn traceparent(&self) -> impl Iterator<Item = &FoundHeader> {
         self.headers
             .iter()
@@ -187,14 +206,13 @@ pub fn find_headers(text: &str) -> FoundHeaders {
         if let [(line_no, line)] = non_empty.as_slice() {
             found.ignored.clear();
             found.ignored_omitted = 0;
-            found.headers.push(FoundHeader {
-                name: HeaderName::TraceParent,
-                value: text[line.clone()].to_owned(),
-                start: line.start,
-                end: line.end,
-                line: *line_no,
-                source: Source::Bare,
-            });
+            found.push(
+                text,
+                HeaderName::TraceParent,
+                line.clone(),
+                *line_no,
+                Source::Bare,
+            );
         }
     }
     found
@@ -240,14 +258,7 @@ fn scan_line(text: &str, range: Range<usize>, line_no: usize, found: &mut FoundH
         }
         if colon < range.end && bytes[colon] == b':' {
             let value = trim(text, colon + 1..range.end);
-            found.headers.push(FoundHeader {
-                name,
-                value: text[value.clone()].to_owned(),
-                start: value.start,
-                end: value.end,
-                line: line_no,
-                source,
-            });
+            found.push(text, name, value, line_no, source);
             return;
         }
     }
@@ -267,15 +278,9 @@ fn scan_line(text: &str, range: Range<usize>, line_no: usize, found: &mut FoundH
         }
         match value_after(text, after..range.end, name) {
             Some((value, json)) => {
-                found.headers.push(FoundHeader {
-                    name,
-                    value: text[value.clone()].to_owned(),
-                    start: value.start,
-                    end: value.end,
-                    line: line_no,
-                    source: if json { Source::Json } else { Source::LogField },
-                });
+                let source = if json { Source::Json } else { Source::LogField };
                 i = value.end.max(after);
+                found.push(text, name, value, line_no, source);
             }
             None => i = after,
         }
