@@ -26,8 +26,12 @@
 //! `?` (the one last focused or clicked, else the first on the page).
 //!
 //! View state that a page may keep in its URL (the selected span, the filter
-//! text and the zoom) comes in as [`WaterfallView`] and goes out through
-//! `on_view_change`; the page owns the fragment format.
+//! text, whether the filter hides or highlights, the zoom and the collapsed
+//! spans) comes in as [`WaterfallView`] and goes out through
+//! `on_view_change`; the page owns the fragment format, and says what it
+//! could not read through `link_note`, shown with what the waterfall itself
+//! could not apply (a selected or collapsed span that is not in the trace)
+//! as one `wf-link-note`.
 
 mod active;
 mod details;
@@ -66,6 +70,13 @@ const MINIMAP_BANDS: usize = 48;
 /// Ticks on the time axis: few enough that labels fit at 360 px.
 const AXIS_TICKS: usize = 5;
 
+/// Most collapsed spans a [`WaterfallView`] holds. A link must stay short
+/// (a page's fragment is capped at 4,096 encoded characters, and 64 ids take
+/// about 1,100), while a person may collapse thousands of spans: only the
+/// first 64 in the trace's span order are kept, the rest open again when
+/// the link is followed.
+pub const MAX_VIEW_COLLAPSED: usize = 64;
+
 /// The part of the view that a page can keep in its URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WaterfallView {
@@ -75,6 +86,12 @@ pub struct WaterfallView {
     pub query: String,
     /// The zoomed time range, in nanoseconds from the trace start.
     pub zoom: Option<(u64, u64)>,
+    /// The collapsed spans, as 16 lowercase hex digits each: at most
+    /// [`MAX_VIEW_COLLAPSED`], in the trace's span order.
+    pub collapsed: Vec<String>,
+    /// Whether the filter only highlights its matches; `false`, the
+    /// default, hides the spans that do not match.
+    pub highlight: bool,
 }
 
 /// The part of the time axis the bars are drawn on, in nanoseconds from the
@@ -284,10 +301,14 @@ enum KeyAction {
 #[component]
 pub fn Waterfall(
     trace: Arc<Trace>,
-    /// The selection and filter to start with (from the page's URL).
+    /// The view to start with (from the page's URL).
     #[prop(optional)]
     initial: WaterfallView,
-    /// Called when the selection or the filter text changes (not on load).
+    /// What the page could not read from its link, shown first in the
+    /// waterfall's `wf-link-note`.
+    #[prop(optional_no_strip)]
+    link_note: Option<String>,
+    /// Called when any part of the view changes (not on load).
     #[prop(optional)]
     on_view_change: Option<Callback<WaterfallView>>,
     /// A fixed colour slot (`--wf-svc-N`) for each named service, for a page
@@ -304,19 +325,41 @@ pub fn Waterfall(
         .span_id
         .as_deref()
         .and_then(|hex| prepared.find_span(hex));
-    let link_note = match (&initial.span_id, initial_span) {
-        (Some(hex), None) => Some(format!(
+    // The page's note first, then what this trace cannot apply; the rest
+    // of the link applies all the same.
+    let mut link_notes: Vec<String> = link_note.into_iter().collect();
+    if let (Some(hex), None) = (&initial.span_id, initial_span) {
+        link_notes.push(format!(
             "The link names span {hex}, which is not in this trace."
-        )),
-        _ => None,
-    };
+        ));
+    }
+    let mut initial_collapsed = CollapseState::new();
+    // At most MAX_VIEW_COLLAPSED ids, so at most that many passes over the spans.
+    let mut any_missing = false;
+    for hex in &initial.collapsed {
+        match prepared.find_span(hex) {
+            Some(span_idx) => initial_collapsed.collapse(span_idx),
+            None => any_missing = true,
+        }
+    }
+    if any_missing {
+        link_notes.push(
+            "Some spans the link collapses are not in this trace, so they were left out."
+                .to_owned(),
+        );
+    }
+    let link_note = (!link_notes.is_empty()).then(|| link_notes.join(" "));
     let selected = RwSignal::new(initial_span);
     let details_open = RwSignal::new(initial_span.is_some());
     let query = RwSignal::new(truncate_chars(&initial.query, MAX_QUERY_CHARS).to_owned());
     // Hide by default: a filter that only highlights leaves the matches of a
     // large trace scattered among thousands of rows.
-    let mode = RwSignal::new(FilterMode::Hide);
-    let collapsed = RwSignal::new(CollapseState::new());
+    let mode = RwSignal::new(if initial.highlight {
+        FilterMode::Highlight
+    } else {
+        FilterMode::Hide
+    });
+    let collapsed = RwSignal::new(initial_collapsed);
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport_px = RwSignal::new(600.0_f64);
     let help_open = RwSignal::new(false);
@@ -461,19 +504,26 @@ pub fn Waterfall(
     if let Some(on_view_change) = on_view_change {
         let prepared = prepared.clone();
         Effect::new(move |ran_before: Option<()>| {
-            let span_id = selected
-                .get()
-                .and_then(|span_idx| prepared.trace.spans.get(span_idx))
-                .map(|span| span.span_id.to_string());
-            let query = query.get();
-            let zoom = zoom.get().map(|window| (window.start, window.end));
+            let span_hex = |span_idx: usize| {
+                let span = prepared.trace.spans.get(span_idx)?;
+                Some(span.span_id.to_string())
+            };
+            let view = WaterfallView {
+                span_id: selected.get().and_then(span_hex),
+                query: query.get(),
+                zoom: zoom.get().map(|window| (window.start, window.end)),
+                collapsed: collapsed.with(|state| {
+                    state
+                        .iter()
+                        .take(MAX_VIEW_COLLAPSED)
+                        .filter_map(span_hex)
+                        .collect()
+                }),
+                highlight: mode.get() == FilterMode::Highlight,
+            };
             // The first run sees the state just read from the URL.
             if ran_before.is_some() {
-                on_view_change.run(WaterfallView {
-                    span_id,
-                    query,
-                    zoom,
-                });
+                on_view_change.run(view);
             }
         });
     }
