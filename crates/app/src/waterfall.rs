@@ -26,14 +26,19 @@
 //! `?` (the one last focused or clicked, else the first on the page).
 //!
 //! View state that a page may keep in its URL (the selected span, the filter
-//! text and the zoom) comes in as [`WaterfallView`] and goes out through
-//! `on_view_change`; the page owns the fragment format.
+//! text, whether the filter hides or highlights, the zoom and the collapsed
+//! spans) comes in as [`WaterfallView`] and goes out through
+//! `on_view_change`; the page owns the fragment format, and says what it
+//! could not read through `link_note`, shown with what the waterfall itself
+//! could not apply (a selected or collapsed span that is not in the trace)
+//! as one `wf-link-note`.
 
 mod active;
 mod details;
 // The filter box's syntax is read in `tracelab-trace`, with no DOM.
 pub use tracelab_trace::query;
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use leptos::ev::KeyboardEvent;
@@ -66,6 +71,13 @@ const MINIMAP_BANDS: usize = 48;
 /// Ticks on the time axis: few enough that labels fit at 360 px.
 const AXIS_TICKS: usize = 5;
 
+/// Most collapsed spans a [`WaterfallView`] holds. A link must stay short
+/// (a page's fragment is capped at 4,096 encoded characters, and 64 ids take
+/// about 1,100), while a person may collapse thousands of spans: only the
+/// first 64 in the trace's span order are kept, the rest open again when
+/// the link is followed.
+pub const MAX_VIEW_COLLAPSED: usize = 64;
+
 /// The part of the view that a page can keep in its URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WaterfallView {
@@ -75,6 +87,12 @@ pub struct WaterfallView {
     pub query: String,
     /// The zoomed time range, in nanoseconds from the trace start.
     pub zoom: Option<(u64, u64)>,
+    /// The collapsed spans, as 16 lowercase hex digits each: at most
+    /// [`MAX_VIEW_COLLAPSED`], in the trace's span order.
+    pub collapsed: Vec<String>,
+    /// Whether the filter only highlights its matches; `false`, the
+    /// default, hides the spans that do not match.
+    pub highlight: bool,
 }
 
 /// The part of the time axis the bars are drawn on, in nanoseconds from the
@@ -121,6 +139,17 @@ impl TimeWindow {
             )
         })
     }
+}
+
+/// A drag in progress on the time axis or the minimap: where it started
+/// and where the pointer is, as fractions of the element's width, and (for
+/// a click on the minimap, which scrolls the list there) of its height.
+#[derive(Clone, Copy, PartialEq)]
+struct Drag {
+    on_minimap: bool,
+    from: f64,
+    to: f64,
+    y: f64,
 }
 
 /// One legend entry: a service, its colour and how many spans it has.
@@ -265,10 +294,14 @@ enum KeyAction {
 #[component]
 pub fn Waterfall(
     trace: Arc<Trace>,
-    /// The selection and filter to start with (from the page's URL).
+    /// The view to start with (from the page's URL).
     #[prop(optional)]
     initial: WaterfallView,
-    /// Called when the selection or the filter text changes (not on load).
+    /// What the page could not read from its link, shown first in the
+    /// waterfall's `wf-link-note`.
+    #[prop(optional_no_strip)]
+    link_note: Option<String>,
+    /// Called when any part of the view changes (not on load).
     #[prop(optional)]
     on_view_change: Option<Callback<WaterfallView>>,
     /// A fixed colour slot (`--wf-svc-N`) for each named service, for a page
@@ -285,19 +318,41 @@ pub fn Waterfall(
         .span_id
         .as_deref()
         .and_then(|hex| prepared.find_span(hex));
-    let link_note = match (&initial.span_id, initial_span) {
-        (Some(hex), None) => Some(format!(
+    // The page's note first, then what this trace cannot apply; the rest
+    // of the link applies all the same.
+    let mut link_notes: Vec<String> = link_note.into_iter().collect();
+    if let (Some(hex), None) = (&initial.span_id, initial_span) {
+        link_notes.push(format!(
             "The link names span {hex}, which is not in this trace."
-        )),
-        _ => None,
-    };
+        ));
+    }
+    let mut initial_collapsed = CollapseState::new();
+    // At most MAX_VIEW_COLLAPSED ids, so at most that many passes over the spans.
+    let mut any_missing = false;
+    for hex in &initial.collapsed {
+        match prepared.find_span(hex) {
+            Some(span_idx) => initial_collapsed.collapse(span_idx),
+            None => any_missing = true,
+        }
+    }
+    if any_missing {
+        link_notes.push(
+            "Some spans the link collapses are not in this trace, so they were left out."
+                .to_owned(),
+        );
+    }
+    let link_note = (!link_notes.is_empty()).then(|| link_notes.join(" "));
     let selected = RwSignal::new(initial_span);
     let details_open = RwSignal::new(initial_span.is_some());
     let query = RwSignal::new(truncate_chars(&initial.query, MAX_QUERY_CHARS).to_owned());
     // Hide by default: a filter that only highlights leaves the matches of a
     // large trace scattered among thousands of rows.
-    let mode = RwSignal::new(FilterMode::Hide);
-    let collapsed = RwSignal::new(CollapseState::new());
+    let mode = RwSignal::new(if initial.highlight {
+        FilterMode::Highlight
+    } else {
+        FilterMode::Hide
+    });
+    let collapsed = RwSignal::new(initial_collapsed);
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport_px = RwSignal::new(600.0_f64);
     let help_open = RwSignal::new(false);
@@ -308,9 +363,9 @@ pub fn Waterfall(
             .then(|| TimeWindow::new(start, end.min(full_window.end)))
     }));
     let time_window = Memo::new(move |_| zoom.get().unwrap_or(full_window));
-    // The range being dragged on the axis, as fractions of its width.
-    let brush = RwSignal::new(None::<(f64, f64)>);
+    let drag = RwSignal::new(None::<Drag>);
     let axis_track = NodeRef::<html::Span>::new();
+    let minimap = NodeRef::<html::Div>::new();
     let scroller = NodeRef::<html::Div>::new();
     let filter_input = NodeRef::<html::Input>::new();
 
@@ -452,19 +507,26 @@ pub fn Waterfall(
     if let Some(on_view_change) = on_view_change {
         let prepared = prepared.clone();
         Effect::new(move |ran_before: Option<()>| {
-            let span_id = selected
-                .get()
-                .and_then(|span_idx| prepared.trace.spans.get(span_idx))
-                .map(|span| span.span_id.to_string());
-            let query = query.get();
-            let zoom = zoom.get().map(|window| (window.start, window.end));
+            let span_hex = |span_idx: usize| {
+                let span = prepared.trace.spans.get(span_idx)?;
+                Some(span.span_id.to_string())
+            };
+            let view = WaterfallView {
+                span_id: selected.get().and_then(span_hex),
+                query: query.get(),
+                zoom: zoom.get().map(|window| (window.start, window.end)),
+                collapsed: collapsed.with(|state| {
+                    state
+                        .iter()
+                        .take(MAX_VIEW_COLLAPSED)
+                        .filter_map(span_hex)
+                        .collect()
+                }),
+                highlight: mode.get() == FilterMode::Highlight,
+            };
             // The first run sees the state just read from the URL.
             if ran_before.is_some() {
-                on_view_change.run(WaterfallView {
-                    span_id,
-                    query,
-                    zoom,
-                });
+                on_view_change.run(view);
             }
         });
     }
@@ -643,53 +705,92 @@ pub fn Waterfall(
             }
         })
     };
-    // Drag on the axis to zoom to a range: pointer capture keeps the drag
-    // going outside the axis; children ignore the pointer (CSS), so offsets
-    // are always relative to the track.
-    let fraction_at = move |event: &leptos::ev::PointerEvent| {
-        let width = axis_track
-            .get_untracked()
-            .map_or(0, |track| track.client_width());
-        (width > 0).then(|| f64::from(event.offset_x()) / f64::from(width))
+    // Drag on the axis or the minimap to zoom to a range (of the zoomed
+    // window on the axis, of the whole trace on the minimap); a click on the
+    // minimap scrolls the list to that part of it. One set of handlers serves
+    // both, which keeps the bundle smaller than two. Pointer capture keeps
+    // the drag going outside the element; children ignore the pointer (CSS),
+    // so offsets are always relative to the element.
+    let point_at = move |event: &leptos::ev::PointerEvent, on_minimap: bool| {
+        let element: web_sys::Element = if on_minimap {
+            minimap.get_untracked()?.into()
+        } else {
+            axis_track.get_untracked()?.into()
+        };
+        let (width, height) = (element.client_width(), element.client_height());
+        (width > 0 && height > 0).then(|| {
+            let x = f64::from(event.offset_x()) / f64::from(width);
+            (element, x, f64::from(event.offset_y()) / f64::from(height))
+        })
     };
-    let on_axis_down = move |event: leptos::ev::PointerEvent| {
+    let on_drag_start = move |event: leptos::ev::PointerEvent, on_minimap: bool| {
         if event.button() != 0 {
             return;
         }
-        if let (Some(fraction), Some(track)) = (fraction_at(&event), axis_track.get_untracked()) {
-            let _ = track.set_pointer_capture(event.pointer_id());
-            brush.set(Some((fraction, fraction)));
+        if let Some((element, x, y)) = point_at(&event, on_minimap) {
+            let _ = element.set_pointer_capture(event.pointer_id());
+            drag.set(Some(Drag {
+                on_minimap,
+                from: x,
+                to: x,
+                y,
+            }));
         }
     };
-    let on_axis_move = move |event: leptos::ev::PointerEvent| {
-        if let (Some((from, _)), Some(fraction)) = (brush.get_untracked(), fraction_at(&event)) {
-            brush.set(Some((from, fraction.clamp(0.0, 1.0))));
-        }
-    };
-    let on_axis_up = move |_: leptos::ev::PointerEvent| {
-        let Some((from, to)) = brush.get_untracked() else {
+    let on_drag_move = move |event: leptos::ev::PointerEvent| {
+        let Some(current) = drag.get_untracked() else {
             return;
         };
-        brush.set(None);
+        if let Some((_, x, _)) = point_at(&event, current.on_minimap) {
+            drag.set(Some(Drag {
+                to: x.clamp(0.0, 1.0),
+                ..current
+            }));
+        }
+    };
+    let on_drag_end = move |_: leptos::ev::PointerEvent| {
+        let Some(Drag {
+            on_minimap,
+            from,
+            to,
+            y,
+        }) = drag.get_untracked()
+        else {
+            return;
+        };
+        drag.set(None);
         // A click, or a drag of a few pixels, is not a range.
         if (to - from).abs() >= 0.01 {
-            let window = time_window.get_untracked();
+            let window = if on_minimap {
+                full_window
+            } else {
+                time_window.get_untracked()
+            };
             zoom.set(Some(TimeWindow::new(
                 window.offset_at(from.min(to)),
                 window.offset_at(from.max(to)),
             )));
+        } else if let Some(element) = scroller.get_untracked().filter(|_| on_minimap) {
+            // Centre the clicked part of the list in the viewport.
+            let n_rows = rows.with_untracked(|rows| rows.len()) as f64;
+            let target = y.clamp(0.0, 1.0) * n_rows * ROW_HEIGHT_PX
+                - f64::from(element.client_height()) / 2.0;
+            element.set_scroll_top(target.max(0.0) as i32);
+            scroll_top.set(f64::from(element.scroll_top()));
         }
     };
-    let brush_view = move || {
-        brush.get().map(|(from, to)| {
-            let (left, right) = (from.min(to), from.max(to));
-            view! {
-                <span
-                    class="wf-brush"
-                    style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
-                ></span>
-            }
-        })
+    let brush_view = move |on_minimap: bool| {
+        drag.get()
+            .filter(|drag| drag.on_minimap == on_minimap)
+            .map(|Drag { from, to, .. }| {
+                let (left, right) = (from.min(to), from.max(to));
+                view! {
+                    <span
+                        class="wf-brush"
+                        style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
+                    ></span>
+                }
+            })
     };
     // The minimap: the visible rows in bands, each drawn from the earliest
     // start to the latest end among its rows, on the whole trace's time axis;
@@ -712,24 +813,23 @@ pub fn Waterfall(
             })
         }
     });
-    let minimap_rects = move || {
+    // All the bands as one SVG path, a rectangle each (move to its corner,
+    // across, down, back): one element to update instead of one per band.
+    let minimap_path = move || {
         let bands = minimap_bands.get();
         let n_bands = bands.len() as f64;
-        bands
-            .into_iter()
-            .enumerate()
-            .map(|(band, (start, end))| {
-                let (left, width) = full_window.bar(start, end).unwrap_or((0.0, 0.0));
-                view! {
-                    <rect
-                        x=format!("{left:.3}")
-                        y=format!("{:.3}", band as f64 / n_bands * 100.0)
-                        width=format!("{:.3}", width.max(0.3))
-                        height=format!("{:.3}", 80.0 / n_bands)
-                    />
-                }
-            })
-            .collect_view()
+        let mut path = String::new();
+        for (band, (start, end)) in bands.into_iter().enumerate() {
+            let (left, width) = full_window.bar(start, end).unwrap_or((0.0, 0.0));
+            let _ = write!(
+                path,
+                "M{left:.3} {:.3}h{:.3}v{:.3}H{left:.3}z",
+                band as f64 / n_bands * 100.0,
+                width.max(0.3),
+                80.0 / n_bands
+            );
+        }
+        path
     };
     let minimap_viewport = move || {
         let n_rows = rows.with(|rows| rows.len()).max(1) as f64;
@@ -754,67 +854,6 @@ pub fn Waterfall(
             ></div>
         }
     };
-    // Drag across the minimap to zoom to that range of the whole trace; a
-    // click scrolls the list to that part of it.
-    let minimap = NodeRef::<html::Div>::new();
-    let minimap_brush = RwSignal::new(None::<(f64, f64, f64)>);
-    let minimap_point = move |event: &leptos::ev::PointerEvent| {
-        let element = minimap.get_untracked()?;
-        let (width, height) = (element.client_width(), element.client_height());
-        (width > 0 && height > 0).then(|| {
-            (
-                f64::from(event.offset_x()) / f64::from(width),
-                f64::from(event.offset_y()) / f64::from(height),
-            )
-        })
-    };
-    let on_minimap_down = move |event: leptos::ev::PointerEvent| {
-        if event.button() != 0 {
-            return;
-        }
-        if let (Some((x, y)), Some(element)) = (minimap_point(&event), minimap.get_untracked()) {
-            let _ = element.set_pointer_capture(event.pointer_id());
-            minimap_brush.set(Some((x, x, y)));
-        }
-    };
-    let on_minimap_move = move |event: leptos::ev::PointerEvent| {
-        if let (Some((from, _, y)), Some((x, _))) =
-            (minimap_brush.get_untracked(), minimap_point(&event))
-        {
-            minimap_brush.set(Some((from, x.clamp(0.0, 1.0), y)));
-        }
-    };
-    let on_minimap_up = move |_: leptos::ev::PointerEvent| {
-        let Some((from, to, y)) = minimap_brush.get_untracked() else {
-            return;
-        };
-        minimap_brush.set(None);
-        if (to - from).abs() >= 0.01 {
-            zoom.set(Some(TimeWindow::new(
-                full_window.offset_at(from.min(to)),
-                full_window.offset_at(from.max(to)),
-            )));
-        } else if let Some(element) = scroller.get_untracked() {
-            // Centre the clicked part of the list in the viewport.
-            let n_rows = rows.with_untracked(|rows| rows.len()) as f64;
-            let target = y.clamp(0.0, 1.0) * n_rows * ROW_HEIGHT_PX
-                - f64::from(element.client_height()) / 2.0;
-            element.set_scroll_top(target.max(0.0) as i32);
-            scroll_top.set(f64::from(element.scroll_top()));
-        }
-    };
-    let minimap_brush_view = move || {
-        minimap_brush.get().map(|(from, to, _)| {
-            let (left, right) = (from.min(to), from.max(to));
-            view! {
-                <div
-                    class="wf-brush"
-                    style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
-                ></div>
-            }
-        })
-    };
-
     let legend = prepared
         .services
         .iter()
@@ -958,17 +997,17 @@ pub fn Waterfall(
                 data-testid="wf-minimap"
                 title="The whole trace: drag to zoom to a time range, click to scroll there"
                 node_ref=minimap
-                on:pointerdown=on_minimap_down
-                on:pointermove=on_minimap_move
-                on:pointerup=on_minimap_up
-                on:pointercancel=move |_| minimap_brush.set(None)
+                on:pointerdown=move |event| on_drag_start(event, true)
+                on:pointermove=on_drag_move
+                on:pointerup=on_drag_end
+                on:pointercancel=move |_| drag.set(None)
                 on:dblclick=move |_| zoom.set(None)
             >
                 <svg viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true">
-                    {minimap_rects}
+                    <path d=minimap_path />
                 </svg>
                 {minimap_viewport}
-                {minimap_brush_view}
+                {move || brush_view(true)}
             </div>
             // The list and the details side by side on wide screens.
             <div class="wf-body">
@@ -996,14 +1035,14 @@ pub fn Waterfall(
                             data-testid="wf-axis"
                             title="Drag to zoom to a time range"
                             node_ref=axis_track
-                            on:pointerdown=on_axis_down
-                            on:pointermove=on_axis_move
-                            on:pointerup=on_axis_up
-                            on:pointercancel=move |_| brush.set(None)
+                            on:pointerdown=move |event| on_drag_start(event, false)
+                            on:pointermove=on_drag_move
+                            on:pointerup=on_drag_end
+                            on:pointercancel=move |_| drag.set(None)
                             on:dblclick=move |_| zoom.set(None)
                         >
                             {ticks}
-                            {brush_view}
+                            {move || brush_view(false)}
                         </span>
                     </div>
                     <div

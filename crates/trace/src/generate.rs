@@ -11,6 +11,19 @@
 //! and messaging semantic-convention attributes, a few orphans (parent ids
 //! that are not in the trace) and a few skewed server clocks.
 //!
+//! Every trace of at least [`PROBE_MIN_SPANS`] spans, whatever the seed,
+//! also carries one scanner's probe, the hostile input a viewer must show as
+//! inert text: `frontend` passes a request for `/bands/<b>1</b>` on to
+//! `bands-api` as it came (path, query and `User-Agent`), the way a proxy
+//! route does. `</b>` adds a path segment, so no route matches: `bands-api`
+//! answers 404, and its server span is named by the raw path, as the FastAPI
+//! instrumentation names a request that matched no route
+//! (`GET /bands/<b>1</b>`), with `url.query` `q=<script>…</script>` and
+//! `user_agent.original` `<img src=x onerror=…>`; the frontend's client span
+//! logs the 404 with the path in its message. The probe is one more call of
+//! the root's, its two spans taken from the budget, so the rest of the trace
+//! keeps its statistical shape; smaller traces have no probe and no markup.
+//!
 //! Built in three passes without recursion: the shape (each span gets a
 //! budget of descendants, split among its children), durations bottom-up
 //! (children are always created after their parent, so reverse creation
@@ -256,9 +269,37 @@ struct Shape {
     /// Whether the span has been given children (and so its arrangement).
     expanded: Vec<bool>,
     arrangement: Vec<Arrangement>,
+    /// The server span of the scanner's probe (its parent is the client
+    /// span), in traces of at least [`PROBE_MIN_SPANS`] spans.
+    probe: Option<u32>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
+
+/// Traces of this many spans or more carry the scanner's probe (see the
+/// module docs): enough that two spans of hostile input are a small part of
+/// the trace, and few enough that the sample page's smallest sizes show it.
+pub const PROBE_MIN_SPANS: usize = 50;
+
+/// The text attributes of the probe's server span: the hostile input as
+/// `bands-api` received it (decoded), and no `http.route`, as none matched.
+const PROBE_SERVER: &[(&str, &str)] = &[
+    ("http.request.method", "GET"),
+    ("url.scheme", "http"),
+    ("url.path", "/bands/<b>1</b>"),
+    ("url.query", "q=<script>alert(1)</script>"),
+    ("user_agent.original", "<img src=x onerror=alert(1)>"),
+];
+/// The text attributes of the probe's client span: the frontend sends the
+/// input on percent-encoded.
+const PROBE_CLIENT: &[(&str, &str)] = &[
+    ("http.request.method", "GET"),
+    (
+        "url.full",
+        "http://bands-api:8000/bands/%3Cb%3E1%3C/b%3E?q=%3Cscript%3Ealert(1)%3C/script%3E",
+    ),
+    ("server.address", "bands-api"),
+];
 
 /// The most spans [`generate`] makes; larger requests are capped.
 pub const MAX_SPANS: usize = 1_000_000;
@@ -269,6 +310,7 @@ fn build_shape(n_spans: usize, rng: &mut SplitMix64) -> Shape {
         parent: Vec::with_capacity(n_spans),
         expanded: Vec::with_capacity(n_spans),
         arrangement: Vec::with_capacity(n_spans),
+        probe: None,
     };
     let push = |shape: &mut Shape, role: Role, parent: u32| {
         shape.role.push(role);
@@ -278,8 +320,11 @@ fn build_shape(n_spans: usize, rng: &mut SplitMix64) -> Shape {
         (shape.role.len() - 1) as u32
     };
     let root = push(&mut shape, Role::Server(Service::Frontend), NO_PARENT);
+    // The probe's two spans are added last, so the budget leaves room for them.
+    let with_probe = n_spans >= PROBE_MIN_SPANS;
+    let root_budget = n_spans - 1 - if with_probe { 2 } else { 0 };
     // (span, descendants still to create below it, levels of chain left)
-    let mut pending: Vec<(u32, usize, u32)> = vec![(root, n_spans - 1, 0)];
+    let mut pending: Vec<(u32, usize, u32)> = vec![(root, root_budget, 0)];
     let mut child_roles: Vec<Role> = Vec::new();
     let mut weights: Vec<u64> = Vec::new();
     let mut shares: Vec<usize> = Vec::new();
@@ -426,6 +471,17 @@ fn build_shape(n_spans: usize, rng: &mut SplitMix64) -> Shape {
             };
             pending.push((child_idx, share, child_chain_left));
         }
+    }
+    if with_probe {
+        let client = push(
+            &mut shape,
+            Role::Client {
+                from: Service::Frontend,
+                to: Service::BandsApi,
+            },
+            root,
+        );
+        shape.probe = Some(push(&mut shape, Role::Server(Service::BandsApi), client));
     }
     shape
 }
@@ -680,6 +736,8 @@ pub fn generate(n_spans: usize, seed: u64) -> Trace {
     let resources = resources(&mut interner);
     let scopes = scopes(&mut interner);
     let mut n_orphans = 0u64;
+    let probe = shape.probe.map(|probe| probe as usize);
+    let probe_client = probe.map(|probe| shape.parent[probe] as usize);
     let mut spans = Vec::with_capacity(n_spans);
     for (span_idx, &span_start) in start.iter().enumerate() {
         let role = shape.role[span_idx];
@@ -703,7 +761,56 @@ pub fn generate(n_spans: usize, seed: u64) -> Trace {
         );
         span.resource_idx = role.service().resource_idx();
         let status_code = if failed { 500 } else { 200 };
+        // The probe's server fails like any other; otherwise it finds no route.
+        let probe_status_code = if failed { 500 } else { 404 };
         match role {
+            // The scanner's probe (module docs): checked first, as its roles
+            // are ordinary ones.
+            _ if probe == Some(span_idx) || probe_client == Some(span_idx) => {
+                let is_server = probe == Some(span_idx);
+                let (kind, scope_idx, name, texts) = if is_server {
+                    (
+                        SpanKind::Server,
+                        SCOPE_HTTP_SERVER,
+                        "GET /bands/<b>1</b>",
+                        PROBE_SERVER,
+                    )
+                } else {
+                    // `{method}` alone: the conventions' name for a client
+                    // call with no URL template.
+                    (SpanKind::Client, SCOPE_HTTP_CLIENT, "GET", PROBE_CLIENT)
+                };
+                span.kind = kind;
+                span.scope_idx = scope_idx;
+                span.name = interner.get(name);
+                span.attributes = texts
+                    .iter()
+                    .map(|(key, value)| interner.attribute(key, value))
+                    .collect();
+                span.attributes.extend([
+                    interner.int_attribute("server.port", Service::BandsApi.port()),
+                    interner.int_attribute("http.response.status_code", probe_status_code),
+                ]);
+                if !is_server {
+                    span.events.push(Event {
+                        time_unix_nanos: span_end,
+                        name: interner.get("log"),
+                        attributes: vec![
+                            interner.attribute("log.severity", "WARN"),
+                            interner.attribute(
+                                "log.message",
+                                "bands-api answered 404 for /bands/<b>1</b>",
+                            ),
+                        ],
+                    });
+                    // A 4xx answer is an error to the client, not to the server.
+                    if !failed {
+                        span.status = Status::Error {
+                            message: Box::from("HTTP 404 Not Found"),
+                        };
+                    }
+                }
+            }
             Role::Server(service) if matches!(service, Service::Db | Service::Cache) => {
                 span.kind = SpanKind::Server;
                 span.scope_idx = SCOPE_MANUAL;
@@ -921,7 +1028,11 @@ mod tests {
 
     #[test]
     fn large_trace_has_the_promised_variety() {
-        let trace = generate(20_000, 7);
+        // Some features are rare (a server clock skewed either way comes up
+        // a few times in 20,000 spans), so a given seed may lack one: seed 7
+        // has had no late server since the probe reshuffled its trace.
+        // Seed 1 has every one.
+        let trace = generate(20_000, 1);
         let waterfall = Waterfall::build(&trace);
         let tree = &waterfall.tree;
         let services: std::collections::HashSet<&str> = (0..trace.spans.len())
@@ -967,6 +1078,69 @@ mod tests {
             .notes()
             .iter()
             .all(|note| matches!(note.kind, NoteKind::MissingParent { .. })));
+    }
+
+    /// Whether `span` carries markup anywhere a viewer shows text: its name,
+    /// its attributes, or its events' names and attributes.
+    fn has_markup(span: &Span) -> bool {
+        let markup = |text: &str| text.contains('<');
+        let attributes_have_markup = |attributes: &[KeyValue]| {
+            attributes.iter().any(|attribute| match &attribute.value {
+                AttributeValue::String(text) => markup(text),
+                _ => false,
+            })
+        };
+        markup(&span.name)
+            || attributes_have_markup(&span.attributes)
+            || span
+                .events
+                .iter()
+                .any(|event| markup(&event.name) || attributes_have_markup(&event.attributes))
+    }
+
+    #[test]
+    fn every_trace_from_the_threshold_on_carries_the_probe_whatever_the_seed() {
+        for n_spans in [PROBE_MIN_SPANS, PROBE_MIN_SPANS + 1, 200, 10_000] {
+            for seed in [0, 1, 3, 7, 42, u64::MAX] {
+                let trace = generate(n_spans, seed);
+                let what = format!("generate({n_spans}, {seed})");
+                let server = trace
+                    .spans
+                    .iter()
+                    .find(|span| &*span.name == "GET /bands/<b>1</b>")
+                    .unwrap_or_else(|| panic!("{what} has the probe's server span"));
+                assert_eq!(server.kind, SpanKind::Server, "{what}");
+                let text = |key: &str| match server.attribute(key) {
+                    Some(AttributeValue::String(text)) => text.to_string(),
+                    other => panic!("{what}: {key} is {other:?}"),
+                };
+                assert_eq!(text("url.query"), "q=<script>alert(1)</script>", "{what}");
+                assert_eq!(
+                    text("user_agent.original"),
+                    "<img src=x onerror=alert(1)>",
+                    "{what}"
+                );
+                // Its client logs the path; nothing else carries markup.
+                let with_markup: Vec<&Span> =
+                    trace.spans.iter().filter(|span| has_markup(span)).collect();
+                assert_eq!(with_markup.len(), 2, "{what}");
+                assert!(
+                    with_markup.iter().any(|span| span.kind == SpanKind::Client
+                        && span.events.iter().any(|event| event.attributes.iter().any(
+                            |attribute| attribute.value.to_string().contains("/bands/<b>1</b>")
+                        ))),
+                    "{what}: the client span logs the path"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn traces_below_the_threshold_carry_no_markup() {
+        for seed in [1, 7] {
+            let trace = generate(PROBE_MIN_SPANS - 1, seed);
+            assert!(!trace.spans.iter().any(has_markup), "seed {seed}");
+        }
     }
 
     #[test]

@@ -450,7 +450,7 @@ impl Trace {
     /// `cargo run --release -p tracelab-trace --example footprint`:
     /// `size_of::<Span>()` is 192 bytes, and the whole trace comes to 384
     /// bytes per span (38 MB for 100,000 spans): 192 inline, about 193 of
-    /// attribute, event and link vectors, and 3.5 KB of shared strings in
+    /// attribute, event and link vectors, and 3.8 KB of shared strings in
     /// all. On wasm32 pointers are half the size, so the figure there is lower.
     pub fn memory_footprint(&self) -> MemoryFootprint {
         let mut counter = FootprintCounter {
