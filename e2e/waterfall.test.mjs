@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { expectText, openPage } from './support/browser.mjs';
+import { expectText, openPage, waitFor } from './support/browser.mjs';
 import { browser, server, useApp } from './support/harness.mjs';
 
 const N_SPANS = 10_000;
@@ -19,21 +19,6 @@ useApp();
 
 function sampleUrl(suffix = '') {
   return new URL(SAMPLE + suffix, server.url).href;
-}
-
-/** Polls `read` until `check` accepts its value (Leptos updates on a later tick). */
-async function eventually(read, check, message, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  let value;
-  for (;;) {
-    value = await read();
-    if (check(value) || Date.now() >= deadline) {
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.ok(check(value), `${message} (last value: ${JSON.stringify(value)})`);
-  return value;
 }
 
 /** The attributes the tests read from every rendered row, in DOM order. */
@@ -95,14 +80,14 @@ test('End reaches the last span, scrolling it into view, and the window stays sm
   await page.getByTestId('wf-row').first().click();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
-  await eventually(
+  await waitFor(
     async () => (await renderedRows(page)).find((row) => row.selected)?.rowIndex,
     (rowIndex) => rowIndex === 3,
     'two ArrowDowns from the first row select the third',
   );
 
   await page.keyboard.press('End');
-  const rows = await eventually(
+  const rows = await waitFor(
     () => renderedRows(page),
     (rows) => rows.some((row) => row.rowIndex === N_SPANS && row.selected),
     'the last row is rendered and selected',
@@ -126,7 +111,7 @@ test('the filter keeps matches and their ancestors only', async () => {
   await page.getByTestId('wf-row').first().waitFor();
 
   await page.getByTestId('wf-filter').fill('service:queue-worker');
-  const rowCount = await eventually(
+  const rowCount = await waitFor(
     async () => Number(await page.getByTestId('wf-scroller').getAttribute('aria-rowcount')),
     (count) => count > 0 && count < N_SPANS,
     'filtering reduces the rows',
@@ -148,14 +133,14 @@ test('the filter keeps matches and their ancestors only', async () => {
 
   // Highlight mode shows every span again, and n jumps to a match.
   await page.getByTestId('wf-filter-hide').uncheck();
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
     (count) => count === String(N_SPANS),
     'highlight mode shows every span',
   );
   await page.getByTestId('wf-row').first().click();
   await page.keyboard.press('n');
-  await eventually(
+  await waitFor(
     async () => (await renderedRows(page)).find((row) => row.selected),
     (row) => row?.match === true && row.service === 'queue-worker',
     'n selects the first match',
@@ -174,7 +159,7 @@ test('clicking a row opens its details with the span id and the downstream trace
   const traceparent = await page.getByTestId('wf-details-traceparent').textContent();
   assert.match(traceparent, new RegExp(`^traceparent: 00-[0-9a-f]{32}-${spanId}-01$`));
   // The selection goes into the URL fragment (after a short delay).
-  await eventually(
+  await waitFor(
     () => page.evaluate(() => window.location.hash),
     (hash) => hash === `#span=${spanId}`,
     'the selected span is in the URL fragment',
@@ -188,7 +173,7 @@ test('a deep link opens with its span selected and scrolled into view', async ()
   await first.page.goto(sampleUrl());
   await first.page.getByTestId('wf-row').first().click();
   await first.page.keyboard.press('End');
-  const rows = await eventually(
+  const rows = await waitFor(
     () => renderedRows(first.page),
     (rows) => rows.some((row) => row.rowIndex === N_SPANS),
     'the last row renders',
@@ -200,7 +185,7 @@ test('a deep link opens with its span selected and scrolled into view', async ()
   const { page, assertClean } = await openPage(browser);
   await page.goto(sampleUrl(`#span=${target.spanId}`));
   await expectText(page.getByTestId('wf-details-span-id'), target.spanId);
-  await eventually(
+  await waitFor(
     async () => (await renderedRows(page)).find((row) => row.selected)?.spanId,
     (spanId) => spanId === target.spanId,
     'the linked span is rendered and selected',
@@ -222,12 +207,12 @@ test('a deep link to a span that is not in the trace says so', async () => {
 test('a deep link with a filter opens filtered', async () => {
   const { page, assertClean } = await openPage(browser);
   await page.goto(sampleUrl(`#q=${encodeURIComponent('service:db')}`));
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-filter').inputValue(),
     (value) => value === 'service:db',
     'the filter box holds the linked filter',
   );
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
     (count) => Number(count) < N_SPANS,
     'the linked filter applies',
@@ -236,7 +221,7 @@ test('a deep link with a filter opens filtered', async () => {
   // A link that changes only the fragment does not reload the page; the
   // view follows it all the same.
   await page.goto(sampleUrl(`#q=${encodeURIComponent('service:cache')}`));
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-filter').inputValue(),
     (value) => value === 'service:cache',
     'the filter follows a fragment-only navigation',
@@ -246,13 +231,13 @@ test('a deep link with a filter opens filtered', async () => {
 
 /** The URL fragment, once it satisfies `check` (it is written a moment after a change). */
 function fragmentWhen(page, check, message) {
-  return eventually(() => page.evaluate(() => window.location.hash), check, message);
+  return waitFor(() => page.evaluate(() => window.location.hash), check, message);
 }
 
 /** The scroller's row count, once it satisfies `check`. */
 async function rowCountWhen(page, check, message) {
   return Number(
-    await eventually(
+    await waitFor(
       () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
       (count) => check(Number(count)),
       message,
@@ -278,7 +263,7 @@ test('a collapsed span is still collapsed when the page is opened again from its
 
   await page.reload();
   await page.getByTestId('wf-row').first().waitFor();
-  const reloaded = await eventually(
+  const reloaded = await waitFor(
     () => renderedRows(page),
     (rows) => rows.some((row) => row.spanId === target.spanId),
     'the collapsed span is rendered',
@@ -340,7 +325,7 @@ test('a size link from a page with a selected span opens the new trace clean', a
   const { page, assertClean } = await openPage(browser);
   await page.goto(new URL('sample?spans=1000&seed=7', server.url).href);
   await page.getByTestId('wf-row').nth(2).click();
-  await eventually(
+  await waitFor(
     () => page.evaluate(() => window.location.hash),
     (hash) => hash.startsWith('#span='),
     'the selection is in the fragment',
@@ -348,7 +333,7 @@ test('a size link from a page with a selected span opens the new trace clean', a
   // The router draws the new page before the address bar changes; the new
   // page must not take the old fragment for its own.
   await page.getByTestId('sample-size-10000').click();
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
     (count) => count === String(N_SPANS),
     'the 10,000-span trace is shown',
@@ -375,7 +360,7 @@ test('markup in span names and attribute values is shown as inert text', async (
   // `/bands/<b>1</b>`, with markup in `url.query` and `user_agent.original`.
   const name = 'GET /bands/<b>1</b>';
   await page.getByTestId('wf-filter').fill('<b>1</b>');
-  const probe = await eventually(
+  const probe = await waitFor(
     async () => (await renderedRows(page)).find((row) => row.match && row.text.includes(name)),
     (row) => row !== undefined,
     'the filter finds the span named with markup, its name shown literally',
@@ -414,14 +399,14 @@ test('keys: / focuses the filter, ? shows the help, arrows collapse and expand',
   await page.goto(sampleUrl());
   await page.getByTestId('wf-row').first().click();
   await page.keyboard.press('ArrowLeft');
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
     // The other rows left are the few orphans, shown as roots of their own.
     (count) => Number(count) >= 1 && Number(count) < 20,
     'ArrowLeft on the root collapses the trace to its roots',
   );
   await page.keyboard.press('ArrowRight');
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').getAttribute('aria-rowcount'),
     (count) => count === String(N_SPANS),
     'ArrowRight expands it again',
@@ -477,7 +462,7 @@ test('zoom: z on a span, a drag on the axis, 0 to reset, and the link keeps it',
 
   await page.keyboard.press('z');
   await page.getByTestId('wf-zoom-reset').waitFor();
-  await eventually(() => axis.textContent(), (text) => text !== wholeTrace, 'the axis shows the zoomed range');
+  await waitFor(() => axis.textContent(), (text) => text !== wholeTrace, 'the axis shows the zoomed range');
   await page.keyboard.press('0');
   await page.getByTestId('wf-zoom-reset').waitFor({ state: 'detached' });
   await expectText(axis, wholeTrace.trim());
@@ -490,8 +475,8 @@ test('zoom: z on a span, a drag on the axis, 0 to reset, and the link keeps it',
   await page.mouse.move(box.x + box.width * 0.3, y, { steps: 5 });
   await page.mouse.up();
   await page.getByTestId('wf-zoom-reset').waitFor();
-  const zoomedAxis = await eventually(() => axis.textContent(), (text) => text !== wholeTrace, 'the drag zooms');
-  const hash = await eventually(
+  const zoomedAxis = await waitFor(() => axis.textContent(), (text) => text !== wholeTrace, 'the drag zooms');
+  const hash = await waitFor(
     () => page.evaluate(() => window.location.hash),
     (hash) => /(^#|&)z=\d+-\d+/.test(hash),
     'the zoom is in the URL fragment',
@@ -513,12 +498,12 @@ test('the minimap: a drag zooms, a click scrolls the list there', async () => {
   const box = await minimap.boundingBox();
 
   await page.mouse.click(box.x + box.width / 2, box.y + box.height * 0.9);
-  await eventually(
+  await waitFor(
     () => page.getByTestId('wf-scroller').evaluate((el) => el.scrollTop),
     (scrollTop) => scrollTop > 1000,
     'a click near the bottom scrolls far down the list',
   );
-  await eventually(
+  await waitFor(
     async () => Math.min(...(await renderedRows(page)).map((row) => row.rowIndex)),
     (rowIndex) => rowIndex > N_SPANS / 2,
     'rows from there are rendered',
