@@ -298,6 +298,101 @@ test('the filter mode lives in the link: highlight only, then hide, each survive
   await assertClean();
 });
 
+test('a subtree shown alone (re-rooting): from the details, in the link, and r for the whole trace', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  // A rendered span below the root with children of its own.
+  const rows = await renderedRows(page);
+  const position = rows.findIndex((row) => row.depth > 0 && row.expanded === 'true');
+  assert.ok(position >= 0, 'a rendered span below the root has children');
+  const target = rows[position];
+  await page.getByTestId('wf-row').nth(position).click();
+  await page.getByTestId('wf-details').waitFor();
+  await page.getByTestId('wf-reroot').click();
+
+  const subtreeCount = await rowCountWhen(page, (count) => count > 1 && count < N_SPANS, 'only the subtree is listed');
+  const note = page.getByTestId('wf-root-note');
+  assert.match(await note.textContent(), new RegExp(`Showing only the subtree of .*: ${subtreeCount.toLocaleString('en-US')} spans of`));
+  const shown = await renderedRows(page);
+  assert.equal(shown[0].spanId, target.spanId, 'the subtree root is the first row');
+  assert.ok(shown.slice(1).every((row) => row.depth > shown[0].depth), 'every other row is below it');
+  await page.getByTestId('wf-zoom-reset').waitFor();
+  await fragmentWhen(page, (hash) => hash.includes(`r=${target.spanId}`), 'the root is in the link');
+
+  await page.reload();
+  await page.getByTestId('wf-row').first().waitFor();
+  assert.equal(await rowCountWhen(page, (count) => count === subtreeCount, 'the link opens the subtree alone'), subtreeCount);
+  await note.waitFor();
+
+  // r on the subtree's root: the whole trace again, unzoomed.
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('r');
+  await rowCountWhen(page, (count) => count === N_SPANS, 'r lists the whole trace again');
+  await waitFor(() => note.count(), (n) => n === 0, 'the root note is gone');
+  assert.equal(await page.getByTestId('wf-zoom-reset').count(), 0, 'the zoom is reset');
+  await fragmentWhen(page, (hash) => !hash.includes('r='), 'the link no longer names a root');
+  await assertClean();
+});
+
+test('a link naming a root that is not a span of the trace says so and shows the whole trace', async () => {
+  const { page, assertClean } = await openPage(browser);
+  for (const [root, said] of [
+    ['zz', "#r= part is not a 16-digit hex span id"],
+    ['00000000000000ff', 'not in this trace'],
+  ]) {
+    await page.goto(sampleUrl(`#r=${root}&q=${encodeURIComponent('service:db')}`));
+    await page.getByTestId('wf-link-note').waitFor();
+    assert.ok((await page.getByTestId('wf-link-note').textContent()).includes(said), root);
+    await rowCountWhen(page, (count) => count > 0 && count < N_SPANS, `${root}: the filter still applies`);
+    assert.equal(await page.getByTestId('wf-root-note').count(), 0, `${root}: no subtree is shown alone`);
+  }
+  await assertClean();
+});
+
+test('the adjusted view is opt-in, says what it moved, keeps the view, and lives in the link', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl(`#q=${encodeURIComponent('>1ms')}`));
+  await page.getByTestId('wf-row').first().click();
+  const selectedId = (await renderedRows(page)).find((row) => row.selected)?.spanId;
+  assert.ok(selectedId, 'a span is selected');
+  const adjust = page.getByTestId('wf-adjust');
+  assert.equal(await adjust.isChecked(), false, 'times are as recorded by default');
+  assert.equal(await page.getByTestId('wf-adjust-note').count(), 0);
+
+  await adjust.check();
+  const note = page.getByTestId('wf-adjust-note');
+  assert.match(await note.textContent(), /Adjusted view: \d+ subtrees? shifted to undo clock skew/);
+  await fragmentWhen(page, (hash) => /(^#|&)a=1(&|$)/.test(hash), 'the adjusted view is in the link');
+  // The filter and the selection outlive the switch.
+  assert.equal(await page.getByTestId('wf-filter').inputValue(), '>1ms');
+  assert.equal((await renderedRows(page)).find((row) => row.selected)?.spanId, selectedId);
+
+  // Find a moved subtree's row, a screen at a time, and open its details.
+  await page.getByTestId('wf-filter').fill('');
+  const movedId = await page.getByTestId('wf-scroller').evaluate(async (scroller) => {
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      const marker = scroller.querySelector('[data-testid="wf-adjusted"]');
+      if (marker) return marker.closest('[data-testid="wf-row"]').dataset.spanId;
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) return null;
+      scroller.scrollTop += scroller.clientHeight - 40;
+    }
+  });
+  assert.ok(movedId, 'a moved subtree is marked on its row');
+  await page.locator(`[data-testid="wf-row"][data-span-id="${movedId}"]`).click();
+  assert.match(await page.getByTestId('wf-details-adjusted').textContent(), /^moved .+ (earlier|later) with .+\(clock skew: /);
+
+  await page.reload();
+  await page.getByTestId('wf-row').first().waitFor();
+  assert.equal(await adjust.isChecked(), true, 'still adjusted after the reload');
+  await note.waitFor();
+  await adjust.uncheck();
+  await waitFor(() => note.count(), (n) => n === 0, 'back to the recorded times');
+  await fragmentWhen(page, (hash) => !hash.includes('a='), 'the link no longer asks for the adjusted view');
+  await assertClean();
+});
+
 test('a link with bad collapsed ids says so and applies the rest', async () => {
   const first = await openPage(browser);
   await first.page.goto(sampleUrl());

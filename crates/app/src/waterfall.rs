@@ -14,6 +14,15 @@
 //! minimap draws the visible rows in a fixed number of bands, so it too costs
 //! the same few elements at any trace size.
 //!
+//! A subtree can be shown alone (re-rooting, as Zipkin Lens does: `r` or
+//! the details' "Only this subtree"), zoomed to the time it covers. Clock
+//! skew is marked and never silently corrected; the opt-in adjusted view
+//! (the "Adjust clock skew" switch, offered when there is skew) draws the
+//! waterfall again from `Waterfall::build_adjusted`, marks each moved
+//! subtree (`⇄ moved`, with how far and why) and says how many it moved.
+//! The view state lives outside the drawing (`ViewState`), so selection,
+//! filter, zoom and collapsed spans survive that switch.
+//!
 //! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
 //! `data-color` (the service's colour slot, as in the legend),
 //! `data-depth`, `data-critical="true"` on the critical path, `data-match`
@@ -21,13 +30,18 @@
 //! `wf-filter`, `wf-orphan`, `wf-skew`; also `wf-scroller` (the scrolling
 //! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`,
 //! `wf-toggle`, `wf-no-match`, `wf-link-note`, `wf-details-span-id`,
-//! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`; the
+//! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`,
+//! `wf-reroot` (the details' button), `wf-root-note` and `wf-root-reset`
+//! (shown while a subtree is shown alone), `wf-adjust` (the switch),
+//! `wf-adjust-note`, `wf-adjusted` (the marker on a moved subtree's row) and
+//! `wf-details-adjusted`; the
 //! root `.wf` has `data-active="true"` on the waterfall that answers `/` and
 //! `?` (the one last focused or clicked, else the first on the page).
 //!
 //! View state that a page may keep in its URL (the selected span, the filter
-//! text, whether the filter hides or highlights, the zoom and the collapsed
-//! spans) comes in as [`WaterfallView`] and goes out through
+//! text, whether the filter hides or highlights, the zoom, the collapsed
+//! spans, the subtree shown alone and whether the times are adjusted) comes
+//! in as [`WaterfallView`] and goes out through
 //! `on_view_change`; the page owns the fragment format, and says what it
 //! could not read through `link_note`, shown with what the waterfall itself
 //! could not apply (a selected or collapsed span that is not in the trace)
@@ -93,6 +107,36 @@ pub struct WaterfallView {
     /// Whether the filter only highlights its matches; `false`, the
     /// default, hides the spans that do not match.
     pub highlight: bool,
+    /// The span whose subtree alone is shown (16 lowercase hex digits);
+    /// `None` shows the whole trace.
+    pub root: Option<String>,
+    /// Whether the times are the opt-in adjusted view, with clock skew
+    /// shifted out (each shift listed), instead of as recorded.
+    pub adjusted: bool,
+}
+
+/// The view state of one waterfall: what the person chose, which outlives
+/// a switch between recorded and adjusted times (that switch draws the
+/// waterfall again from another layout of the same trace).
+#[derive(Clone, Copy)]
+struct ViewState {
+    selected: RwSignal<Option<usize>>,
+    details_open: RwSignal<bool>,
+    query: RwSignal<String>,
+    parsed: Memo<ParsedQuery>,
+    mode: RwSignal<FilterMode>,
+    collapsed: RwSignal<CollapseState>,
+    zoom: RwSignal<Option<TimeWindow>>,
+    /// The span whose subtree alone is shown.
+    root: RwSignal<Option<usize>>,
+    adjusted: RwSignal<bool>,
+    scroll_top: RwSignal<f64>,
+    viewport_px: RwSignal<f64>,
+    help_open: RwSignal<bool>,
+    scroller: NodeRef<html::Div>,
+    filter_input: NodeRef<html::Input>,
+    /// This waterfall's id among those on the page (see [`active`]).
+    instance: u64,
 }
 
 /// The part of the time axis the bars are drawn on, in nanoseconds from the
@@ -235,6 +279,19 @@ impl Prepared {
             .unwrap_or(N_COLORS - 1)
     }
 
+    /// The same trace and colours with the adjusted view's times.
+    fn adjusted(&self) -> Prepared {
+        let layout = tracelab_trace::Waterfall::build_adjusted(&self.trace);
+        let (start, end) = layout.bounds();
+        Prepared {
+            trace: self.trace.clone(),
+            layout,
+            color_of_resource: self.color_of_resource.clone(),
+            services: self.services.clone(),
+            total_nanos: end.saturating_sub(start).max(1),
+        }
+    }
+
     /// Where span `span_idx` starts, in nanoseconds from the trace start.
     fn start_offset(&self, span_idx: usize) -> u64 {
         self.layout.start_offset(span_idx)
@@ -287,6 +344,9 @@ enum KeyAction {
     CloseDetails,
     ZoomToSelected,
     ResetZoom,
+    /// Show only the selected span's subtree, or the whole trace again when
+    /// it is the one shown.
+    ToggleRoot,
 }
 
 /// The waterfall of `trace`, with its filter, legend, details panel and
@@ -311,13 +371,12 @@ pub fn Waterfall(
     #[prop(optional)]
     service_colors: Option<Vec<(String, usize)>>,
 ) -> impl IntoView {
-    let prepared = Arc::new(Prepared::new(trace, service_colors.as_deref()));
-    let n_spans = prepared.trace.spans.len();
+    let plain = Arc::new(Prepared::new(trace, service_colors.as_deref()));
 
     let initial_span = initial
         .span_id
         .as_deref()
-        .and_then(|hex| prepared.find_span(hex));
+        .and_then(|hex| plain.find_span(hex));
     // The page's note first, then what this trace cannot apply; the rest
     // of the link applies all the same.
     let mut link_notes: Vec<String> = link_note.into_iter().collect();
@@ -330,7 +389,7 @@ pub fn Waterfall(
     // At most MAX_VIEW_COLLAPSED ids, so at most that many passes over the spans.
     let mut any_missing = false;
     for hex in &initial.collapsed {
-        match prepared.find_span(hex) {
+        match plain.find_span(hex) {
             Some(span_idx) => initial_collapsed.collapse(span_idx),
             None => any_missing = true,
         }
@@ -340,6 +399,12 @@ pub fn Waterfall(
             "Some spans the link collapses are not in this trace, so they were left out."
                 .to_owned(),
         );
+    }
+    let initial_root = initial.root.as_deref().and_then(|hex| plain.find_span(hex));
+    if let (Some(hex), None) = (&initial.root, initial_root) {
+        link_notes.push(format!(
+            "The link shows the subtree of span {hex}, which is not in this trace, so the whole trace is shown."
+        ));
     }
     let link_note = (!link_notes.is_empty()).then(|| link_notes.join(" "));
     let selected = RwSignal::new(initial_span);
@@ -356,20 +421,156 @@ pub fn Waterfall(
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport_px = RwSignal::new(600.0_f64);
     let help_open = RwSignal::new(false);
-    let full_window = prepared.full_window();
+    let full_window = plain.full_window();
     // A zoom from the link is kept only where it lies inside the trace.
     let zoom = RwSignal::new(initial.zoom.and_then(|(start, end)| {
         (start < end && start < full_window.end)
             .then(|| TimeWindow::new(start, end.min(full_window.end)))
     }));
+    let scroller = NodeRef::<html::Div>::new();
+    let filter_input = NodeRef::<html::Input>::new();
+
+    let root = RwSignal::new(initial_root);
+    let adjusted = RwSignal::new(initial.adjusted);
+    let parsed: Memo<ParsedQuery> = Memo::new(move |_| query.with(|text| parse_query(text)));
+    let instance = active::register();
+    let state = ViewState {
+        selected,
+        details_open,
+        query,
+        parsed,
+        mode,
+        collapsed,
+        zoom,
+        root,
+        adjusted,
+        scroll_top,
+        viewport_px,
+        help_open,
+        scroller,
+        filter_input,
+        instance,
+    };
+
+    // `/` and `?` work anywhere on the page (as in DevTools and GitHub), but
+    // never while the person is typing in a field, and with several
+    // waterfalls on a page only for the active one (see [`active`]).
+    let global_keys = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        if !active::is_active(instance) {
+            // Another waterfall's help may be open; Escape still closes this one's.
+            if event.key() == "Escape" && help_open.get_untracked() {
+                help_open.set(false);
+            }
+            return;
+        }
+        let typing = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|element| {
+                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            });
+        match event.key().as_str() {
+            "/" if !typing => {
+                event.prevent_default();
+                if let Some(input) = filter_input.get_untracked() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+            "?" if !typing => help_open.update(|open| *open = !*open),
+            "Escape" if help_open.get_untracked() => help_open.set(false),
+            _ => {}
+        }
+    });
+    on_cleanup(move || {
+        global_keys.remove();
+        active::unregister(instance);
+    });
+
+    if let Some(on_view_change) = on_view_change {
+        let trace = plain.trace.clone();
+        Effect::new(move |ran_before: Option<()>| {
+            let span_hex = |span_idx: usize| {
+                let span = trace.spans.get(span_idx)?;
+                Some(span.span_id.to_string())
+            };
+            let view = WaterfallView {
+                span_id: selected.get().and_then(span_hex),
+                query: query.get(),
+                zoom: zoom.get().map(|window| (window.start, window.end)),
+                collapsed: collapsed.with(|state| {
+                    state
+                        .iter()
+                        .take(MAX_VIEW_COLLAPSED)
+                        .filter_map(span_hex)
+                        .collect()
+                }),
+                highlight: mode.get() == FilterMode::Highlight,
+                root: root.get().and_then(span_hex),
+                adjusted: adjusted.get(),
+            };
+            // The first run sees the state just read from the URL.
+            if ran_before.is_some() {
+                on_view_change.run(view);
+            }
+        });
+    }
+
+    // The adjusted view's layout is built the first time it is asked for,
+    // then kept: switching back and forth costs nothing after that.
+    let adjusted_layout: StoredValue<Option<Arc<Prepared>>> = StoredValue::new(None);
+    move || {
+        let prepared = if adjusted.get() {
+            adjusted_layout.update_value(|cached| {
+                if cached.is_none() {
+                    *cached = Some(Arc::new(plain.adjusted()));
+                }
+            });
+            adjusted_layout.get_value().unwrap_or_else(|| plain.clone())
+        } else {
+            plain.clone()
+        };
+        let link_note = link_note.clone();
+        // Only the switch between the recorded and the adjusted times draws
+        // the waterfall again; every other change updates it in place.
+        untrack(move || waterfall_view(prepared, state, link_note))
+    }
+}
+
+/// The waterfall drawn from `prepared` (the recorded or the adjusted
+/// times) with the view state that outlives a switch between the two.
+fn waterfall_view(
+    prepared: Arc<Prepared>,
+    state: ViewState,
+    link_note: Option<String>,
+) -> impl IntoView {
+    let ViewState {
+        selected,
+        details_open,
+        query,
+        parsed,
+        mode,
+        collapsed,
+        zoom,
+        root,
+        adjusted,
+        scroll_top,
+        viewport_px,
+        help_open,
+        scroller,
+        filter_input,
+        instance,
+    } = state;
+    let n_spans = prepared.trace.spans.len();
+    let full_window = prepared.full_window();
     let time_window = Memo::new(move |_| zoom.get().unwrap_or(full_window));
     let drag = RwSignal::new(None::<Drag>);
     let axis_track = NodeRef::<html::Span>::new();
     let minimap = NodeRef::<html::Div>::new();
-    let scroller = NodeRef::<html::Div>::new();
-    let filter_input = NodeRef::<html::Input>::new();
 
-    let parsed: Memo<ParsedQuery> = Memo::new(move |_| query.with(|text| parse_query(text)));
     let matches: Memo<Option<Arc<FilterMatches>>> = Memo::new({
         let prepared = prepared.clone();
         move |_| {
@@ -394,7 +595,7 @@ pub fn Waterfall(
                 Arc::new(visible_rows(
                     &prepared.layout.tree,
                     &ViewOptions {
-                        root: None,
+                        root: root.get(),
                         collapsed,
                         filter: matches.as_deref().map(|matches| (matches, mode)),
                     },
@@ -437,6 +638,33 @@ pub fn Waterfall(
     let position_of = move |span_idx: usize| {
         rows.with_untracked(|rows| rows.iter().position(|row| row.span_idx == span_idx))
     };
+    // Re-rooting (as Zipkin Lens does): only the subtree is listed, zoomed to
+    // the time it covers (a little margin each side), its root selected and
+    // at the top; `None` lists the whole trace again, unzoomed.
+    let set_root = Callback::new({
+        let prepared = prepared.clone();
+        move |span_idx: Option<usize>| {
+            root.set(span_idx);
+            zoom.set(span_idx.map(|span_idx| {
+                let (start, end) = prepared.layout.subtree_extent(span_idx);
+                let margin = ((end - start) / 50).max(1);
+                TimeWindow::new(
+                    start.saturating_sub(margin),
+                    (end + margin).min(full_window.end),
+                )
+            }));
+            if let Some(span_idx) = span_idx.or(selected.get_untracked()) {
+                selected.set(Some(span_idx));
+            }
+            if let Some(element) = scroller.get_untracked() {
+                element.set_scroll_top(0);
+            }
+            scroll_top.set(0.0);
+            if let Some(position) = selected.get_untracked().and_then(position_of) {
+                scroll_to_position(position);
+            }
+        }
+    });
 
     // Once the scroller is in the page: measure it, and bring a span
     // selected by a deep link into view.
@@ -464,72 +692,7 @@ pub fn Waterfall(
             viewport_px.set(f64::from(element.client_height()));
         }
     });
-    // `/` and `?` work anywhere on the page (as in DevTools and GitHub), but
-    // never while the person is typing in a field, and with several
-    // waterfalls on a page only for the active one (see [`active`]).
-    let instance = active::register();
-    let global_keys = window_event_listener(leptos::ev::keydown, move |event| {
-        if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
-            return;
-        }
-        if !active::is_active(instance) {
-            // Another waterfall's help may be open; Escape still closes this one's.
-            if event.key() == "Escape" && help_open.get_untracked() {
-                help_open.set(false);
-            }
-            return;
-        }
-        let typing = event
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|element| {
-                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-            });
-        match event.key().as_str() {
-            "/" if !typing => {
-                event.prevent_default();
-                if let Some(input) = filter_input.get_untracked() {
-                    let _ = input.focus();
-                    input.select();
-                }
-            }
-            "?" if !typing => help_open.update(|open| *open = !*open),
-            "Escape" if help_open.get_untracked() => help_open.set(false),
-            _ => {}
-        }
-    });
-    on_cleanup(move || {
-        resize.remove();
-        global_keys.remove();
-        active::unregister(instance);
-    });
-
-    if let Some(on_view_change) = on_view_change {
-        let prepared = prepared.clone();
-        Effect::new(move |ran_before: Option<()>| {
-            let span_hex = |span_idx: usize| {
-                let span = prepared.trace.spans.get(span_idx)?;
-                Some(span.span_id.to_string())
-            };
-            let view = WaterfallView {
-                span_id: selected.get().and_then(span_hex),
-                query: query.get(),
-                zoom: zoom.get().map(|window| (window.start, window.end)),
-                collapsed: collapsed.with(|state| {
-                    state
-                        .iter()
-                        .take(MAX_VIEW_COLLAPSED)
-                        .filter_map(span_hex)
-                        .collect()
-                }),
-                highlight: mode.get() == FilterMode::Highlight,
-            };
-            // The first run sees the state just read from the URL.
-            if ran_before.is_some() {
-                on_view_change.run(view);
-            }
-        });
-    }
+    on_cleanup(move || resize.remove());
 
     let on_list_key = {
         let prepared = prepared.clone();
@@ -568,6 +731,7 @@ pub fn Waterfall(
                         .rposition(|row| row.is_match)
                         .map(KeyAction::Select),
                     "z" => position.map(|_| KeyAction::ZoomToSelected),
+                    "r" => position.map(|_| KeyAction::ToggleRoot),
                     "0" => zoom.get_untracked().map(|_| KeyAction::ResetZoom),
                     "Home" => Some(KeyAction::Select(0)),
                     "End" => Some(KeyAction::Select(last)),
@@ -637,6 +801,11 @@ pub fn Waterfall(
                     }
                 }
                 KeyAction::ResetZoom => zoom.set(None),
+                KeyAction::ToggleRoot => {
+                    let span_idx = selected.get_untracked();
+                    let shown = root.get_untracked();
+                    set_root.run(if shown == span_idx { None } else { span_idx });
+                }
             }
         }
     };
@@ -900,22 +1069,68 @@ pub fn Waterfall(
             parsed
                 .notes
                 .iter()
-                .map(|note| view! { <p class="wf-note">"⚠ " {note.clone()}</p> })
+                .map(|note| note_view(None, format!("⚠ {note}")))
                 .collect_view()
         })
     };
     let empty_note = move || {
         (rows.with(|rows| rows.is_empty()) && !query.with(|text| text.trim().is_empty())).then(
             || {
-                view! {
-                    <p class="wf-note" data-testid="wf-no-match">
-                        "No span matches “" {query.get()} "”."
-                    </p>
-                }
+                note_view(
+                    Some("wf-no-match"),
+                    format!("No span matches “{}”.", query.get()),
+                )
             },
         )
     };
 
+    // The adjusted view is offered only where there is skew to adjust.
+    let has_skew = !prepared.layout.skew_notes.is_empty();
+    let adjust_note = prepared.layout.is_adjusted.then(|| {
+        let layout = &prepared.layout;
+        let n_moved: usize = layout
+            .adjustments
+            .iter()
+            .map(|adjustment| adjustment.n_spans_moved)
+            .sum();
+        let text = format!(
+            "Adjusted view: {} shifted to undo clock skew, {} moved in all (rows marked ⇄, and their details, say by how much). Bars are not where the spans were recorded.",
+            match layout.adjustments.len() {
+                1 => "1 subtree".to_owned(),
+                n => format!("{n} subtrees"),
+            },
+            count_spans(n_moved),
+        );
+        note_view(Some("wf-adjust-note"), format!("⇄ {text}"))
+    });
+    let root_note = {
+        let prepared = prepared.clone();
+        move || {
+            let span_idx = root.get()?;
+            let span = prepared.trace.spans.get(span_idx)?;
+            let text = format!(
+                "Showing only the subtree of {} · {}: {} of {}.",
+                prepared.trace.service_name(span_idx),
+                span.name,
+                count_spans(prepared.layout.tree.subtree_rows(span_idx).len()),
+                count_spans(n_spans),
+            );
+            Some(view! {
+                <p class="wf-note" data-testid="wf-root-note">
+                    {text}
+                    " "
+                    <button
+                        type="button"
+                        data-testid="wf-root-reset"
+                        aria-keyshortcuts="r"
+                        on:click=move |_| set_root.run(None)
+                    >
+                        "Show the whole trace"
+                    </button>
+                </p>
+            })
+        }
+    };
     let window_rows = move || {
         let (first, end) = window_range.get();
         let window = time_window.get();
@@ -967,6 +1182,17 @@ pub fn Waterfall(
                     />
                     " Hide non-matching"
                 </label>
+                {has_skew.then(|| view! {
+                    <label class="wf-switch" title="Shift each skewed subtree into its parent's time; every shift is listed">
+                        <input
+                            type="checkbox"
+                            data-testid="wf-adjust"
+                            prop:checked=move || adjusted.get()
+                            on:change=move |event| adjusted.set(event_target_checked(&event))
+                        />
+                        " Adjust clock skew"
+                    </label>
+                })}
                 <button type="button" on:click=move |_| collapsed.update(|state| state.expand_all())>
                     "Expand all"
                 </button>
@@ -983,7 +1209,9 @@ pub fn Waterfall(
             </div>
             {zoom_label}
             {query_notes}
-            {link_note.map(|note| view! { <p class="wf-note" data-testid="wf-link-note">"⚠ " {note}</p> })}
+            {link_note.map(|note| note_view(Some("wf-link-note"), format!("⚠ {note}")))}
+            {root_note}
+            {adjust_note}
             <ul class="wf-legend" aria-label="Services">
                 {legend}
                 <li class="wf-legend-critical">
@@ -1080,6 +1308,10 @@ pub fn Waterfall(
                 {move || {
                     let span_idx = selected.get().filter(|_| details_open.get())?;
                     let color_idx = details_prepared.color_idx(span_idx);
+                    // A subtree to show alone: the span has children and is
+                    // not already the one shown.
+                    let can_reroot = details_prepared.layout.tree.has_children(span_idx)
+                        && root.get() != Some(span_idx);
                     Some(
                         details::span_details(
                             &details_prepared.trace,
@@ -1087,6 +1319,7 @@ pub fn Waterfall(
                             span_idx,
                             color_idx,
                             move || details_open.set(false),
+                            can_reroot.then_some(move || set_root.run(Some(span_idx))),
                         ),
                     )
                 }}
@@ -1094,6 +1327,12 @@ pub fn Waterfall(
             {move || help_open.get().then(|| help_overlay(help_open))}
         </div>
     }
+}
+
+/// A note above the list (`wf-note`), as text. One function for every
+/// note, so that the bundle holds one view of it rather than one per use.
+fn note_view(testid: Option<&'static str>, text: String) -> AnyView {
+    view! { <p class="wf-note" data-testid=testid>{text}</p> }.into_any()
 }
 
 /// One row: the name column (indent, toggle, service, name, markers), the
@@ -1171,6 +1410,14 @@ fn row_view(
             Some("wf-skew"),
             skew_notes.join("; "),
             "⚠ skew",
+        ));
+    }
+    if let Some(adjustment) = layout.adjustment_for(span_idx) {
+        tags.push((
+            "wf-tag wf-tag-warn",
+            Some("wf-adjusted"),
+            details::describe_adjustment(adjustment),
+            "⇄ moved",
         ));
     }
     let name = span.name.to_string();
@@ -1260,7 +1507,7 @@ fn row_view(
 
 /// The keys, listed; `?` or Escape closes it.
 fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
-    const KEYS: [(&str, &str); 13] = [
+    const KEYS: [(&str, &str); 14] = [
         ("↑ / ↓", "previous / next span"),
         ("n / N", "next / previous filter match"),
         ("Page Up / Page Down", "a screen up / down"),
@@ -1269,6 +1516,7 @@ fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
         ("→", "expand, or go to the first child"),
         ("Enter", "open the span's details"),
         ("z / 0", "zoom to the span / to the whole trace"),
+        ("r", "show only the span's subtree; again: the whole trace"),
         ("Drag", "on the axis or the minimap: zoom to that range"),
         ("Esc", "close details or this help"),
         ("/", "focus the filter"),

@@ -187,14 +187,16 @@ pub fn Sample() -> impl IntoView {
 /// The Sample page's URL fragment: the waterfall's view, so that a link
 /// opens the same span with the same filter, zoom and collapsed spans.
 ///
-/// Format: `#span=<id>&q=<filter>&z=<start>-<end>&c=<id>.<id>…&m=highlight`,
+/// Format: `#span=<id>&q=<filter>&z=<start>-<end>&c=<id>.<id>…&m=highlight&r=<id>&a=1`,
 /// each key optional, values as `encodeURIComponent` writes them (so `&`
 /// inside the filter is escaped). Ids are span ids, 16 hex digits. `z` is the
 /// zoomed range in nanoseconds from the trace start; `c` lists the collapsed
 /// spans, at most [`MAX_VIEW_COLLAPSED`] (64), joined by `.` (which the
 /// encoding leaves as it is, where `,` would become `%2C`; `,` is read too);
 /// `m=highlight` says the filter only highlights its matches (`m=hide`, the
-/// default, hides the rest and is never written). A part that cannot be
+/// default, hides the rest and is never written); `r` is the span whose
+/// subtree alone is shown; `a=1` shows the adjusted times (clock skew
+/// shifted out), `a=0` or none the recorded ones. A part that cannot be
 /// read is left out with a note; the rest of the link applies.
 ///
 /// Read and written with the helpers the Decode and Build pages share,
@@ -228,8 +230,8 @@ mod fragment {
     pub fn parse(param: impl Fn(&str) -> Result<Option<String>, Malformed>) -> Loaded {
         let mut view = WaterfallView::default();
         let mut notes: Vec<&str> = Vec::new();
-        let [span_id, query, zoom, collapsed, mode] =
-            ["span=", "q=", "z=", "c=", "m="].map(|key| {
+        let [span_id, query, zoom, collapsed, mode, root, adjusted] =
+            ["span=", "q=", "z=", "c=", "m=", "r=", "a="].map(|key| {
                 param(key).unwrap_or_else(|Malformed| {
                     notes.push(UNREADABLE);
                     None
@@ -274,6 +276,19 @@ mod fragment {
             Some("highlight") => view.highlight = true,
             Some(_) => notes.push("The link's #m= part is neither hide nor highlight, so spans that do not match the filter are hidden."),
         }
+        if let Some(root) = root {
+            view.root = span_hex(&root);
+            if view.root.is_none() {
+                notes.push("The link's #r= part is not a 16-digit hex span id, so the whole trace is shown.");
+            }
+        }
+        match adjusted.as_deref() {
+            None | Some("0") => {}
+            Some("1") => view.adjusted = true,
+            Some(_) => notes.push(
+                "The link's #a= part is neither 1 nor 0, so the times are shown as recorded.",
+            ),
+        }
         notes.dedup();
         Loaded {
             view,
@@ -292,8 +307,9 @@ mod fragment {
     ///
     /// Never too long for [`write_params`]: at worst a filter of
     /// `MAX_QUERY_CHARS` (200) four-byte characters encodes to 2,400
-    /// characters and 64 collapsed ids take 1,087, under its 4,096.
-    pub fn params(view: &WaterfallView) -> [(&'static str, String); 5] {
+    /// characters, 64 collapsed ids take 1,087 and the rest under 100,
+    /// within its 4,096.
+    pub fn params(view: &WaterfallView) -> [(&'static str, String); 7] {
         let collapsed: Vec<&str> = view
             .collapsed
             .iter()
@@ -317,6 +333,8 @@ mod fragment {
                 "m=",
                 if view.highlight { "highlight" } else { "" }.to_owned(),
             ),
+            ("r=", view.root.clone().unwrap_or_default()),
+            ("a=", if view.adjusted { "1" } else { "" }.to_owned()),
         ]
     }
 
@@ -375,10 +393,14 @@ mod tests {
             zoom: Some((1_000, 2_000)),
             collapsed: vec![hex_id(1), hex_id(2)],
             highlight: true,
+            root: Some(hex_id(3)),
+            adjusted: true,
         };
         let written = params(&view);
         assert_eq!(written[3], ("c=", format!("{}.{}", hex_id(1), hex_id(2))));
         assert_eq!(written[4], ("m=", "highlight".to_owned()));
+        assert_eq!(written[5], ("r=", hex_id(3)));
+        assert_eq!(written[6], ("a=", "1".to_owned()));
         let pairs: Vec<(&str, &str)> = written
             .iter()
             .map(|(key, value)| (*key, value.as_str()))
@@ -397,8 +419,11 @@ mod tests {
         let loaded = parse_pairs(&[]);
         assert_eq!(loaded.view, WaterfallView::default());
         assert_eq!(loaded.note, None);
-        let loaded = parse_pairs(&[("m=", "hide")]);
-        assert_eq!((loaded.view.highlight, loaded.note), (false, None));
+        let loaded = parse_pairs(&[("m=", "hide"), ("a=", "0")]);
+        assert_eq!(
+            (loaded.view.highlight, loaded.view.adjusted, loaded.note),
+            (false, false, None)
+        );
     }
 
     #[test]
@@ -410,6 +435,8 @@ mod tests {
             ("z=", "2000-1000", "#z="),
             ("m=", "bold", "#m="),
             ("c=", "nothex", "#c="),
+            ("r=", "root", "#r="),
+            ("a=", "yes", "#a="),
         ] {
             let mut pairs = vec![
                 ("q=", "service:db"),
@@ -480,6 +507,8 @@ mod tests {
             zoom: Some((u64::MAX - 1, u64::MAX)),
             collapsed: (0..MAX_VIEW_COLLAPSED).map(hex_id).collect(),
             highlight: true,
+            root: Some(hex_id(1)),
+            adjusted: true,
         };
         let encoded: usize = params(&view)
             .iter()

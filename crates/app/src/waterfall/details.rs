@@ -13,6 +13,7 @@ use tracelab_context::{
     SpanId as ContextSpanId, TraceFlags, TraceId as ContextTraceId, TraceParent,
 };
 use tracelab_trace::axis::format_duration;
+use tracelab_trace::skew::SkewAdjustment;
 use tracelab_trace::{KeyValue, Status, Trace, Waterfall};
 
 /// How a value is shown.
@@ -68,13 +69,34 @@ fn attribute_fields(attributes: &[KeyValue]) -> Vec<Field> {
         .collect()
 }
 
-/// The panel for span `span_idx`; `on_close` hides it.
+/// What the adjusted view did to a subtree, in a sentence.
+pub fn describe_adjustment(adjustment: &SkewAdjustment) -> String {
+    let shift = adjustment.shift_nanos.unsigned_abs();
+    format!(
+        "moved {} {} with {} ({})",
+        format_duration(shift),
+        if adjustment.shift_nanos < 0 {
+            "earlier"
+        } else {
+            "later"
+        },
+        match adjustment.n_spans_moved {
+            1 => "no descendants".to_owned(),
+            n => format!("its {} descendants", n - 1),
+        },
+        adjustment.reason,
+    )
+}
+
+/// The panel for span `span_idx`; `on_close` hides it, and `on_reroot`,
+/// when given, shows only the span's subtree.
 pub fn span_details(
     trace: &Arc<Trace>,
     layout: &Waterfall,
     span_idx: usize,
     color_idx: usize,
     on_close: impl Fn() + 'static,
+    on_reroot: Option<impl Fn() + 'static>,
 ) -> AnyView {
     let Some(span) = trace.spans.get(span_idx) else {
         return ().into_any();
@@ -137,6 +159,12 @@ pub fn span_details(
         )
         .with_testid("wf-details-traceparent"),
     ];
+    if let Some(adjustment) = layout.adjustment_for(span_idx) {
+        fields.push(
+            Field::new("Adjusted", describe_adjustment(adjustment), Look::Text)
+                .with_testid("wf-details-adjusted"),
+        );
+    }
     if !span.trace_state.is_empty() {
         fields.push(Field::new(
             "tracestate",
@@ -227,6 +255,17 @@ pub fn span_details(
                     " "
                     {title}
                 </h2>
+                {on_reroot.map(|on_reroot| view! {
+                    <button
+                        type="button"
+                        class="wf-close"
+                        data-testid="wf-reroot"
+                        aria-keyshortcuts="r"
+                        on:click=move |_| on_reroot()
+                    >
+                        "Only this subtree"
+                    </button>
+                })}
                 <button type="button" class="wf-close" on:click=move |_| on_close()>
                     "Close"
                 </button>
