@@ -8,6 +8,7 @@ use tracelab_context::tracestate::{MAX_MEMBERS, PROPAGATION_LIMIT};
 
 use super::state::{Built, Entry, MAX_EDITOR_ENTRIES};
 use super::{rule_list, CheckedState};
+use crate::pages::report_section;
 
 /// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
 fn nth(n: usize) -> String {
@@ -76,9 +77,11 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
         })
     };
 
-    view! {
-        <section class="report-section" aria-labelledby="build-ts-heading">
-            <h2 id="build-ts-heading">"tracestate"</h2>
+    report_section(
+        "build-ts-heading",
+        "tracestate",
+        None,
+        view! {
             <p class="muted">
                 "Optional: each vendor keeps one " <code>"key=value"</code>
                 " entry; the leftmost is the one that wrote the current traceparent."
@@ -120,8 +123,8 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
             // Not a live region: the length changes with every keystroke, and
             // announcing it each time would drown what the person types.
             <div>{summary}</div>
-        </section>
-    }
+        },
+    )
 }
 
 #[component]

@@ -5,10 +5,11 @@
 
 use leptos::prelude::*;
 use tracelab_context::traceparent::{display_text, FieldName};
-use tracelab_context::tracestate::PROPAGATION_LIMIT;
+use tracelab_context::tracestate::{TraceStateReport, PROPAGATION_LIMIT};
 use tracelab_context::{Action, Decoded, Rule, Severity, TraceParentReport, Violation};
 
 use super::highlight::{highlighted, Mark};
+use crate::pages::report_section;
 
 /// Found headers listed by line; the rest are counted. A log can repeat a
 /// header thousands of times.
@@ -164,9 +165,11 @@ fn found(d: &Decoded) -> impl IntoView {
             </details>
         }
     });
-    view! {
-        <section class="report-section" aria-labelledby="found-heading">
-            <h2 id="found-heading">"Found"</h2>
+    report_section(
+        "found-heading",
+        "Found",
+        None,
+        view! {
             {if headers.is_empty() {
                 view! { <p>"No traceparent or tracestate header in this text."</p> }.into_any()
             } else {
@@ -174,8 +177,8 @@ fn found(d: &Decoded) -> impl IntoView {
             }}
             <p data-testid="tp-ignored">{ignored_text}</p>
             {ignored_list}
-        </section>
-    }
+        },
+    )
 }
 
 /// The traceparent value the report's byte ranges point into.
@@ -222,17 +225,20 @@ pub fn segments(value: &str, report: &TraceParentReport) -> impl IntoView {
     view! { <div class="segments" aria-hidden="true">{segments}</div> }
 }
 
-fn traceparent_section(d: &Decoded) -> AnyView {
-    let Some(report) = &d.traceparent else {
-        return view! {
-            <section class="report-section" aria-labelledby="tp-heading">
-                <h2 id="tp-heading">"traceparent"</h2>
-                <p>"No traceparent was found. Without one, a receiver starts a new trace."</p>
-            </section>
+fn traceparent_section(d: &Decoded) -> impl IntoView {
+    let body = match &d.traceparent {
+        Some(report) => traceparent_fields(traceparent_value(d), report),
+        None => {
+            view! { <p>"No traceparent was found. Without one, a receiver starts a new trace."</p> }
+                .into_any()
         }
-        .into_any();
     };
-    let value = traceparent_value(d);
+    report_section("tp-heading", "traceparent", None, body)
+}
+
+/// The traceparent's segments, its fields and, when it has any, its flags
+/// bit by bit.
+fn traceparent_fields(value: &str, report: &TraceParentReport) -> AnyView {
     let segments = segments(value, report);
 
     let rows = report
@@ -295,25 +301,22 @@ fn traceparent_section(d: &Decoded) -> AnyView {
     });
 
     view! {
-        <section class="report-section" aria-labelledby="tp-heading">
-            <h2 id="tp-heading">"traceparent"</h2>
-            {segments}
-            <div class="table-scroll">
-                <table class="report-table fields">
-                    <caption>"Fields"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Field"</th>
-                            <th scope="col">"Raw"</th>
-                            <th scope="col">"Value"</th>
-                            <th scope="col">"Meaning"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            <div class="table-scroll">{bits}</div>
-        </section>
+        {segments}
+        <div class="table-scroll">
+            <table class="report-table fields">
+                <caption>"Fields"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">"Raw"</th>
+                        <th scope="col">"Value"</th>
+                        <th scope="col">"Meaning"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <div class="table-scroll">{bits}</div>
     }
     .into_any()
 }
@@ -393,13 +396,12 @@ fn findings(d: &Decoded) -> impl IntoView {
             </p>
         }
     });
-    view! {
-        <section class="report-section" aria-labelledby="rules-heading">
-            <h2 id="rules-heading">"Rules broken"</h2>
-            {body}
-            {more}
-        </section>
-    }
+    report_section(
+        "rules-heading",
+        "Rules broken",
+        None,
+        view! { {body} {more} },
+    )
 }
 
 fn finding(
@@ -442,16 +444,20 @@ fn finding(
     .into_any()
 }
 
-fn tracestate_section(d: &Decoded) -> AnyView {
-    let (Some(report), Some(_)) = (&d.tracestate, &d.tracestate_value) else {
-        return view! {
-            <section class="report-section" aria-labelledby="ts-heading">
-                <h2 id="ts-heading">"tracestate"</h2>
-                <p>"No tracestate was found. It is optional: vendors use it to carry their own data."</p>
-            </section>
+fn tracestate_section(d: &Decoded) -> impl IntoView {
+    let body = match (&d.tracestate, &d.tracestate_value) {
+        (Some(report), Some(_)) => tracestate_entries(report),
+        _ => view! {
+            <p>"No tracestate was found. It is optional: vendors use it to carry their own data."</p>
         }
-        .into_any();
+        .into_any(),
     };
+    report_section("ts-heading", "tracestate", None, body)
+}
+
+/// The tracestate's length, its entries one per row, and what a vendor
+/// would drop to fit 512 characters.
+fn tracestate_entries(report: &TraceStateReport) -> AnyView {
     let over = report.propagated_len > PROPAGATION_LIMIT;
     let length = format!(
         "Length as propagated: {} of {PROPAGATION_LIMIT} characters{}",
@@ -534,27 +540,24 @@ fn tracestate_section(d: &Decoded) -> AnyView {
         )
     };
     view! {
-        <section class="report-section" aria-labelledby="ts-heading">
-            <h2 id="ts-heading">"tracestate"</h2>
-            <p data-testid="ts-length" class:over=over>{length}</p>
-            <div class="table-scroll">
-                <table class="report-table entries">
-                    <caption>"Entries, leftmost (most recent vendor) first"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col" class="num">"#"</th>
-                            <th scope="col">"Key"</th>
-                            <th scope="col">"Value"</th>
-                            <th scope="col" class="num">"Length"</th>
-                            <th scope="col">"Status"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            {omitted}
-            <p data-testid="ts-truncation">{truncation}</p>
-        </section>
+        <p data-testid="ts-length" class:over=over>{length}</p>
+        <div class="table-scroll">
+            <table class="report-table entries">
+                <caption>"Entries, leftmost (most recent vendor) first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col" class="num">"#"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value"</th>
+                        <th scope="col" class="num">"Length"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        {omitted}
+        <p data-testid="ts-truncation">{truncation}</p>
     }
     .into_any()
 }
@@ -590,9 +593,11 @@ fn decision(d: &Decoded) -> impl IntoView {
     let note = decision
         .tracestate_note()
         .map(|n| view! { <p data-testid="tp-tracestate-note">{n}</p> });
-    view! {
-        <section class="report-section" aria-labelledby="decision-heading" data-testid="tp-decision">
-            <h2 id="decision-heading">"What a receiver does"</h2>
+    report_section(
+        "decision-heading",
+        "What a receiver does",
+        Some("tp-decision"),
+        view! {
             <p>
                 <strong class="action" data-testid="tp-decision-action">
                     {decision.action.as_str()}
@@ -615,6 +620,6 @@ fn decision(d: &Decoded) -> impl IntoView {
                     }}
                 </dd>
             </dl>
-        </section>
-    }
+        },
+    )
 }
