@@ -355,29 +355,14 @@ fn findings(d: &Decoded) -> impl IntoView {
                 })
         };
         for (rule, vs) in by_rule(&report.violations) {
-            let marks = vs
-                .iter()
-                .map(|v| Mark {
-                    start: v.start,
-                    end: v.end,
-                    class: class_at(v.start),
-                })
-                .collect();
-            items.push(finding("traceparent", rule, &vs, value, marks));
+            items.push(finding("traceparent", rule, &vs, value, &class_at));
         }
         omitted += report.omitted;
     }
     if let (Some(report), Some(value)) = (&d.tracestate, &d.tracestate_value) {
+        // A tracestate has no fields to colour by.
         for (rule, vs) in by_rule(&report.violations) {
-            let marks = vs
-                .iter()
-                .map(|v| Mark {
-                    start: v.start,
-                    end: v.end,
-                    class: "f-none",
-                })
-                .collect();
-            items.push(finding("tracestate", rule, &vs, value, marks));
+            items.push(finding("tracestate", rule, &vs, value, &|_| "f-none"));
         }
         omitted += report.omitted;
     }
@@ -404,13 +389,24 @@ fn findings(d: &Decoded) -> impl IntoView {
     )
 }
 
+/// One rule broken in `header`: its messages, and the header's `value` with
+/// the characters each finding points at marked, each mark in the colour
+/// class that `class_at` gives for where it starts.
 fn finding(
     header: &'static str,
     rule: Rule,
     violations: &[&Violation],
     value: &str,
-    marks: Vec<Mark>,
+    class_at: &dyn Fn(usize) -> &'static str,
 ) -> AnyView {
+    let marks = violations
+        .iter()
+        .map(|v| Mark {
+            start: v.start,
+            end: v.end,
+            class: class_at(v.start),
+        })
+        .collect();
     let severity = severity_word(rule.severity());
     let icon = match rule.severity() {
         Severity::Error => "✘",
@@ -497,13 +493,7 @@ fn tracestate_entries(report: &TraceStateReport) -> AnyView {
                     .collect_view()
                     .into_any()
             };
-            let dropped = ordinal(entry.position).map(|i| {
-                view! {
-                    <span class="dropped" data-testid="ts-dropped">
-                        {format!("dropped {} when truncating", nth(i + 1))}
-                    </span>
-                }
-            });
+            let dropped = ordinal(entry.position).map(|i| dropped_note(i, "ts-dropped"));
             view! {
                 <tr data-testid="ts-entry">
                     <td class="num">{entry.position}</td>
@@ -530,15 +520,7 @@ fn tracestate_entries(report: &TraceStateReport) -> AnyView {
             <p>{format!("{} not listed.", count(report.entries_omitted, "more entry", "more entries"))}</p>
         }
     });
-    let truncation = if report.truncation.is_empty() {
-        "It fits: a vendor truncating to 512 characters drops nothing.".to_owned()
-    } else {
-        let order: Vec<String> = report.truncation.iter().map(|p| p.to_string()).collect();
-        format!(
-            "To fit 512 characters a vendor drops entries longer than 128 characters first, then from the end: entries {}, in that order.",
-            order.join(", ")
-        )
-    };
+    let truncation = truncation_text(report.truncation.iter().copied());
     view! {
         <p data-testid="ts-length" class:over=over>{length}</p>
         <div class="table-scroll">
@@ -560,6 +542,32 @@ fn tracestate_entries(report: &TraceStateReport) -> AnyView {
         <p data-testid="ts-truncation">{truncation}</p>
     }
     .into_any()
+}
+
+/// What a vendor truncating the list to 512 characters drops, given the
+/// 1-based positions of the entries it drops, in order. Shared with the
+/// Build page's editor, so both pages explain the rule in the same words.
+pub fn truncation_text(positions: impl Iterator<Item = usize>) -> String {
+    let order: Vec<String> = positions.map(|p| p.to_string()).collect();
+    if order.is_empty() {
+        "It fits: a vendor truncating to 512 characters drops nothing.".to_owned()
+    } else {
+        format!(
+            "To fit 512 characters a vendor drops entries longer than 128 characters first, then from the end: entries {}, in that order.",
+            order.join(", ")
+        )
+    }
+}
+
+/// The note on an entry that a vendor truncating the list drops, `order`
+/// (0-based) saying when. Shared with the Build page's editor; `test_id`
+/// tells the two pages' notes apart.
+pub fn dropped_note(order: usize, test_id: &'static str) -> impl IntoView {
+    view! {
+        <span class="dropped" data-testid=test_id>
+            {format!("dropped {} when truncating", nth(order + 1))}
+        </span>
+    }
 }
 
 /// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
