@@ -32,7 +32,7 @@ use leptos::prelude::*;
 use tracelab_context::{traceparent, tracestate, Rule, Severity, TraceFlags, Violation};
 
 use super::decode::report::segments;
-use super::{PageInfo, PageTitle};
+use super::{report_section, PageInfo, PageTitle};
 use state::{Built, NextHopIds};
 
 pub const INFO: PageInfo = PageInfo {
@@ -439,8 +439,7 @@ pub fn Build() -> impl IntoView {
         </div>
         {move || tp_value.with(|v| tp_report.with(|r| segments(v, r)))}
 
-        <section class="report-section" aria-labelledby="build-tp-heading">
-            <h2 id="build-tp-heading">"traceparent"</h2>
+        {report_section("build-tp-heading", "traceparent", None, view! {
             <div class="build-fields">
                 <div class="build-field f-version">
                     <label for="build-version">
@@ -516,7 +515,7 @@ pub fn Build() -> impl IntoView {
                 </fieldset>
             </div>
             {other_errors}
-        </section>
+        })}
 
         <tracestate_editor::TraceStateEditor built=built checked=ts_checked />
         <output::Output tp_value=tp_value ts_checked=ts_checked next_ids=next_ids />

@@ -36,6 +36,24 @@ pub fn PageTitle(title: &'static str) -> impl IntoView {
     view! { <h1 data-testid="page-title">{title}</h1> }
 }
 
+/// A titled part of a report on the Decode and Build pages: a section
+/// labelled by its heading, so a screen reader's list of regions names it.
+/// One markup for every such part; `test_id` marks the section itself where
+/// a test reads it whole.
+pub fn report_section(
+    heading_id: &'static str,
+    title: &'static str,
+    test_id: Option<&'static str>,
+    body: impl IntoView,
+) -> impl IntoView {
+    view! {
+        <section class="report-section" aria-labelledby=heading_id data-testid=test_id>
+            <h2 id=heading_id>{title}</h2>
+            {body}
+        </section>
+    }
+}
+
 /// Said on pages whose tools are described but not built yet, so that nobody
 /// mistakes the description for a broken tool.
 #[component]

@@ -645,7 +645,7 @@ fn call_view(call: &Call, restore: impl Fn() + Send + Sync + 'static) -> AnyView
             <ul class="sim-notes">{notes}</ul>
             <h3>"Response"</h3>
             <p class="sim-status" class:sim-bad=failed>{status}</p>
-            <pre class="sim-response" data-testid="sim-response"><code>{outcome.response_json.clone()}</code></pre>
+            <pre class="code sim-response" data-testid="sim-response"><code>{outcome.response_json.clone()}</code></pre>
             {link}
             <h3>{format!("Requests on the wire ({})", outcome.hops.len())}</h3>
             {hops::hop_list(outcome)}

@@ -8,6 +8,7 @@ use tracelab_context::{receive, Action, Incoming};
 use super::clipboard::{select_text_of, write_text};
 use super::state::{capitalize, NextHopIds};
 use super::CheckedState;
+use crate::pages::report_section;
 
 /// A button that copies `text`; when the clipboard cannot be reached, it
 /// selects the element `target` instead and says how to copy by hand.
@@ -133,8 +134,7 @@ pub fn Output(
     });
 
     view! {
-        <section class="report-section" aria-labelledby="build-out-heading">
-            <h2 id="build-out-heading">"Headers"</h2>
+        {report_section("build-out-heading", "Headers", None, view! {
             {move || {
                 (!valid.get())
                     .then(|| {
@@ -230,10 +230,9 @@ pub fn Output(
                 render(|r| r.fetch()),
                 "Copy the JavaScript snippet",
             )}
-        </section>
+        })}
 
-        <section class="report-section" aria-labelledby="build-next-heading">
-            <h2 id="build-next-heading">"Next hop"</h2>
+        {report_section("build-next-heading", "Next hop", None, view! {
             <p>
                 "What a service that receives these headers does: "
                 <strong class="action" data-testid="build-next-action">
@@ -270,6 +269,6 @@ pub fn Output(
                     }}
                 </dd>
             </dl>
-        </section>
+        })}
     }
 }

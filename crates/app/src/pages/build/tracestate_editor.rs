@@ -5,21 +5,12 @@
 use leptos::html::Button;
 use leptos::prelude::*;
 use tracelab_context::tracestate::{MAX_MEMBERS, PROPAGATION_LIMIT};
+use tracelab_context::Violation;
 
 use super::state::{Built, Entry, MAX_EDITOR_ENTRIES};
 use super::{rule_list, CheckedState};
-
-/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
-fn nth(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
+use crate::pages::decode::report::{dropped_note, truncation_text};
+use crate::pages::report_section;
 
 #[component]
 pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoView {
@@ -54,14 +45,8 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
             } else if !c.is_valid() {
                 "Fix the rules broken to see what a vendor would drop to fit 512 characters."
                     .to_owned()
-            } else if c.truncation.is_empty() {
-                "It fits: a vendor truncating to 512 characters drops nothing.".to_owned()
             } else {
-                let order: Vec<String> = c.truncation.iter().map(|i| (i + 1).to_string()).collect();
-                format!(
-                    "To fit 512 characters a vendor drops entries longer than 128 characters first, then from the end: entries {}, in that order.",
-                    order.join(", ")
-                )
+                truncation_text(c.truncation.iter().map(|i| i + 1))
             };
             view! {
                 <p data-testid="build-ts-count" class:over=over_count>
@@ -76,9 +61,11 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
         })
     };
 
-    view! {
-        <section class="report-section" aria-labelledby="build-ts-heading">
-            <h2 id="build-ts-heading">"tracestate"</h2>
+    report_section(
+        "build-ts-heading",
+        "tracestate",
+        None,
+        view! {
             <p class="muted">
                 "Optional: each vendor keeps one " <code>"key=value"</code>
                 " entry; the leftmost is the one that wrote the current traceparent."
@@ -120,8 +107,8 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
             // Not a live region: the length changes with every keystroke, and
             // announcing it each time would drown what the person types.
             <div>{summary}</div>
-        </section>
-    }
+        },
+    )
 }
 
 #[component]
@@ -138,52 +125,15 @@ fn EntryRow(
             .with(|entries| entries.iter().position(|e| e.id == id))
     });
     let position = move || index.get().map_or(0, |i| i + 1);
-    let is_first = move || index.get() == Some(0);
-    let is_last = move || {
-        let n = built.entries.with(Vec::len);
-        index.get().is_none_or(|i| i + 1 >= n)
-    };
     let violations = Memo::new(move |_| checked.with(|c| c.violations_of(id)));
-    // A key rule marks the key input, a value rule the value input; any
-    // other (a duplicate key, a stray ',') both.
-    let invalid = move |not_this: &'static str| {
-        move || {
-            let bad = violations.with(|vs| vs.iter().any(|v| !v.rule.name().starts_with(not_this)));
-            if bad {
-                "true"
-            } else {
-                "false"
-            }
-        }
-    };
     let dropped = move || {
         let i = index.get()?;
         let order = checked.with(|c| c.truncation.iter().position(|&t| t == i))?;
-        Some(view! {
-            <span class="dropped" data-testid="build-ts-dropped">
-                {format!("dropped {} when truncating", nth(order + 1))}
-            </span>
-        })
+        Some(dropped_note(order, "build-ts-dropped"))
     };
 
     let up_button = NodeRef::<Button>::new();
     let down_button = NodeRef::<Button>::new();
-    // Moving a row moves its DOM nodes, and a moved button loses focus:
-    // give it back once the list is redrawn, or to the other button when
-    // this one is now disabled at the end of the list.
-    let refocus = move |first: NodeRef<Button>, second: NodeRef<Button>| {
-        request_animation_frame(move || {
-            let target = first
-                .get_untracked()
-                .filter(|b| !b.disabled())
-                .or_else(|| second.get_untracked());
-            if let Some(button) = target {
-                let _ = button.focus();
-            }
-        });
-    };
-    let key_id = format!("build-ts-{id}-key");
-    let value_id = format!("build-ts-{id}-value");
     let errors_id = format!("build-ts-{id}-errors");
 
     view! {
@@ -192,66 +142,12 @@ fn EntryRow(
                 {position}
             </span>
             <div class="ts-inputs">
-                <label for=key_id.clone() class="ts-label">
-                    {move || format!("Entry {} key", position())}
-                </label>
-                <input
-                    id=key_id
-                    class="id-input"
-                    data-testid="build-ts-key"
-                    spellcheck="false"
-                    autocomplete="off"
-                    autocapitalize="off"
-                    aria-invalid=invalid("tracestate.value.")
-                    aria-describedby=errors_id.clone()
-                    prop:value=move || entry.key.get()
-                    on:input=move |ev| entry.key.set(event_target_value(&ev))
-                />
-                <label for=value_id.clone() class="ts-label">
-                    {move || format!("Entry {} value", position())}
-                </label>
-                <input
-                    id=value_id
-                    class="id-input"
-                    data-testid="build-ts-value"
-                    spellcheck="false"
-                    autocomplete="off"
-                    autocapitalize="off"
-                    aria-invalid=invalid("tracestate.key.")
-                    aria-describedby=errors_id.clone()
-                    prop:value=move || entry.value.get()
-                    on:input=move |ev| entry.value.set(event_target_value(&ev))
-                />
+                {entry_input(EntryPart::Key, id, entry.key, position, violations, errors_id.clone())}
+                {entry_input(EntryPart::Value, id, entry.value, position, violations, errors_id.clone())}
             </div>
             <div class="ts-buttons">
-                <button
-                    type="button"
-                    class="small-button"
-                    data-testid="build-ts-up"
-                    node_ref=up_button
-                    disabled=is_first
-                    aria-label=move || format!("Move entry {} up", position())
-                    on:click=move |_| {
-                        built.move_entry(id, -1);
-                        refocus(up_button, down_button);
-                    }
-                >
-                    "↑"
-                </button>
-                <button
-                    type="button"
-                    class="small-button"
-                    data-testid="build-ts-down"
-                    node_ref=down_button
-                    disabled=is_last
-                    aria-label=move || format!("Move entry {} down", position())
-                    on:click=move |_| {
-                        built.move_entry(id, 1);
-                        refocus(down_button, up_button);
-                    }
-                >
-                    "↓"
-                </button>
+                {move_button(built, id, -1, index, position, up_button, down_button)}
+                {move_button(built, id, 1, index, position, down_button, up_button)}
                 <button
                     type="button"
                     class="small-button"
@@ -275,4 +171,112 @@ fn EntryRow(
             </div>
         </li>
     }
+}
+
+/// The two halves of a `key=value` entry, each with its own input.
+#[derive(Clone, Copy)]
+enum EntryPart {
+    Key,
+    Value,
+}
+
+/// One of an entry's inputs with its label: one markup for the key and the
+/// value, so the two cannot drift apart. A key rule marks the key input, a
+/// value rule the value input; any other (a duplicate key, a stray ',')
+/// both.
+fn entry_input(
+    part: EntryPart,
+    entry_id: usize,
+    text: RwSignal<String>,
+    position: impl Fn() -> usize + Copy + Send + Sync + 'static,
+    violations: Memo<Vec<Violation>>,
+    errors_id: String,
+) -> impl IntoView {
+    let (name, test_id, other_rules) = match part {
+        EntryPart::Key => ("key", "build-ts-key", "tracestate.value."),
+        EntryPart::Value => ("value", "build-ts-value", "tracestate.key."),
+    };
+    let input_id = format!("build-ts-{entry_id}-{name}");
+    let invalid = move || {
+        let bad = violations.with(|vs| vs.iter().any(|v| !v.rule.name().starts_with(other_rules)));
+        if bad {
+            "true"
+        } else {
+            "false"
+        }
+    };
+    view! {
+        <label for=input_id.clone() class="ts-label">
+            {move || format!("Entry {} {name}", position())}
+        </label>
+        <input
+            id=input_id
+            class="id-input"
+            data-testid=test_id
+            spellcheck="false"
+            autocomplete="off"
+            autocapitalize="off"
+            aria-invalid=invalid
+            aria-describedby=errors_id
+            prop:value=move || text.get()
+            on:input=move |ev| text.set(event_target_value(&ev))
+        />
+    }
+}
+
+/// The button that moves an entry one place up (`by` -1) or down (`by` 1),
+/// disabled where that would take it out of the list: one markup for both.
+/// `this` is the button itself, `other` the row's other move button.
+fn move_button(
+    built: Built,
+    id: usize,
+    by: isize,
+    index: Memo<Option<usize>>,
+    position: impl Fn() -> usize + Copy + Send + Sync + 'static,
+    this: NodeRef<Button>,
+    other: NodeRef<Button>,
+) -> impl IntoView {
+    let (test_id, word, arrow) = if by < 0 {
+        ("build-ts-up", "up", "↑")
+    } else {
+        ("build-ts-down", "down", "↓")
+    };
+    let disabled = move || {
+        let n = built.entries.with(Vec::len);
+        index
+            .get()
+            .and_then(|i| i.checked_add_signed(by))
+            .is_none_or(|to| to >= n)
+    };
+    view! {
+        <button
+            type="button"
+            class="small-button"
+            data-testid=test_id
+            node_ref=this
+            disabled=disabled
+            aria-label=move || format!("Move entry {} {word}", position())
+            on:click=move |_| {
+                built.move_entry(id, by);
+                refocus(this, other);
+            }
+        >
+            {arrow}
+        </button>
+    }
+}
+
+/// Moving a row moves its DOM nodes, and a moved button loses focus: give
+/// it back to `first` once the list is redrawn, or to `second` when `first`
+/// is now disabled at the end of the list.
+fn refocus(first: NodeRef<Button>, second: NodeRef<Button>) {
+    request_animation_frame(move || {
+        let target = first
+            .get_untracked()
+            .filter(|b| !b.disabled())
+            .or_else(|| second.get_untracked());
+        if let Some(button) = target {
+            let _ = button.focus();
+        }
+    });
 }

@@ -5,10 +5,11 @@
 
 use leptos::prelude::*;
 use tracelab_context::traceparent::{display_text, FieldName};
-use tracelab_context::tracestate::PROPAGATION_LIMIT;
+use tracelab_context::tracestate::{TraceStateReport, PROPAGATION_LIMIT};
 use tracelab_context::{Action, Decoded, Rule, Severity, TraceParentReport, Violation};
 
 use super::highlight::{highlighted, Mark};
+use crate::pages::report_section;
 
 /// Found headers listed by line; the rest are counted. A log can repeat a
 /// header thousands of times.
@@ -164,9 +165,11 @@ fn found(d: &Decoded) -> impl IntoView {
             </details>
         }
     });
-    view! {
-        <section class="report-section" aria-labelledby="found-heading">
-            <h2 id="found-heading">"Found"</h2>
+    report_section(
+        "found-heading",
+        "Found",
+        None,
+        view! {
             {if headers.is_empty() {
                 view! { <p>"No traceparent or tracestate header in this text."</p> }.into_any()
             } else {
@@ -174,8 +177,8 @@ fn found(d: &Decoded) -> impl IntoView {
             }}
             <p data-testid="tp-ignored">{ignored_text}</p>
             {ignored_list}
-        </section>
-    }
+        },
+    )
 }
 
 /// The traceparent value the report's byte ranges point into.
@@ -222,17 +225,20 @@ pub fn segments(value: &str, report: &TraceParentReport) -> impl IntoView {
     view! { <div class="segments" aria-hidden="true">{segments}</div> }
 }
 
-fn traceparent_section(d: &Decoded) -> AnyView {
-    let Some(report) = &d.traceparent else {
-        return view! {
-            <section class="report-section" aria-labelledby="tp-heading">
-                <h2 id="tp-heading">"traceparent"</h2>
-                <p>"No traceparent was found. Without one, a receiver starts a new trace."</p>
-            </section>
+fn traceparent_section(d: &Decoded) -> impl IntoView {
+    let body = match &d.traceparent {
+        Some(report) => traceparent_fields(traceparent_value(d), report),
+        None => {
+            view! { <p>"No traceparent was found. Without one, a receiver starts a new trace."</p> }
+                .into_any()
         }
-        .into_any();
     };
-    let value = traceparent_value(d);
+    report_section("tp-heading", "traceparent", None, body)
+}
+
+/// The traceparent's segments, its fields and, when it has any, its flags
+/// bit by bit.
+fn traceparent_fields(value: &str, report: &TraceParentReport) -> AnyView {
     let segments = segments(value, report);
 
     let rows = report
@@ -295,25 +301,22 @@ fn traceparent_section(d: &Decoded) -> AnyView {
     });
 
     view! {
-        <section class="report-section" aria-labelledby="tp-heading">
-            <h2 id="tp-heading">"traceparent"</h2>
-            {segments}
-            <div class="table-scroll">
-                <table class="report-table fields">
-                    <caption>"Fields"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Field"</th>
-                            <th scope="col">"Raw"</th>
-                            <th scope="col">"Value"</th>
-                            <th scope="col">"Meaning"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            <div class="table-scroll">{bits}</div>
-        </section>
+        {segments}
+        <div class="table-scroll">
+            <table class="report-table fields">
+                <caption>"Fields"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">"Raw"</th>
+                        <th scope="col">"Value"</th>
+                        <th scope="col">"Meaning"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <div class="table-scroll">{bits}</div>
     }
     .into_any()
 }
@@ -352,29 +355,14 @@ fn findings(d: &Decoded) -> impl IntoView {
                 })
         };
         for (rule, vs) in by_rule(&report.violations) {
-            let marks = vs
-                .iter()
-                .map(|v| Mark {
-                    start: v.start,
-                    end: v.end,
-                    class: class_at(v.start),
-                })
-                .collect();
-            items.push(finding("traceparent", rule, &vs, value, marks));
+            items.push(finding("traceparent", rule, &vs, value, &class_at));
         }
         omitted += report.omitted;
     }
     if let (Some(report), Some(value)) = (&d.tracestate, &d.tracestate_value) {
+        // A tracestate has no fields to colour by.
         for (rule, vs) in by_rule(&report.violations) {
-            let marks = vs
-                .iter()
-                .map(|v| Mark {
-                    start: v.start,
-                    end: v.end,
-                    class: "f-none",
-                })
-                .collect();
-            items.push(finding("tracestate", rule, &vs, value, marks));
+            items.push(finding("tracestate", rule, &vs, value, &|_| "f-none"));
         }
         omitted += report.omitted;
     }
@@ -393,22 +381,32 @@ fn findings(d: &Decoded) -> impl IntoView {
             </p>
         }
     });
-    view! {
-        <section class="report-section" aria-labelledby="rules-heading">
-            <h2 id="rules-heading">"Rules broken"</h2>
-            {body}
-            {more}
-        </section>
-    }
+    report_section(
+        "rules-heading",
+        "Rules broken",
+        None,
+        view! { {body} {more} },
+    )
 }
 
+/// One rule broken in `header`: its messages, and the header's `value` with
+/// the characters each finding points at marked, each mark in the colour
+/// class that `class_at` gives for where it starts.
 fn finding(
     header: &'static str,
     rule: Rule,
     violations: &[&Violation],
     value: &str,
-    marks: Vec<Mark>,
+    class_at: &dyn Fn(usize) -> &'static str,
 ) -> AnyView {
+    let marks = violations
+        .iter()
+        .map(|v| Mark {
+            start: v.start,
+            end: v.end,
+            class: class_at(v.start),
+        })
+        .collect();
     let severity = severity_word(rule.severity());
     let icon = match rule.severity() {
         Severity::Error => "✘",
@@ -442,16 +440,20 @@ fn finding(
     .into_any()
 }
 
-fn tracestate_section(d: &Decoded) -> AnyView {
-    let (Some(report), Some(_)) = (&d.tracestate, &d.tracestate_value) else {
-        return view! {
-            <section class="report-section" aria-labelledby="ts-heading">
-                <h2 id="ts-heading">"tracestate"</h2>
-                <p>"No tracestate was found. It is optional: vendors use it to carry their own data."</p>
-            </section>
+fn tracestate_section(d: &Decoded) -> impl IntoView {
+    let body = match (&d.tracestate, &d.tracestate_value) {
+        (Some(report), Some(_)) => tracestate_entries(report),
+        _ => view! {
+            <p>"No tracestate was found. It is optional: vendors use it to carry their own data."</p>
         }
-        .into_any();
+        .into_any(),
     };
+    report_section("ts-heading", "tracestate", None, body)
+}
+
+/// The tracestate's length, its entries one per row, and what a vendor
+/// would drop to fit 512 characters.
+fn tracestate_entries(report: &TraceStateReport) -> AnyView {
     let over = report.propagated_len > PROPAGATION_LIMIT;
     let length = format!(
         "Length as propagated: {} of {PROPAGATION_LIMIT} characters{}",
@@ -491,13 +493,7 @@ fn tracestate_section(d: &Decoded) -> AnyView {
                     .collect_view()
                     .into_any()
             };
-            let dropped = ordinal(entry.position).map(|i| {
-                view! {
-                    <span class="dropped" data-testid="ts-dropped">
-                        {format!("dropped {} when truncating", nth(i + 1))}
-                    </span>
-                }
-            });
+            let dropped = ordinal(entry.position).map(|i| dropped_note(i, "ts-dropped"));
             view! {
                 <tr data-testid="ts-entry">
                     <td class="num">{entry.position}</td>
@@ -524,39 +520,54 @@ fn tracestate_section(d: &Decoded) -> AnyView {
             <p>{format!("{} not listed.", count(report.entries_omitted, "more entry", "more entries"))}</p>
         }
     });
-    let truncation = if report.truncation.is_empty() {
+    let truncation = truncation_text(report.truncation.iter().copied());
+    view! {
+        <p data-testid="ts-length" class:over=over>{length}</p>
+        <div class="table-scroll">
+            <table class="report-table entries">
+                <caption>"Entries, leftmost (most recent vendor) first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col" class="num">"#"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value"</th>
+                        <th scope="col" class="num">"Length"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        {omitted}
+        <p data-testid="ts-truncation">{truncation}</p>
+    }
+    .into_any()
+}
+
+/// What a vendor truncating the list to 512 characters drops, given the
+/// 1-based positions of the entries it drops, in order. Shared with the
+/// Build page's editor, so both pages explain the rule in the same words.
+pub fn truncation_text(positions: impl Iterator<Item = usize>) -> String {
+    let order: Vec<String> = positions.map(|p| p.to_string()).collect();
+    if order.is_empty() {
         "It fits: a vendor truncating to 512 characters drops nothing.".to_owned()
     } else {
-        let order: Vec<String> = report.truncation.iter().map(|p| p.to_string()).collect();
         format!(
             "To fit 512 characters a vendor drops entries longer than 128 characters first, then from the end: entries {}, in that order.",
             order.join(", ")
         )
-    };
-    view! {
-        <section class="report-section" aria-labelledby="ts-heading">
-            <h2 id="ts-heading">"tracestate"</h2>
-            <p data-testid="ts-length" class:over=over>{length}</p>
-            <div class="table-scroll">
-                <table class="report-table entries">
-                    <caption>"Entries, leftmost (most recent vendor) first"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col" class="num">"#"</th>
-                            <th scope="col">"Key"</th>
-                            <th scope="col">"Value"</th>
-                            <th scope="col" class="num">"Length"</th>
-                            <th scope="col">"Status"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            {omitted}
-            <p data-testid="ts-truncation">{truncation}</p>
-        </section>
     }
-    .into_any()
+}
+
+/// The note on an entry that a vendor truncating the list drops, `order`
+/// (0-based) saying when. Shared with the Build page's editor; `test_id`
+/// tells the two pages' notes apart.
+pub fn dropped_note(order: usize, test_id: &'static str) -> impl IntoView {
+    view! {
+        <span class="dropped" data-testid=test_id>
+            {format!("dropped {} when truncating", nth(order + 1))}
+        </span>
+    }
 }
 
 /// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
@@ -590,9 +601,11 @@ fn decision(d: &Decoded) -> impl IntoView {
     let note = decision
         .tracestate_note()
         .map(|n| view! { <p data-testid="tp-tracestate-note">{n}</p> });
-    view! {
-        <section class="report-section" aria-labelledby="decision-heading" data-testid="tp-decision">
-            <h2 id="decision-heading">"What a receiver does"</h2>
+    report_section(
+        "decision-heading",
+        "What a receiver does",
+        Some("tp-decision"),
+        view! {
             <p>
                 <strong class="action" data-testid="tp-decision-action">
                     {decision.action.as_str()}
@@ -615,6 +628,6 @@ fn decision(d: &Decoded) -> impl IntoView {
                     }}
                 </dd>
             </dl>
-        </section>
-    }
+        },
+    )
 }

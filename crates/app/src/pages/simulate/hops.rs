@@ -147,7 +147,7 @@ fn hop_item(
                     {status}
                 </span>
             </h4>
-            <pre class="sim-wire"><code>{wire}</code></pre>
+            <pre class="code sim-wire"><code>{wire}</code></pre>
             {fields}
             <p class="sim-hop-relation">{relation}</p>
         </li>
