@@ -245,15 +245,23 @@ async function rowCountWhen(page, check, message) {
   );
 }
 
-test('a collapsed span is still collapsed when the page is opened again from its link', async () => {
-  const { page, assertClean } = await openPage(browser);
-  await page.goto(sampleUrl());
-  await page.getByTestId('wf-row').first().waitFor();
-  // The first span below the root that has children, and its first child.
-  const rows = await renderedRows(page);
+/**
+ * Opens the sample and finds the first rendered span below the root that
+ * has children: its position among the rendered rows, and the rows.
+ */
+async function openAtParentRow() {
+  const opened = await openPage(browser);
+  await opened.page.goto(sampleUrl());
+  await opened.page.getByTestId('wf-row').first().waitFor();
+  const rows = await renderedRows(opened.page);
   const position = rows.findIndex((row) => row.depth > 0 && row.expanded === 'true');
   assert.ok(position >= 0, 'a rendered span below the root has children');
-  const target = rows[position];
+  return { ...opened, rows, position, target: rows[position] };
+}
+
+test('a collapsed span is still collapsed when the page is opened again from its link', async () => {
+  // The first span below the root that has children, and its first child.
+  const { page, assertClean, rows, position, target } = await openAtParentRow();
   const child = rows[position + 1];
   assert.equal(child.depth, target.depth + 1);
 
@@ -299,14 +307,7 @@ test('the filter mode lives in the link: highlight only, then hide, each survive
 });
 
 test('a subtree shown alone (re-rooting): from the details, in the link, and r for the whole trace', async () => {
-  const { page, assertClean } = await openPage(browser);
-  await page.goto(sampleUrl());
-  await page.getByTestId('wf-row').first().waitFor();
-  // A rendered span below the root with children of its own.
-  const rows = await renderedRows(page);
-  const position = rows.findIndex((row) => row.depth > 0 && row.expanded === 'true');
-  assert.ok(position >= 0, 'a rendered span below the root has children');
-  const target = rows[position];
+  const { page, assertClean, position, target } = await openAtParentRow();
   await page.getByTestId('wf-row').nth(position).click();
   await page.getByTestId('wf-details').waitFor();
   await page.getByTestId('wf-reroot').click();
