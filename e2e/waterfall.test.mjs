@@ -59,6 +59,20 @@ test('10,000 spans render as rows, and only a window of them is in the DOM', asy
   await assertClean();
 });
 
+test('the legend lists only services with spans in the trace, each with its count', async () => {
+  const { page, assertClean } = await openPage(browser);
+  // A small trace leaves some of the generator's services without spans.
+  await page.goto(new URL('sample?spans=60&seed=7', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor();
+  const counts = await page.locator('.wf-legend li[data-color]').evaluateAll((items) =>
+    items.map((item) => Number(item.textContent.match(/(\d+)\s*$/)?.[1])),
+  );
+  assert.ok(counts.length > 0, 'the legend lists services');
+  assert.ok(counts.every((count) => count > 0), `every listed service has spans: ${counts}`);
+  assert.equal(counts.reduce((sum, count) => sum + count, 0), 60, 'the counts add up to the spans');
+  await assertClean();
+});
+
 test('100,000 spans show their first rows quickly and keep the DOM small', async () => {
   const { page, assertClean } = await openPage(browser);
   const started = Date.now();

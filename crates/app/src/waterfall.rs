@@ -1026,6 +1026,8 @@ fn waterfall_view(
     let legend = prepared
         .services
         .iter()
+        // A resource no span refers to is no service of this trace.
+        .filter(|service| service.n_spans > 0)
         .map(|service| {
             let ServiceEntry {
                 name,
