@@ -292,6 +292,11 @@ test('the build page fits 360 px and works by keyboard', async () => {
   await waitFor(() => page.getByTestId('build-ts-entry').count(), (n) => n === 6, 'six entries');
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scrollWidth <= 360, `/build is ${scrollWidth}px wide`);
+  // No button squeezed narrower than its label (the text would spill out).
+  const spilling = await page.locator('button').evaluateAll((buttons) =>
+    buttons.filter((button) => button.scrollWidth > button.clientWidth + 1).map((button) => button.textContent),
+  );
+  assert.deepEqual(spilling, [], 'every button holds its label');
 
   // Keyboard: focus the button, press Enter, and a new trace is drawn.
   await page.getByTestId('build-new-trace').focus();
