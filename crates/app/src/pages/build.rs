@@ -31,7 +31,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use tracelab_context::{traceparent, tracestate, Rule, Severity, TraceFlags, Violation};
 
-use super::decode::report::segments;
+use super::decode::report::{self, segments};
 use super::{report_section, PageInfo, PageTitle};
 use state::{Built, NextHopIds};
 
@@ -429,12 +429,7 @@ pub fn Build() -> impl IntoView {
         <div class="verdict-region" aria-live="polite">
             {move || {
                 let (class, text) = verdict.get();
-                view! {
-                    <p class=format!("verdict {class}") data-testid="build-verdict">
-                        <span aria-hidden="true">{if class == "valid" { "✔ " } else { "✘ " }}</span>
-                        {text}
-                    </p>
-                }
+                report::verdict(class, text, "build-verdict")
             }}
         </div>
         {move || tp_value.with(|v| tp_report.with(|r| segments(v, r)))}

@@ -172,7 +172,7 @@ pub fn Decode() -> impl IntoView {
         }}
         // Kept in the DOM across updates so screen readers announce each new verdict.
         <div class="verdict-region" aria-live="polite">
-            {move || verdict.get().map(|(class, text)| report::verdict(class, text))}
+            {move || verdict.get().map(|(class, text)| report::verdict(class, text, "tp-verdict"))}
         </div>
         {move || {
             if is_empty.get() {

@@ -100,9 +100,9 @@ pub fn verdict_text(d: &Decoded) -> (&'static str, String) {
 }
 
 /// The verdict as the page's live region shows it.
-pub fn verdict(class: &'static str, text: String) -> impl IntoView {
+pub fn verdict(class: &'static str, text: String, testid: &'static str) -> impl IntoView {
     view! {
-        <p class=format!("verdict {class}") data-testid="tp-verdict">
+        <p class=format!("verdict {class}") data-testid=testid>
             <span aria-hidden="true">{if class == "valid" { "✔ " } else { "✘ " }}</span>
             {text}
         </p>
