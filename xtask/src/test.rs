@@ -2,9 +2,10 @@
 //! failure is cheapest to find, stopping at the first failure.
 //!
 //! The steps: formatting; clippy on the native crates and on the app for
-//! wasm32; the native tests; a wasm build of the app; Trunk's release build
-//! into dist/; the bundle budget (`bundle.rs`); the browser tests in e2e/ against dist/ (node's test runner,
-//! playwright-core driving Debian's Chromium).
+//! wasm32; rustdoc with warnings as errors; the native tests; a wasm build
+//! of the app; Trunk's release build into dist/; the bundle budget
+//! (`bundle.rs`); the browser tests in e2e/ against dist/ (node's test
+//! runner, playwright-core driving Debian's Chromium).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -70,6 +71,32 @@ fn steps() -> Vec<Step> {
                 "--",
                 "-D",
                 "warnings",
+            ]);
+            cargo
+        }),
+        // Docs that name an item which is gone or private fail here, so the
+        // `//!` and `///` docs keep matching the code.
+        Step::command("docs (rustdoc, warnings are errors)", || {
+            let mut cargo = project::cargo();
+            cargo.env("RUSTDOCFLAGS", "-D warnings").args([
+                "doc",
+                "--workspace",
+                "--exclude",
+                APP,
+                "--all-features",
+                "--no-deps",
+            ]);
+            cargo
+        }),
+        Step::command("docs of the app for wasm32", || {
+            let mut cargo = project::cargo();
+            cargo.env("RUSTDOCFLAGS", "-D warnings").args([
+                "doc",
+                "-p",
+                APP,
+                "--target",
+                WASM_TARGET,
+                "--no-deps",
             ]);
             cargo
         }),

@@ -1,7 +1,7 @@
 //! The `traceparent` header: parse, validate, format, and a field-by-field
 //! report of what a value holds and every rule it breaks.
 //!
-//! One parser ([`check`]) walks a value once and sends what it finds to a
+//! One parser (`check`) walks a value once and sends what it finds to a
 //! sink: [`TraceParent::parse`] stops at the first error and allocates
 //! nothing for a valid header; [`diagnose`] keeps every finding.
 
