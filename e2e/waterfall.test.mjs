@@ -635,5 +635,42 @@ test('the page is usable at 360 px: rows and bars render', async () => {
   await bar.waitFor();
   const box = await bar.boundingBox();
   assert.ok(box && box.width <= 360, 'a row fits the screen');
+  // The axis has as many tick labels as fit, and none overlaps the next.
+  const ticks = await waitFor(
+    () => page.locator('[data-testid="wf-axis"] .wf-tick').evaluateAll((labels) =>
+      labels.map((label) => {
+        const rect = label.getBoundingClientRect();
+        return { left: rect.left, right: rect.right, text: label.textContent };
+      }),
+    ),
+    (ticks) => ticks.length >= 2 && ticks.length <= 3,
+    'two or three ticks on a narrow axis',
+  );
+  ticks.sort((a, b) => a.left - b.left);
+  for (let i = 1; i < ticks.length; i++) {
+    assert.ok(ticks[i - 1].right <= ticks[i].left, `"${ticks[i - 1].text}" and "${ticks[i].text}" do not overlap`);
+  }
+  await assertClean();
+});
+
+test('switching to the adjusted view keeps the list where it was scrolled', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  const scroller = page.getByTestId('wf-scroller');
+  await scroller.evaluate((element) => {
+    element.scrollTop = 24 * 5000;
+  });
+  await waitFor(
+    () => renderedRows(page),
+    (rows) => rows.some((row) => row.rowIndex > 5000),
+    'rows near row 5000 are drawn',
+  );
+  await page.getByTestId('wf-adjust').check();
+  await page.getByTestId('wf-adjust-note').waitFor();
+  assert.ok(Math.abs((await scroller.evaluate((element) => element.scrollTop)) - 24 * 5000) < 24, 'the list is where it was');
+  // The rows drawn are those in view, not the top of the trace.
+  const rows = await waitFor(() => renderedRows(page), (rows) => rows.length > 0, 'rows are drawn');
+  assert.ok(rows.some((row) => row.rowIndex > 5000 && row.rowIndex < 5040), `rows near 5000: ${rows[0]?.rowIndex}…`);
   await assertClean();
 });

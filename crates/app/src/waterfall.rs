@@ -82,8 +82,10 @@ const N_COLORS: usize = 8;
 /// Horizontal bands in the minimap: each draws the time extent of its share
 /// of the rows, so the minimap costs the same few elements at any size.
 const MINIMAP_BANDS: usize = 48;
-/// Ticks on the time axis: few enough that labels fit at 360 px.
+/// Ticks on the time axis at most, and the room each label needs: a narrow
+/// axis (360 px wide page) gets fewer, so labels never overlap.
 const AXIS_TICKS: usize = 5;
+const AXIS_PX_PER_TICK: f64 = 72.0;
 
 /// Most collapsed spans a [`WaterfallView`] holds. A link must stay short
 /// (a page's fragment is capped at 4,096 encoded characters, and 64 ids take
@@ -569,6 +571,16 @@ fn waterfall_view(
     let time_window = Memo::new(move |_| zoom.get().unwrap_or(full_window));
     let drag = RwSignal::new(None::<Drag>);
     let axis_track = NodeRef::<html::Span>::new();
+    // The axis's width in CSS pixels; 0 until measured.
+    let axis_px = RwSignal::new(0.0_f64);
+    let n_ticks = move || {
+        let width = axis_px.get();
+        if width > 0.0 {
+            ((width / AXIS_PX_PER_TICK) as usize).clamp(2, AXIS_TICKS)
+        } else {
+            AXIS_TICKS
+        }
+    };
     let minimap = NodeRef::<html::Div>::new();
 
     let matches: Memo<Option<Arc<FilterMatches>>> = Memo::new({
@@ -666,15 +678,29 @@ fn waterfall_view(
         }
     });
 
+    // The scroller's height (how many rows to draw) and the axis's width
+    // (how many ticks fit).
+    let measure = move || {
+        if let Some(element) = scroller.get_untracked() {
+            viewport_px.set(f64::from(element.client_height()));
+        }
+        if let Some(track) = axis_track.get_untracked() {
+            axis_px.set(f64::from(track.client_width()));
+        }
+    };
     // Once the scroller is in the page: measure it, and bring a span
-    // selected by a deep link into view.
+    // selected by a link into view. (A switch between recorded and adjusted
+    // times draws the view again into the same elements, so the scroller
+    // keeps its position; a browser test checks it.)
     Effect::new(move |_| {
-        let Some(element) = scroller.get() else {
+        if scroller.get().is_none() {
             return;
-        };
-        viewport_px.set(f64::from(element.client_height()));
-        if let Some(position) = selected.get_untracked().and_then(position_of) {
-            scroll_to_position(position);
+        }
+        measure();
+        if scroll_top.get_untracked() == 0.0 {
+            if let Some(position) = selected.get_untracked().and_then(position_of) {
+                scroll_to_position(position);
+            }
         }
     });
     // The scroller is as tall as its rows up to a maximum (waterfall.css),
@@ -683,15 +709,9 @@ fn waterfall_view(
     // space below the rows rendered for the old height.
     Effect::new(move |_| {
         rows.track();
-        if let Some(element) = scroller.get_untracked() {
-            viewport_px.set(f64::from(element.client_height()));
-        }
+        measure();
     });
-    let resize = window_event_listener(leptos::ev::resize, move |_| {
-        if let Some(element) = scroller.get_untracked() {
-            viewport_px.set(f64::from(element.client_height()));
-        }
-    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
     let on_list_key = {
@@ -812,7 +832,7 @@ fn waterfall_view(
 
     let ticks = move || {
         let window = time_window.get();
-        time_axis(window.start, window.end, AXIS_TICKS)
+        time_axis(window.start, window.end, n_ticks())
             .ticks
             .into_iter()
             .map(|tick| {
@@ -836,7 +856,7 @@ fn waterfall_view(
     // p% of (1 - S), hence the division.
     let grid_style = move || {
         let window = time_window.get();
-        let axis = time_axis(window.start, window.end, AXIS_TICKS);
+        let axis = time_axis(window.start, window.end, n_ticks());
         let step = axis.step_nanos as f64 / window.width();
         let first = axis
             .ticks
