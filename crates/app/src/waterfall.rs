@@ -214,8 +214,6 @@ struct Prepared {
     /// that two resources of one service share a colour.
     color_of_resource: Vec<usize>,
     services: Vec<ServiceEntry>,
-    /// Length of the time axis (at least 1 ns, so that positions divide).
-    total_nanos: u64,
 }
 
 impl Prepared {
@@ -225,7 +223,6 @@ impl Prepared {
     /// the order they first appear.
     fn new(trace: Arc<Trace>, fixed_colors: Option<&[(String, usize)]>) -> Prepared {
         let layout = tracelab_trace::Waterfall::build(&trace);
-        let (start, end) = layout.bounds();
         let fixed = |name: &str| {
             fixed_colors?
                 .iter()
@@ -267,7 +264,6 @@ impl Prepared {
             layout,
             color_of_resource,
             services,
-            total_nanos: end.saturating_sub(start).max(1),
         }
     }
 
@@ -283,14 +279,11 @@ impl Prepared {
 
     /// The same trace and colours with the adjusted view's times.
     fn adjusted(&self) -> Prepared {
-        let layout = tracelab_trace::Waterfall::build_adjusted(&self.trace);
-        let (start, end) = layout.bounds();
         Prepared {
             trace: self.trace.clone(),
-            layout,
+            layout: tracelab_trace::Waterfall::build_adjusted(&self.trace),
             color_of_resource: self.color_of_resource.clone(),
             services: self.services.clone(),
-            total_nanos: end.saturating_sub(start).max(1),
         }
     }
 
@@ -301,7 +294,9 @@ impl Prepared {
 
     /// The whole trace.
     fn full_window(&self) -> TimeWindow {
-        TimeWindow::new(0, self.total_nanos)
+        let (start, end) = self.layout.bounds();
+        // `TimeWindow::new` keeps it at least 1 ns long, so positions divide.
+        TimeWindow::new(0, end.saturating_sub(start))
     }
 
     /// The span whose id is `hex` (16 lowercase hex digits), if any.
@@ -526,12 +521,13 @@ pub fn Waterfall(
     let adjusted_layout: StoredValue<Option<Arc<Prepared>>> = StoredValue::new(None);
     move || {
         let prepared = if adjusted.get() {
-            adjusted_layout.update_value(|cached| {
-                if cached.is_none() {
-                    *cached = Some(Arc::new(plain.adjusted()));
-                }
-            });
-            adjusted_layout.get_value().unwrap_or_else(|| plain.clone())
+            adjusted_layout
+                .try_update_value(|cached| {
+                    cached
+                        .get_or_insert_with(|| Arc::new(plain.adjusted()))
+                        .clone()
+                })
+                .unwrap_or_else(|| plain.clone())
         } else {
             plain.clone()
         };
