@@ -4,8 +4,8 @@
 //! `/sample?spans=N&seed=S` picks the size (1 to 1,000,000 spans, 200 when
 //! absent) and the seed (1 when absent); the same pair always gives the same
 //! trace. The URL fragment keeps the waterfall's view (format in
-//! [`fragment`]), so a link opens the same span with the same filter, zoom
-//! and collapsed spans.
+//! [`fragment`]), so a link opens the same span with the same filter, zoom,
+//! collapsed spans, subtree shown alone and recorded or adjusted times.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -185,7 +185,8 @@ pub fn Sample() -> impl IntoView {
 }
 
 /// The Sample page's URL fragment: the waterfall's view, so that a link
-/// opens the same span with the same filter, zoom and collapsed spans.
+/// opens the same span with the same filter, zoom, collapsed spans,
+/// subtree shown alone and recorded or adjusted times.
 ///
 /// Format: `#span=<id>&q=<filter>&z=<start>-<end>&c=<id>.<id>…&m=highlight&r=<id>&a=1`,
 /// each key optional, values as `encodeURIComponent` writes them (so `&`
