@@ -93,12 +93,7 @@ fn gzipped_len(path: &Path) -> Result<u64> {
 pub fn report(entries: &[Entry]) -> String {
     let mut text = String::from("bundle (gzip -9)          raw        gzipped\n");
     for (_, kind) in KINDS {
-        let (raw, gzipped) = entries
-            .iter()
-            .filter(|entry| entry.kind == *kind)
-            .fold((0, 0), |(raw, gz), entry| {
-                (raw + entry.raw, gz + entry.gzipped)
-            });
+        let (raw, gzipped) = totals(entries.iter().filter(|entry| entry.kind == *kind));
         text.push_str(&format!(
             "  {kind:<20} {:>10} {:>14}\n",
             kb(raw),
@@ -122,8 +117,9 @@ pub fn report(entries: &[Entry]) -> String {
     text
 }
 
-fn totals(entries: &[Entry]) -> (u64, u64) {
-    entries.iter().fold((0, 0), |(raw, gz), entry| {
+/// Raw and gzipped bytes of `entries`, added up.
+fn totals<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> (u64, u64) {
+    entries.into_iter().fold((0, 0), |(raw, gz), entry| {
         (raw + entry.raw, gz + entry.gzipped)
     })
 }
