@@ -9,7 +9,8 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::data::{find_band, is_uuid, iso_timestamp, Band, Review};
 use crate::http::{Request, Response};
-use crate::net::{Service, Services};
+use crate::net::{Service, Services, TransportError};
+use crate::server_span::ServerSpan;
 use crate::telemetry::{end_span, fail, log, start_span, Telemetry};
 
 /// The route of the band lookup, as in the span name and `http.route`.
@@ -47,9 +48,10 @@ impl BandsApi {
     }
 
     /// Handles one request. Never panics: an unknown path is a 404, another
-    /// method a 405, a malformed uuid a 400, an unknown band a 404, and a
-    /// failed call to reviews-api a 502 or 504, each with a JSON error body.
-    pub fn handle(&self, request: Request, services: &mut Services<'_>) -> Response {
+    /// method a 405, a malformed uuid a 400, an unknown band a 404; when
+    /// reviews-api fails, a 502 (it answered an error, or could not be
+    /// reached) or a 504 (it did not answer in time), each with a JSON error body.
+    pub async fn handle(&self, request: Request, services: Services<'_>) -> Response {
         let Some(id) = request.path.strip_prefix("/bands/") else {
             return Response::error(404, &format!("no route for {}", request.path));
         };
@@ -57,49 +59,25 @@ impl BandsApi {
             return response;
         }
         let telemetry = self.telemetry.as_ref();
-        let clock = services.clock;
-        // Continue the caller's trace if the request carries one (the
-        // propagator reads the header text); otherwise this span starts a trace.
-        let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
-        let server = start_span(
+        let server = ServerSpan::start(
             telemetry,
-            &incoming,
+            &request,
             "GET /bands/:id",
-            SpanKind::Server,
-            clock.now_unix_nanos(),
-            server_attributes(&request, ROUTE, Service::Bands),
+            ROUTE,
+            Service::Bands,
+            services,
         );
-        log(&server, clock.now_unix_nanos(), format!("GET /bands/{id}"));
-
-        let response = self.get_band(id, &server, services);
-
-        let now = services.clock.now_unix_nanos();
-        let span = opentelemetry::trace::TraceContextExt::span(&server);
-        span.set_attribute(KeyValue::new(
-            "http.response.status_code",
-            i64::from(response.status),
-        ));
-        // Server spans fail on 5xx only: a 4xx is the caller's mistake (semconv).
-        if response.status >= 500 {
-            fail(
-                &server,
-                &response.status.to_string(),
-                format!("answered {}", response.status),
-            );
-        }
-        let mut response = response;
-        let context = span.span_context();
-        if context.is_valid() {
-            // As the original did: tell the caller where to find the trace.
-            response
-                .headers
-                .push(("trace-id".to_owned(), context.trace_id().to_string()));
-        }
-        end_span(&server, now);
-        response
+        let cx = server.context();
+        log(
+            cx,
+            services.clock.now_unix_nanos(),
+            format!("GET /bands/{id}"),
+        );
+        let response = self.get_band(id, cx, services).await;
+        server.finish(response, services)
     }
 
-    fn get_band(&self, id: &str, server: &Context, services: &mut Services<'_>) -> Response {
+    async fn get_band(&self, id: &str, server: &Context, services: Services<'_>) -> Response {
         if !is_uuid(id) {
             return Response::error(
                 400,
@@ -115,7 +93,7 @@ impl BandsApi {
             );
             return Response::error(404, &format!("no band with uuid {id}"));
         };
-        let reviews = match self.get_reviews(&id, server, services) {
+        let reviews = match self.get_reviews(&id, server, services).await {
             Ok(reviews) => reviews,
             Err(response) => return response,
         };
@@ -136,11 +114,11 @@ impl BandsApi {
     }
 
     /// Fetches the band's reviews from reviews-api (the original's `get_reviews`).
-    fn get_reviews(
+    async fn get_reviews(
         &self,
         band_id: &str,
         server: &Context,
-        services: &mut Services<'_>,
+        services: Services<'_>,
     ) -> Result<Vec<Review>, Response> {
         let telemetry = self.telemetry.as_ref();
         let clock = services.clock;
@@ -156,9 +134,9 @@ impl BandsApi {
             // The planted problem: left over from debugging, it shows in the
             // waterfall as a 5 s gap before the call to reviews-api.
             log(&cx, clock.now_unix_nanos(), "debugging: pausing for 5 s");
-            clock.sleep(Self::DEBUG_PAUSE);
+            clock.sleep(Self::DEBUG_PAUSE).await;
         }
-        let result = self.call_reviews(band_id, &cx, services);
+        let result = self.call_reviews(band_id, &cx, services).await;
         if let Err(response) = &result {
             fail(
                 &cx,
@@ -172,16 +150,16 @@ impl BandsApi {
 
     /// The HTTP call to reviews-api, in an HTTP client span whose context is
     /// injected into the request as header text.
-    fn call_reviews(
+    async fn call_reviews(
         &self,
         band_id: &str,
         parent: &Context,
-        services: &mut Services<'_>,
+        services: Services<'_>,
     ) -> Result<Vec<Review>, Response> {
         let telemetry = self.telemetry.as_ref();
-        let port = Service::Reviews.port().unwrap_or(8080);
+        let reviews = &services.topology.reviews;
         let mut request = Request::get("/reviews", &format!("band_id={band_id}"));
-        let url = format!("http://localhost:{port}{}", request.target());
+        let url = format!("{}{}", reviews.base_url(), request.target());
         let cx = start_span(
             telemetry,
             parent,
@@ -192,22 +170,25 @@ impl BandsApi {
                 KeyValue::new("http.request.method", "GET"),
                 KeyValue::new("url.full", url),
                 KeyValue::new("url.template", "/reviews"),
-                KeyValue::new("server.address", "localhost"),
-                KeyValue::new("server.port", i64::from(port)),
+                KeyValue::new("server.address", reviews.host.clone()),
+                KeyValue::new("server.port", i64::from(reviews.port)),
             ],
         );
-        request.headers = base_headers(Service::Reviews);
+        request.headers = base_headers(Service::Reviews, services);
         if let (Some(telemetry), true) = (telemetry, self.propagate) {
             // The context crosses the hop as `traceparent`/`tracestate` text,
             // with this client span as the parent-id.
             telemetry.inject(&cx, &mut request.headers);
         }
-        let sent = services.transport.send(
-            Service::Bands,
-            Service::Reviews,
-            request,
-            self.reviews_timeout,
-        );
+        let sent = services
+            .transport
+            .send(
+                Service::Bands,
+                Service::Reviews,
+                request,
+                self.reviews_timeout,
+            )
+            .await;
         let now = services.clock.now_unix_nanos();
         let span = opentelemetry::trace::TraceContextExt::span(&cx);
         let result = match sent {
@@ -242,13 +223,15 @@ impl BandsApi {
                 }
             }
             Err(error) => {
-                let error_type = match error {
-                    crate::net::TransportError::Timeout(_) => "timeout",
-                    crate::net::TransportError::Unreachable(_) => "unreachable",
-                };
-                fail(&cx, error_type, format!("reviews-api: {error}"));
+                fail(&cx, error.error_type(), format!("reviews-api: {error}"));
                 log(&cx, now, format!("reviews-api: {error}"));
-                Err(Response::error(504, &format!("reviews-api: {error}")))
+                // A gateway that waited in vain answers 504; one that could
+                // not reach its upstream at all, 502 (RFC 9110 §15.6.3, §15.6.5).
+                let status = match error {
+                    TransportError::Timeout(_) => 504,
+                    TransportError::Unreachable(_) => 502,
+                };
+                Err(Response::error(status, &format!("reviews-api: {error}")))
             }
         };
         end_span(&cx, now);
@@ -256,30 +239,14 @@ impl BandsApi {
     }
 }
 
-/// The HTTP server span attributes of the semantic conventions.
-pub(crate) fn server_attributes(request: &Request, route: &str, service: Service) -> Vec<KeyValue> {
-    let mut attributes = vec![
-        KeyValue::new("http.request.method", request.method.clone()),
-        KeyValue::new("url.path", request.path.clone()),
-        KeyValue::new("url.scheme", "http"),
-        KeyValue::new("http.route", route.to_owned()),
-        KeyValue::new("server.address", "localhost"),
-        KeyValue::new("server.port", i64::from(service.port().unwrap_or(0))),
-        KeyValue::new("network.protocol.version", "1.1"),
-    ];
-    if !request.query.is_empty() {
-        attributes.push(KeyValue::new("url.query", request.query.clone()));
-    }
-    attributes
-}
-
 /// The ordinary header lines of a request to `to`, before any trace context.
-pub(crate) fn base_headers(to: Service) -> Vec<(String, String)> {
+pub(crate) fn base_headers(to: Service, services: Services<'_>) -> Vec<(String, String)> {
+    let host = services
+        .topology
+        .endpoint(to)
+        .map_or_else(|| "localhost".to_owned(), |endpoint| endpoint.authority());
     vec![
-        (
-            "host".to_owned(),
-            format!("localhost:{}", to.port().unwrap_or(80)),
-        ),
+        ("host".to_owned(), host),
         ("accept".to_owned(), "application/json".to_owned()),
         (
             "user-agent".to_owned(),

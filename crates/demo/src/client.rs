@@ -27,11 +27,11 @@ pub struct ClientResult {
 /// Asks bands-api for the band `band_id`, in a `get_band` span (the client's
 /// operation) around an HTTP client span whose context goes into the
 /// request's headers when `propagate` is on.
-pub fn get_band(
+pub async fn get_band(
     telemetry: Option<&Telemetry>,
     propagate: bool,
     band_id: &str,
-    services: &mut Services<'_>,
+    services: Services<'_>,
 ) -> ClientResult {
     let clock = services.clock;
     let root = start_span(
@@ -42,7 +42,7 @@ pub fn get_band(
         clock.now_unix_nanos(),
         vec![KeyValue::new("app.band.id", band_id.to_owned())],
     );
-    let port = Service::Bands.port().unwrap_or(8000);
+    let bands = &services.topology.bands;
     let mut request = Request::get(&format!("/bands/{band_id}"), "");
     let http = start_span(
         telemetry,
@@ -52,22 +52,20 @@ pub fn get_band(
         clock.now_unix_nanos(),
         vec![
             KeyValue::new("http.request.method", "GET"),
-            KeyValue::new(
-                "url.full",
-                format!("http://localhost:{port}{}", request.path),
-            ),
+            KeyValue::new("url.full", format!("{}{}", bands.base_url(), request.path)),
             KeyValue::new("url.template", ROUTE),
-            KeyValue::new("server.address", "localhost"),
-            KeyValue::new("server.port", i64::from(port)),
+            KeyValue::new("server.address", bands.host.clone()),
+            KeyValue::new("server.port", i64::from(bands.port)),
         ],
     );
-    request.headers = base_headers(Service::Bands);
+    request.headers = base_headers(Service::Bands, services);
     if let (Some(telemetry), true) = (telemetry, propagate) {
         telemetry.inject(&http, &mut request.headers);
     }
     let response = services
         .transport
-        .send(Service::Client, Service::Bands, request, TIMEOUT);
+        .send(Service::Client, Service::Bands, request, TIMEOUT)
+        .await;
     let now = services.clock.now_unix_nanos();
     match &response {
         Ok(answer) => {
@@ -82,8 +80,8 @@ pub fn get_band(
             }
         }
         Err(error) => {
-            fail(&http, "timeout", format!("bands-api: {error}"));
-            fail(&root, "timeout", format!("bands-api: {error}"));
+            fail(&http, error.error_type(), format!("bands-api: {error}"));
+            fail(&root, error.error_type(), format!("bands-api: {error}"));
         }
     }
     end_span(&http, now);
@@ -93,7 +91,12 @@ pub fn get_band(
         log(
             &root,
             now,
-            format!("trace: http://localhost:16686/trace/{}", context.trace_id()),
+            format!(
+                "trace: {}",
+                services
+                    .topology
+                    .trace_link(&context.trace_id().to_string())
+            ),
         );
     }
     end_span(&root, now);

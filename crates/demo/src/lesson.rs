@@ -69,21 +69,21 @@ pub fn start_span(
             client span, which it injects into the call to reviews-api as a traceparent. The \
             client sends no context, so the propagator extracts nothing and bands-api's server span \
             is the root of a new trace.",
-        code: "crates/demo/src/bands.rs::BandsApi::handle, BandsApi::call_reviews, telemetry.rs::Telemetry::start",
+        code: "crates/demo/src/bands.rs::BandsApi::handle, BandsApi::call_reviews, server_span.rs::ServerSpan::start, telemetry.rs::Telemetry::start",
         excerpts: &[Excerpt {
-            file: "crates/demo/src/bands.rs",
-            function: "BandsApi::handle",
+            file: "crates/demo/src/server_span.rs",
+            function: "ServerSpan::start",
             code: "\
 // Continue the caller's trace if the request carries one (the
 // propagator reads the header text); otherwise this span starts a trace.
 let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
-let server = start_span(
+let cx = start_span(
     telemetry,
     &incoming,
-    \"GET /bands/:id\",
+    name,
     SpanKind::Server,
-    clock.now_unix_nanos(),
-    server_attributes(&request, ROUTE, Service::Bands),
+    services.clock.now_unix_nanos(),
+    server_attributes(request, route, service, services),
 );",
         }],
     },
@@ -105,13 +105,14 @@ let http = start_span(
     \"GET /bands/:id\",
     SpanKind::Client,
 // …
-request.headers = base_headers(Service::Bands);
+request.headers = base_headers(Service::Bands, services);
 if let (Some(telemetry), true) = (telemetry, propagate) {
     telemetry.inject(&http, &mut request.headers);
 }
 let response = services
     .transport
-    .send(Service::Client, Service::Bands, request, TIMEOUT);",
+    .send(Service::Client, Service::Bands, request, TIMEOUT)
+    .await;",
         }],
     },
     Step {
@@ -127,12 +128,12 @@ let response = services
                 file: "crates/demo/src/reviews.rs",
                 function: "ReviewsApi::handle",
                 code: "\
-let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
-let server = start_span(
+let server = ServerSpan::start(
     telemetry,
-    &incoming,
+    &request,
     \"GET /reviews?:band_id\",
-    SpanKind::Server,",
+    \"/reviews\",
+    Service::Reviews,",
             },
             Excerpt {
                 file: "crates/demo/src/reviews.rs",
@@ -143,7 +144,7 @@ vec![
     KeyValue::new(\"db.namespace\", DB_NAMESPACE),
     KeyValue::new(\"db.collection.name\", \"reviews\"),
     KeyValue::new(\"db.operation.name\", \"SELECT\"),
-    KeyValue::new(\"db.query.text\", text),
+    KeyValue::new(\"db.query.text\", query.text()),
 ],",
             },
         ],
@@ -165,20 +166,18 @@ if self.debug_pause {
     // The planted problem: left over from debugging, it shows in the
     // waterfall as a 5 s gap before the call to reviews-api.
     log(&cx, clock.now_unix_nanos(), \"debugging: pausing for 5 s\");
-    clock.sleep(Self::DEBUG_PAUSE);
+    clock.sleep(Self::DEBUG_PAUSE).await;
 }",
             },
             Excerpt {
                 file: "crates/demo/src/reviews.rs",
                 function: "ReviewsApi::get_reviews_by_band_id",
                 code: "\
-if self.slow_reviews {
+let result = if self.slow_reviews {
     // The planted problem: one query per review, one after another,
     // drawn in the waterfall as a staircase.
-    for number in 1..=n_reviews {
-        self.query(&cx, services, QUERY_ONE, Self::SLOW_QUERY_TIME, 1);
-        reviews.push(self.review(band_idx, number, n_reviews));
-    }",
+    self.one_query_per_review(band_id, limit, &cx, services)
+        .await",
             },
         ],
     },
@@ -195,22 +194,24 @@ if self.slow_reviews {
                 function: "ReviewsApi::get_reviews_by_band_id",
                 code: "\
 } else {
-    self.query(&cx, services, QUERY_ALL, Self::QUERY_TIME, n_reviews);
-    reviews.extend((1..=n_reviews).map(|number| self.review(band_idx, number, n_reviews)));
-}",
+    // The fix: all of the band's reviews in one query.
+    let all = ReviewsQuery::All {
+        band_id: band_id.to_owned(),
+        limit,
+    };
+    self.query(&cx, services, all, Duration::ZERO).await
+};",
             },
             Excerpt {
                 file: "crates/demo/src/reviews.rs",
                 function: "ReviewsApi::review",
                 code: "\
-if self.shared_default_bug {
-    Review {
-        uuid: self.shared_default.uuid.clone(),
-        body: review_body(number, of),
-        created: self.shared_default.created.clone(),
-    }
 } else {
-    stored_review(band_idx, number, of)
+    Review {
+        uuid: row.uuid,
+        body: review_body(number, of),
+        created: row.created,
+    }
 }",
             },
         ],

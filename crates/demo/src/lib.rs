@@ -19,10 +19,14 @@
 //! ```
 //!
 //! What it is for: the handlers ([`BandsApi::handle`], [`ReviewsApi::handle`],
-//! [`client::get_band`]) take a [`Request`] and a [`Services`] (a [`Clock`]
-//! and a [`Transport`]) and return a [`Response`], so the same code runs in
-//! the browser over [`sim::SimulatedNetwork`] and a virtual clock, and
-//! natively behind real HTTP and real time. Spans are recorded through the
+//! [`client::get_band`]) are `async fn`s that take a [`Request`] and a
+//! [`Services`] (a [`Clock`], a [`Transport`] and the [`Topology`] that says
+//! where each service listens) and return a [`Response`]; reviews-api reads
+//! through a [`ReviewsDb`]. The same code runs in the browser over
+//! [`sim::SimulatedNetwork`], a virtual clock and [`db::SimDb`], polled to
+//! the end without a runtime ([`sim::run_ready`]: nothing in the simulation
+//! really waits), and natively on tokio behind real HTTP, real time and
+//! SQLite. Spans are recorded through the
 //! `opentelemetry` SDK with explicit times from the clock; trace context
 //! crosses every hop as header text made and read by `tracelab-context`'s
 //! `W3cPropagator`. [`sim::make_call`] runs one call and returns the
@@ -43,17 +47,20 @@ pub mod bands;
 pub mod client;
 pub mod convert;
 pub mod data;
+pub mod db;
 pub mod http;
 pub mod lesson;
 pub mod net;
 pub mod reviews;
+pub mod server_span;
 pub mod sim;
 pub mod telemetry;
 
 pub use bands::BandsApi;
+pub use db::{ReviewsDb, ReviewsQuery};
 pub use http::{Request, Response};
 pub use lesson::{Step, STEPS};
-pub use net::{Clock, Service, Services, Transport, TransportError};
+pub use net::{BoxFuture, Clock, Endpoint, Service, Services, Topology, Transport, TransportError};
 pub use reviews::{Failure, ReviewsApi};
 pub use sim::{make_call, CallOutcome, Hop, Switches};
 pub use telemetry::RecordedSpan;

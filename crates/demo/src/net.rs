@@ -4,6 +4,8 @@
 //! seeded network; a native build implements them with real time and HTTP.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use crate::http::{Request, Response};
@@ -31,7 +33,8 @@ impl Service {
         }
     }
 
-    /// The port it listens on, as in the original demo (the client listens on none).
+    /// The port it listens on in the original demo (the client listens on
+    /// none); where it really listens is the [`Topology`]'s to say.
     pub fn port(self) -> Option<u16> {
         match self {
             Service::Client => None,
@@ -47,13 +50,20 @@ impl fmt::Display for Service {
     }
 }
 
+/// A boxed future that can move between threads: what the seams return, so
+/// that the handlers can await them natively (on tokio, where a request may
+/// move between worker threads) and the simulation can poll them to the end
+/// without a runtime (see [`crate::sim::run_ready`]).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// Where the handlers get the time and how they pause. Methods take `&self`
 /// so that the network and the handlers can share one clock.
-pub trait Clock {
+pub trait Clock: Send + Sync {
     /// Now, in nanoseconds since the Unix epoch.
     fn now_unix_nanos(&self) -> u64;
-    /// Waits for `duration`: real time natively, an instant jump in the simulation.
-    fn sleep(&self, duration: Duration);
+    /// Waits for `duration`: real time natively, an instant jump in the
+    /// simulation (whose future is ready when first polled).
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
 }
 
 /// Why a request got no response.
@@ -61,8 +71,20 @@ pub trait Clock {
 pub enum TransportError {
     /// No response arrived within the caller's timeout.
     Timeout(Duration),
-    /// The service could not be reached at all.
+    /// The service could not be reached at all; the text says why (the
+    /// transport's own error, with its causes).
     Unreachable(String),
+}
+
+impl TransportError {
+    /// The `error.type` of a client span that failed this way (semantic
+    /// conventions: a short, low-cardinality identifier).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            TransportError::Timeout(_) => "timeout",
+            TransportError::Unreachable(_) => "unreachable",
+        }
+    }
 }
 
 impl fmt::Display for TransportError {
@@ -76,21 +98,98 @@ impl fmt::Display for TransportError {
     }
 }
 
+impl std::error::Error for TransportError {}
+
 /// How a request, with its header lines, reaches another service and how the
-/// response comes back.
-pub trait Transport {
+/// response comes back. `&self`, so that a handler can have several calls
+/// in flight at once.
+pub trait Transport: Send + Sync {
     /// Sends `request` from `from` to `to`, giving up after `timeout`.
     fn send(
-        &mut self,
+        &self,
         from: Service,
         to: Service,
         request: Request,
         timeout: Duration,
-    ) -> Result<Response, TransportError>;
+    ) -> BoxFuture<'_, Result<Response, TransportError>>;
+}
+
+/// Where a service listens, as its spans and its callers name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The host callers use (`server.address`), e.g. `localhost` or `127.0.0.1`.
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn new(host: impl Into<String>, port: u16) -> Endpoint {
+        Endpoint {
+            host: host.into(),
+            port,
+        }
+    }
+
+    /// `http://host:port` (an IPv6 host in brackets).
+    pub fn base_url(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("http://[{}]:{}", self.host, self.port)
+        } else {
+            format!("http://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `host:port`, as in a `Host` header.
+    pub fn authority(&self) -> String {
+        self.base_url().trim_start_matches("http://").to_owned()
+    }
+}
+
+/// Where each part of the demo is: the services' addresses and the base of
+/// the trace link the client prints. The handlers read hosts and ports from
+/// here, never from literals, so a native span's `server.address`,
+/// `server.port` and `url.full` say where the request really went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    pub bands: Endpoint,
+    pub reviews: Endpoint,
+    /// The trace UI the link points at, without a trailing slash:
+    /// `http://localhost:16686` as in the original demo.
+    pub trace_ui: String,
+}
+
+impl Default for Topology {
+    /// The original demo's: bands-api on localhost:8000, reviews-api on
+    /// localhost:8080, the trace UI on localhost:16686.
+    fn default() -> Topology {
+        Topology {
+            bands: Endpoint::new("localhost", 8000),
+            reviews: Endpoint::new("localhost", 8080),
+            trace_ui: "http://localhost:16686".to_owned(),
+        }
+    }
+}
+
+impl Topology {
+    /// Where `service` listens; `None` for the client, which listens nowhere.
+    pub fn endpoint(&self, service: Service) -> Option<&Endpoint> {
+        match service {
+            Service::Client => None,
+            Service::Bands => Some(&self.bands),
+            Service::Reviews => Some(&self.reviews),
+        }
+    }
+
+    /// The link to a trace, as the original client printed it.
+    pub fn trace_link(&self, trace_id: &str) -> String {
+        format!("{}/trace/{trace_id}", self.trace_ui.trim_end_matches('/'))
+    }
 }
 
 /// What a handler may use while it handles one request.
+#[derive(Clone, Copy)]
 pub struct Services<'a> {
     pub clock: &'a dyn Clock,
-    pub transport: &'a mut dyn Transport,
+    pub transport: &'a dyn Transport,
+    pub topology: &'a Topology,
 }

@@ -1,18 +1,20 @@
 //! reviews-api: `GET /reviews?band_id={uuid}` answers the band's reviews,
-//! read with a (simulated) database query. Written once over [`Services`].
+//! read with a database query ([`crate::db`]: SQLite natively, modelled in
+//! the simulation). Written once over [`Services`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 
-use crate::bands::server_attributes;
 use crate::data::{
-    find_band, is_uuid, iso_timestamp, review_body, stored_review, uuid_from_seed, Review,
-    MAX_REVIEWS,
+    is_uuid, iso_timestamp, review_body, uuid_from_seed, Review, DEMO_BAND_ID, MAX_REVIEWS,
 };
+use crate::db::{DbError, ReviewRow, ReviewsDb, ReviewsQuery};
 use crate::http::{Request, Response};
 use crate::net::{Service, Services};
+use crate::server_span::ServerSpan;
 use crate::telemetry::{end_span, fail, log, start_span, Telemetry};
 
 /// How reviews-api fails, when told to (failure injection).
@@ -60,7 +62,10 @@ pub struct SharedDefault {
 pub struct ReviewsApi {
     /// `None`: not instrumented; records nothing and ignores incoming context.
     pub telemetry: Option<Telemetry>,
-    /// Planted problem: the reviews are read one query per review, serially.
+    /// Where the reviews are read from.
+    pub db: Arc<dyn ReviewsDb>,
+    /// Planted problem: the reviews are read one query per review, serially,
+    /// each followed by slow per-review work.
     pub slow_reviews: bool,
     /// Planted bug: every review carries [`ReviewsApi::shared_default`].
     pub shared_default_bug: bool,
@@ -75,23 +80,25 @@ pub struct ReviewsApi {
 /// database client spans).
 const DB_SYSTEM: &str = "sqlite";
 const DB_NAMESPACE: &str = "reviews.db";
-const QUERY_ALL: &str = "SELECT uuid, body, created FROM reviews WHERE band_id = ?1";
-const QUERY_ONE: &str =
-    "SELECT uuid, body, created FROM reviews WHERE band_id = ?1 LIMIT 1 OFFSET ?2";
 
 impl ReviewsApi {
-    /// How long the one query for all of a band's reviews takes.
-    pub const QUERY_TIME: Duration = Duration::from_millis(3);
-    /// How long each query of the slow, one-review-at-a-time path takes.
-    pub const SLOW_QUERY_TIME: Duration = Duration::from_millis(100);
+    /// The planted per-review work of the slow path, inside each query's
+    /// span: it is what makes the staircase in the waterfall a slow one.
+    pub const SLOW_REVIEW_TIME: Duration = Duration::from_millis(100);
     /// How long reviews-api hangs when failing with a timeout.
     pub const HANG: Duration = Duration::from_secs(10);
 
-    /// A reviews-api with no planted problem, started at `started_unix_nanos`;
-    /// `seed` makes the once-computed default's uuid.
-    pub fn new(telemetry: Option<Telemetry>, started_unix_nanos: u64, seed: u64) -> ReviewsApi {
+    /// A reviews-api reading from `db`, with no planted problem, started at
+    /// `started_unix_nanos`; `seed` makes the once-computed default's uuid.
+    pub fn new(
+        telemetry: Option<Telemetry>,
+        db: Arc<dyn ReviewsDb>,
+        started_unix_nanos: u64,
+        seed: u64,
+    ) -> ReviewsApi {
         ReviewsApi {
             telemetry,
+            db,
             slow_reviews: false,
             shared_default_bug: false,
             failure: Failure::None,
@@ -104,9 +111,10 @@ impl ReviewsApi {
     }
 
     /// Handles one request. Never panics: an unknown path is a 404, another
-    /// method a 405, a missing or malformed `band_id` a 400, each with a JSON
-    /// error body; an unknown band has no reviews (an empty list).
-    pub fn handle(&self, request: Request, services: &mut Services<'_>) -> Response {
+    /// method a 405, a missing or malformed `band_id` a 400, a failed
+    /// database query a 500, each with a JSON error body; an unknown band
+    /// has no reviews (an empty list).
+    pub async fn handle(&self, request: Request, services: Services<'_>) -> Response {
         if request.path != "/reviews" {
             return Response::error(404, &format!("no route for {}", request.path));
         }
@@ -114,45 +122,29 @@ impl ReviewsApi {
             return response;
         }
         let telemetry = self.telemetry.as_ref();
-        let clock = services.clock;
-        let incoming = telemetry.map_or_else(Context::new, |t| t.extract(&request.headers));
-        let server = start_span(
+        let server = ServerSpan::start(
             telemetry,
-            &incoming,
+            &request,
             "GET /reviews?:band_id",
-            SpanKind::Server,
-            clock.now_unix_nanos(),
-            server_attributes(&request, "/reviews", Service::Reviews),
+            "/reviews",
+            Service::Reviews,
+            services,
         );
+        let cx = server.context();
         log(
-            &server,
-            clock.now_unix_nanos(),
+            cx,
+            services.clock.now_unix_nanos(),
             format!("GET {}", request.target()),
         );
-
-        let response = self.get_reviews(&request, &server, services);
-
-        let now = services.clock.now_unix_nanos();
-        server.span().set_attribute(KeyValue::new(
-            "http.response.status_code",
-            i64::from(response.status),
-        ));
-        if response.status >= 500 {
-            fail(
-                &server,
-                &response.status.to_string(),
-                format!("answered {}", response.status),
-            );
-        }
-        end_span(&server, now);
-        response
+        let response = self.get_reviews(&request, cx, services).await;
+        server.finish(response, services)
     }
 
-    fn get_reviews(
+    async fn get_reviews(
         &self,
         request: &Request,
         server: &Context,
-        services: &mut Services<'_>,
+        services: Services<'_>,
     ) -> Response {
         let clock = services.clock;
         match self.failure {
@@ -171,7 +163,7 @@ impl ReviewsApi {
                     clock.now_unix_nanos(),
                     "hanging on purpose (failure injection)",
                 );
-                clock.sleep(Self::HANG);
+                clock.sleep(Self::HANG).await;
             }
         }
         let Some(band_id) = request.query_param("band_id") else {
@@ -184,7 +176,16 @@ impl ReviewsApi {
             );
         }
         let band_id = band_id.to_ascii_lowercase();
-        let reviews = self.get_reviews_by_band_id(&band_id, server, services);
+        let reviews = match self
+            .get_reviews_by_band_id(&band_id, server, services)
+            .await
+        {
+            Ok(reviews) => reviews,
+            Err(error) => {
+                log(server, services.clock.now_unix_nanos(), error.to_string());
+                return Response::error(500, &format!("reviews could not be read: {error}"));
+            }
+        };
         log(
             server,
             services.clock.now_unix_nanos(),
@@ -194,12 +195,12 @@ impl ReviewsApi {
     }
 
     /// The original's `get_reviews_by_band_id`: the data lookup.
-    fn get_reviews_by_band_id(
+    async fn get_reviews_by_band_id(
         &self,
         band_id: &str,
         parent: &Context,
-        services: &mut Services<'_>,
-    ) -> Vec<Review> {
+        services: Services<'_>,
+    ) -> Result<Vec<Review>, DbError> {
         let telemetry = self.telemetry.as_ref();
         let clock = services.clock;
         let cx = start_span(
@@ -210,36 +211,70 @@ impl ReviewsApi {
             clock.now_unix_nanos(),
             vec![KeyValue::new("app.band.id", band_id.to_owned())],
         );
-        let (band_idx, n_reviews) = match find_band(band_id) {
-            Some((0, _)) => (0, self.demo_band_reviews.min(MAX_REVIEWS)),
-            Some((band_idx, band)) => (band_idx, band.n_reviews),
-            None => (usize::MAX, 0),
+        // The demo band's review count is a switch, applied as the limit.
+        let limit = if band_id == DEMO_BAND_ID {
+            self.demo_band_reviews.min(MAX_REVIEWS)
+        } else {
+            MAX_REVIEWS
         };
-        let mut reviews = Vec::with_capacity(n_reviews);
-        if self.slow_reviews {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let result = if self.slow_reviews {
             // The planted problem: one query per review, one after another,
             // drawn in the waterfall as a staircase.
-            for number in 1..=n_reviews {
-                self.query(&cx, services, QUERY_ONE, Self::SLOW_QUERY_TIME, 1);
-                reviews.push(self.review(band_idx, number, n_reviews));
-            }
+            self.one_query_per_review(band_id, limit, &cx, services)
+                .await
         } else {
-            self.query(&cx, services, QUERY_ALL, Self::QUERY_TIME, n_reviews);
-            reviews.extend((1..=n_reviews).map(|number| self.review(band_idx, number, n_reviews)));
+            // The fix: all of the band's reviews in one query.
+            let all = ReviewsQuery::All {
+                band_id: band_id.to_owned(),
+                limit,
+            };
+            self.query(&cx, services, all, Duration::ZERO).await
+        };
+        if let Err(error) = &result {
+            fail(&cx, "db_error", error.to_string());
         }
         end_span(&cx, services.clock.now_unix_nanos());
-        reviews
+        let rows = result?;
+        let of = rows.len();
+        Ok(rows.into_iter().map(|row| self.review(row, of)).collect())
     }
 
-    /// One database query, in a database client span.
-    fn query(
+    /// Reads the reviews one at a time, each query followed by the slow
+    /// per-review work, until `limit` or the band's last review.
+    async fn one_query_per_review(
+        &self,
+        band_id: &str,
+        limit: u32,
+        cx: &Context,
+        services: Services<'_>,
+    ) -> Result<Vec<ReviewRow>, DbError> {
+        let mut rows = Vec::new();
+        for offset in 0..limit {
+            let one = ReviewsQuery::One {
+                band_id: band_id.to_owned(),
+                offset,
+            };
+            let found = self
+                .query(cx, services, one, Self::SLOW_REVIEW_TIME)
+                .await?;
+            if found.is_empty() {
+                break;
+            }
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+
+    /// One database query, in a database client span; `then` is the planted
+    /// per-row work done before the span ends (zero on the fixed path).
+    async fn query(
         &self,
         parent: &Context,
-        services: &mut Services<'_>,
-        text: &'static str,
-        takes: Duration,
-        rows: usize,
-    ) {
+        services: Services<'_>,
+        query: ReviewsQuery,
+        then: Duration,
+    ) -> Result<Vec<ReviewRow>, DbError> {
         let clock = services.clock;
         let cx = start_span(
             self.telemetry.as_ref(),
@@ -252,18 +287,27 @@ impl ReviewsApi {
                 KeyValue::new("db.namespace", DB_NAMESPACE),
                 KeyValue::new("db.collection.name", "reviews"),
                 KeyValue::new("db.operation.name", "SELECT"),
-                KeyValue::new("db.query.text", text),
+                KeyValue::new("db.query.text", query.text()),
             ],
         );
-        clock.sleep(takes);
-        cx.span().set_attribute(KeyValue::new(
-            "db.response.returned_rows",
-            i64::try_from(rows).unwrap_or(i64::MAX),
-        ));
+        let result = self.db.query(query).await;
+        match &result {
+            Ok(rows) => cx.span().set_attribute(KeyValue::new(
+                "db.response.returned_rows",
+                i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            )),
+            Err(error) => fail(&cx, "db_error", error.to_string()),
+        }
+        if !then.is_zero() {
+            clock.sleep(then).await;
+        }
         end_span(&cx, clock.now_unix_nanos());
+        result
     }
 
-    fn review(&self, band_idx: usize, number: usize, of: usize) -> Review {
+    /// The review as answered: the stored row, or the shared default.
+    fn review(&self, row: ReviewRow, of: usize) -> Review {
+        let number = row.number as usize;
         if self.shared_default_bug {
             Review {
                 uuid: self.shared_default.uuid.clone(),
@@ -271,7 +315,11 @@ impl ReviewsApi {
                 created: self.shared_default.created.clone(),
             }
         } else {
-            stored_review(band_idx, number, of)
+            Review {
+                uuid: row.uuid,
+                body: review_body(number, of),
+                created: row.created,
+            }
         }
     }
 }

@@ -6,8 +6,8 @@
 //! fixed instant and moves only when something sleeps or a message travels;
 //! every latency and every id comes from SplitMix64 seeded from the seed.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,10 +16,11 @@ use tracelab_trace::generate::SplitMix64;
 use tracelab_trace::model::Trace;
 
 use crate::bands::BandsApi;
-use crate::client;
+use crate::client::{self, ClientResult};
 use crate::data::{Band, DEMO_BAND_ID, DEMO_EPOCH_UNIX_SECONDS, MAX_REVIEWS};
+use crate::db::SimDb;
 use crate::http::{Request, Response};
-use crate::net::{Clock, Service, Services, Transport, TransportError};
+use crate::net::{BoxFuture, Clock, Service, Services, Topology, Transport, TransportError};
 use crate::reviews::{Failure, ReviewsApi};
 use crate::telemetry::{simulated_provider, RecordedSpan, SpanSink, Telemetry};
 
@@ -34,13 +35,13 @@ pub const LATENCY_NANOS: (u64, u64) = (500_000, 3_000_000);
 /// Clones share the time, so the network and the handlers see one clock.
 #[derive(Clone, Debug)]
 pub struct SimClock {
-    now: Rc<Cell<u64>>,
+    now: Arc<AtomicU64>,
 }
 
 impl SimClock {
     pub fn new(start_unix_nanos: u64) -> SimClock {
         SimClock {
-            now: Rc::new(Cell::new(start_unix_nanos)),
+            now: Arc::new(AtomicU64::new(start_unix_nanos)),
         }
     }
 
@@ -49,18 +50,37 @@ impl SimClock {
     /// first, then returns the caller to the instant it gave up, as if the
     /// two had run side by side.
     fn set(&self, unix_nanos: u64) {
-        self.now.set(unix_nanos);
+        self.now.store(unix_nanos, Ordering::Relaxed);
+    }
+
+    fn advance(&self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.set(self.now_unix_nanos().saturating_add(nanos));
     }
 }
 
 impl Clock for SimClock {
     fn now_unix_nanos(&self) -> u64 {
-        self.now.get()
+        self.now.load(Ordering::Relaxed)
     }
 
-    fn sleep(&self, duration: Duration) {
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        self.now.set(self.now.get().saturating_add(nanos));
+    /// Moves the time on at once; the future is ready when first polled.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        self.advance(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// Polls `future` to its end without a runtime. Everything the simulation
+/// awaits (its clock, its network, its database) is ready at once, so one
+/// poll finishes the whole call; `None` says something waited on a real
+/// event, which the simulation never does (a bug, reported, not a hang).
+pub fn run_ready<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 
@@ -105,75 +125,87 @@ impl Hop {
 /// destination after a seeded latency, and logs each hop.
 pub struct SimulatedNetwork<'a> {
     pub clock: SimClock,
-    pub rng: &'a mut SplitMix64,
-    pub hops: &'a mut Vec<Hop>,
+    pub topology: &'a Topology,
+    pub rng: Mutex<SplitMix64>,
+    pub hops: Mutex<Vec<Hop>>,
     pub bands: &'a BandsApi,
     pub reviews: &'a ReviewsApi,
 }
 
 impl SimulatedNetwork<'_> {
-    fn travel(&mut self) {
+    fn travel(&self) {
         let (low, high) = LATENCY_NANOS;
-        let nanos = self.rng.range(low, high);
-        self.clock.sleep(Duration::from_nanos(nanos));
+        let nanos = lock(&self.rng).range(low, high);
+        self.clock.advance(Duration::from_nanos(nanos));
     }
+
+    /// The hops so far, in the order sent.
+    pub fn into_hops(self) -> Vec<Hop> {
+        self.hops
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A lock that a panic elsewhere cannot poison for good: the simulation's
+/// state (a generator, a list) stays valid whatever happened mid-update.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Transport for SimulatedNetwork<'_> {
     fn send(
-        &mut self,
+        &self,
         from: Service,
         to: Service,
         request: Request,
         timeout: Duration,
-    ) -> Result<Response, TransportError> {
-        let sent = self.clock.now_unix_nanos();
-        let hop_idx = self.hops.len();
-        self.hops.push(Hop {
-            from,
-            to,
-            method: request.method.clone(),
-            target: request.target(),
-            request_headers: request.headers.clone(),
-            response_status: None,
-            response_headers: Vec::new(),
-            sent_unix_nanos: sent,
-        });
-        self.travel();
-        let clock = self.clock.clone();
-        let (bands, reviews) = (self.bands, self.reviews);
-        let response = match to {
-            Service::Bands => bands.handle(
-                request,
-                &mut Services {
-                    clock: &clock,
-                    transport: self,
-                },
-            ),
-            Service::Reviews => reviews.handle(
-                request,
-                &mut Services {
-                    clock: &clock,
-                    transport: self,
-                },
-            ),
-            Service::Client => {
-                return Err(TransportError::Unreachable(
-                    "the client does not listen".to_owned(),
-                ))
+    ) -> BoxFuture<'_, Result<Response, TransportError>> {
+        Box::pin(async move {
+            let sent = self.clock.now_unix_nanos();
+            let hop_idx = {
+                let mut hops = lock(&self.hops);
+                hops.push(Hop {
+                    from,
+                    to,
+                    method: request.method.clone(),
+                    target: request.target(),
+                    request_headers: request.headers.clone(),
+                    response_status: None,
+                    response_headers: Vec::new(),
+                    sent_unix_nanos: sent,
+                });
+                hops.len() - 1
+            };
+            self.travel();
+            let services = Services {
+                clock: &self.clock,
+                transport: self,
+                topology: self.topology,
+            };
+            let response = match to {
+                Service::Bands => self.bands.handle(request, services).await,
+                Service::Reviews => self.reviews.handle(request, services).await,
+                Service::Client => {
+                    return Err(TransportError::Unreachable(
+                        "the client does not listen".to_owned(),
+                    ))
+                }
+            };
+            self.travel();
+            let timeout_nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+            if self.clock.now_unix_nanos().saturating_sub(sent) > timeout_nanos {
+                self.clock.set(sent.saturating_add(timeout_nanos));
+                return Err(TransportError::Timeout(timeout));
             }
-        };
-        self.travel();
-        let timeout_nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-        if self.clock.now_unix_nanos().saturating_sub(sent) > timeout_nanos {
-            self.clock.set(sent.saturating_add(timeout_nanos));
-            return Err(TransportError::Timeout(timeout));
-        }
-        if let Some(hop) = self.hops.get_mut(hop_idx) {
-            hop.response_status = Some(response.status);
-            hop.response_headers = response.headers.clone();
-        }
-        Ok(response)
+            if let Some(hop) = lock(&self.hops).get_mut(hop_idx) {
+                hop.response_status = Some(response.status);
+                hop.response_headers = response.headers.clone();
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -287,6 +319,22 @@ impl Switches {
 }
 
 impl Switches {
+    /// Applies bands-api's switches (the planted pause, propagation to
+    /// reviews-api); whether it is traced is the caller's, who owns the SDK.
+    pub fn configure_bands(&self, bands: &mut BandsApi) {
+        bands.propagate = self.propagate_bands;
+        bands.debug_pause = self.pause_bands;
+    }
+
+    /// Applies reviews-api's switches (the planted problems, the failure,
+    /// the demo band's review count).
+    pub fn configure_reviews(&self, reviews: &mut ReviewsApi) {
+        reviews.slow_reviews = self.slow_reviews;
+        reviews.shared_default_bug = self.shared_uuid;
+        reviews.failure = self.fail_reviews;
+        reviews.demo_band_reviews = usize::from(self.n_reviews).min(MAX_REVIEWS);
+    }
+
     /// Sentences saying what these switches will do to the trace that a
     /// reader could not guess from the waterfall alone (why there are no
     /// spans, why there are two traces), for the page to show beside it.
@@ -399,39 +447,44 @@ pub fn make_call(switches: &Switches, seed: u64) -> CallOutcome {
     };
 
     let mut bands = BandsApi::new(telemetry(Service::Bands, bands_provider));
-    bands.propagate = switches.propagate_bands;
-    bands.debug_pause = switches.pause_bands;
+    switches.configure_bands(&mut bands);
     let mut reviews = ReviewsApi::new(
         telemetry(Service::Reviews, reviews_provider),
+        Arc::new(SimDb::new(clock.clone())),
         START_UNIX_NANOS,
         seed,
     );
-    reviews.slow_reviews = switches.slow_reviews;
-    reviews.shared_default_bug = switches.shared_uuid;
-    reviews.failure = switches.fail_reviews;
-    reviews.demo_band_reviews = usize::from(switches.n_reviews).min(MAX_REVIEWS);
+    switches.configure_reviews(&mut reviews);
     let client_telemetry = telemetry(Service::Client, client_provider);
 
-    let mut rng = SplitMix64::new(seed);
-    let mut hops = Vec::new();
-    let result = {
-        let mut network = SimulatedNetwork {
-            clock: clock.clone(),
-            rng: &mut rng,
-            hops: &mut hops,
-            bands: &bands,
-            reviews: &reviews,
-        };
-        client::get_band(
-            client_telemetry.as_ref(),
-            switches.propagate_client,
-            &switches.band_id,
-            &mut Services {
-                clock: &clock,
-                transport: &mut network,
-            },
-        )
+    let topology = Topology::default();
+    let network = SimulatedNetwork {
+        clock: clock.clone(),
+        topology: &topology,
+        rng: Mutex::new(SplitMix64::new(seed)),
+        hops: Mutex::new(Vec::new()),
+        bands: &bands,
+        reviews: &reviews,
     };
+    let services = Services {
+        clock: &clock,
+        transport: &network,
+        topology: &topology,
+    };
+    let result = run_ready(client::get_band(
+        client_telemetry.as_ref(),
+        switches.propagate_client,
+        &switches.band_id,
+        services,
+    ))
+    .unwrap_or_else(|| ClientResult {
+        response: Err(TransportError::Unreachable(
+            "the simulation waited on a real event, which it never should (a bug in tracelab)"
+                .to_owned(),
+        )),
+        trace_id: None,
+    });
+    let hops = network.into_hops();
     // The simple processor exported each span as it ended; nothing is pending.
     let spans = sink
         .lock()
@@ -453,7 +506,7 @@ pub fn make_call(switches: &Switches, seed: u64) -> CallOutcome {
     let trace_link = result
         .trace_id
         .or(header_trace_id)
-        .map(|trace_id| format!("http://localhost:16686/trace/{trace_id}"));
+        .map(|trace_id| topology.trace_link(&trace_id));
     CallOutcome {
         response_status,
         response_json,

@@ -827,6 +827,7 @@ fn every_code_pointer_names_a_function_that_exists() {
         ("bands.rs", include_str!("../src/bands.rs")),
         ("client.rs", include_str!("../src/client.rs")),
         ("reviews.rs", include_str!("../src/reviews.rs")),
+        ("server_span.rs", include_str!("../src/server_span.rs")),
         ("telemetry.rs", include_str!("../src/telemetry.rs")),
     ];
     for lesson_step in &STEPS {
