@@ -319,6 +319,86 @@ impl Switches {
 }
 
 impl Switches {
+    /// The key of the review count in [`Switches::to_json`].
+    pub const N_REVIEWS_KEY: &'static str = "n-reviews";
+    /// The key of the failure in [`Switches::to_json`].
+    pub const FAIL_REVIEWS_KEY: &'static str = "fail-reviews";
+
+    /// The switches as the native services' admin endpoint shows them
+    /// (`GET /admin/switches`), named as on the Simulate page: every name of
+    /// [`Switches::FLAGS`] with `true` or `false`, `"n-reviews"` (0 to 20)
+    /// and `"fail-reviews"` (`"none"`, `"500"` or `"timeout"`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        for name in Self::FLAGS {
+            object.insert(
+                name.to_owned(),
+                serde_json::Value::Bool(self.flag(name) == Some(true)),
+            );
+        }
+        object.insert(Self::N_REVIEWS_KEY.to_owned(), self.n_reviews.into());
+        object.insert(
+            Self::FAIL_REVIEWS_KEY.to_owned(),
+            self.fail_reviews.as_str().into(),
+        );
+        serde_json::Value::Object(object)
+    }
+
+    /// Changes the switches a JSON object names (`PUT /admin/switches`),
+    /// leaving the others. All or nothing: an unknown name or a value of the
+    /// wrong kind is an error that names it, and then nothing changes.
+    pub fn apply_json(&mut self, value: &serde_json::Value) -> Result<(), String> {
+        let Some(object) = value.as_object() else {
+            return Err(format!(
+                "the switches must be a JSON object such as {{\"pause-bands\": false}}, not {}",
+                json_kind(value)
+            ));
+        };
+        let mut changed = self.clone();
+        for (key, value) in object {
+            if Self::FLAGS.contains(&key.as_str()) {
+                let on = value.as_bool().ok_or_else(|| {
+                    format!(
+                        "switch {key:?} is on or off: true or false, not {}",
+                        json_kind(value)
+                    )
+                })?;
+                changed.set_flag(key, on);
+            } else if key == Self::N_REVIEWS_KEY {
+                changed.n_reviews = value
+                    .as_u64()
+                    .filter(|count| *count <= MAX_REVIEWS as u64)
+                    .and_then(|count| u8::try_from(count).ok())
+                    .ok_or_else(|| {
+                        format!(
+                            "switch {key:?} is a whole number from 0 to {MAX_REVIEWS}, not {value}"
+                        )
+                    })?;
+            } else if key == Self::FAIL_REVIEWS_KEY {
+                changed.fail_reviews =
+                    value.as_str().and_then(Failure::parse).ok_or_else(|| {
+                        format!("switch {key:?} is \"none\", \"500\" or \"timeout\", not {value}")
+                    })?;
+            } else {
+                return Err(format!(
+                    "there is no switch {key:?}; the switches are {}, {} and {}",
+                    Self::FLAGS.join(", "),
+                    Self::N_REVIEWS_KEY,
+                    Self::FAIL_REVIEWS_KEY
+                ));
+            }
+        }
+        *self = changed;
+        Ok(())
+    }
+
+    /// Applies the `tracestate` switch to a service's tracing: the client
+    /// adds the lesson's entry, each service updates it to its own name.
+    pub fn configure_telemetry(&self, telemetry: &mut Telemetry) {
+        telemetry.updates_tracestate = self.tracestate;
+        telemetry.adds_tracestate = self.tracestate && telemetry.service == Service::Client;
+    }
+
     /// Applies bands-api's switches (the planted pause, propagation to
     /// reviews-api); whether it is traced is the caller's, who owns the SDK.
     pub fn configure_bands(&self, bands: &mut BandsApi) {
@@ -373,6 +453,18 @@ impl Switches {
             );
         }
         notes
+    }
+}
+
+/// What kind of JSON value this is, for an error message.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -440,8 +532,7 @@ pub fn make_call(switches: &Switches, seed: u64) -> CallOutcome {
     let telemetry = |service: Service, provider: &Option<SdkTracerProvider>| {
         provider.as_ref().map(|provider| {
             let mut telemetry = Telemetry::new(service, provider);
-            telemetry.updates_tracestate = switches.tracestate;
-            telemetry.adds_tracestate = switches.tracestate && service == Service::Client;
+            switches.configure_telemetry(&mut telemetry);
             telemetry
         })
     };

@@ -56,7 +56,7 @@ pub const TRACESTATE_KEY: &str = "tracelab";
 
 /// One service's tracing: its tracer and the propagator it injects and
 /// extracts with.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Telemetry {
     pub service: Service,
     tracer: SdkTracer,
@@ -66,6 +66,13 @@ pub struct Telemetry {
     pub adds_tracestate: bool,
     /// Whether this service touches the lesson's `tracestate` entry at all.
     pub updates_tracestate: bool,
+    /// A `tracestate` the caller brings to a trace this service starts
+    /// (`tracelab call --tracestate`): sent when the context carries none
+    /// of its own. Checked by whoever sets it.
+    pub initial_tracestate: Option<String>,
+    /// Whether context crosses hops at all (`OTEL_PROPAGATORS=none` turns
+    /// it off natively): off, nothing is extracted and nothing injected.
+    pub propagates: bool,
 }
 
 impl Telemetry {
@@ -81,6 +88,8 @@ impl Telemetry {
             propagator: W3cPropagator::new(),
             adds_tracestate: false,
             updates_tracestate: false,
+            initial_tracestate: None,
+            propagates: true,
         }
     }
 
@@ -88,6 +97,9 @@ impl Telemetry {
     /// empty context (so the next span starts a new trace) when they carry none
     /// or an invalid one.
     pub fn extract(&self, headers: &[(String, String)]) -> Context {
+        if !self.propagates {
+            return Context::new();
+        }
         self.propagator
             .extract_with_context(&Context::new(), &HeaderView(headers))
     }
@@ -95,8 +107,19 @@ impl Telemetry {
     /// Writes `cx`'s span context into the header lines as `traceparent` and
     /// `tracestate` text, then adds or updates the lesson's tracestate entry.
     pub fn inject(&self, cx: &Context, headers: &mut Vec<(String, String)>) {
+        if !self.propagates {
+            return;
+        }
         self.propagator
             .inject_context(cx, &mut HeaderCarrier(headers));
+        if let Some(initial) = &self.initial_tracestate {
+            let has_own = headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("tracestate"));
+            if !has_own && cx.span().span_context().is_valid() {
+                HeaderCarrier(headers).set("tracestate", initial.clone());
+            }
+        }
         if self.updates_tracestate && cx.span().span_context().is_valid() {
             update_tracestate(headers, self.service, self.adds_tracestate);
         }

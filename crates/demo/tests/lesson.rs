@@ -852,3 +852,45 @@ fn every_code_pointer_names_a_function_that_exists() {
         }
     }
 }
+
+/// The admin endpoint's JSON names the switches as the Simulate page does,
+/// and a bad request changes nothing.
+#[test]
+fn switches_round_trip_through_json_and_bad_json_changes_nothing() {
+    let mut switches = step(4);
+    switches.n_reviews = 7;
+    switches.fail_reviews = Failure::Timeout;
+    let json = switches.to_json();
+    assert_eq!(json["trace-bands"], serde_json::json!(true));
+    assert_eq!(json["pause-bands"], serde_json::json!(true));
+    assert_eq!(json["n-reviews"], serde_json::json!(7));
+    assert_eq!(json["fail-reviews"], serde_json::json!("timeout"));
+    let mut back = Switches::default();
+    back.apply_json(&json).expect("its own JSON applies");
+    assert_eq!(back, switches);
+
+    let before = switches.clone();
+    for (bad, names) in [
+        (
+            serde_json::json!({"pause-bands": false, "paws": true}),
+            "\"paws\"",
+        ),
+        (serde_json::json!({"pause-bands": "no"}), "\"pause-bands\""),
+        (serde_json::json!({"n-reviews": 21}), "\"n-reviews\""),
+        (
+            serde_json::json!({"fail-reviews": "crash"}),
+            "\"fail-reviews\"",
+        ),
+        (serde_json::json!([1]), "an array"),
+    ] {
+        let error = switches.apply_json(&bad).expect_err("rejected");
+        assert!(error.contains(names), "{error}");
+        assert_eq!(switches, before, "nothing changed after {bad}");
+    }
+    switches
+        .apply_json(&serde_json::json!({"pause-bands": false, "n-reviews": 0}))
+        .expect("valid");
+    assert!(!switches.pause_bands);
+    assert_eq!(switches.n_reviews, 0);
+    assert!(switches.slow_reviews, "unnamed switches keep their value");
+}

@@ -26,6 +26,28 @@ pub enum Command {
         curl -sv http://localhost:8000/bands/1 2>&1 | tracelab decode\n  \
         tracelab decode --json 'traceparent: 00-…' 'tracestate: rojo=1'")]
     Decode(DecodeArgs),
+
+    /// Run the whole lab in one process: bands-api and reviews-api, traced
+    /// with OpenTelemetry. Ctrl-C stops it after flushing every span.
+    Up(LabArgs),
+
+    /// Run bands-api alone (GET /bands/{uuid}), calling reviews-api.
+    Bands(LabArgs),
+
+    /// Run reviews-api alone (GET /reviews?band_id={uuid}), reading SQLite.
+    Reviews(LabArgs),
+
+    /// The demo's client: ask bands-api for a band in a traced call, print
+    /// the band and the link to its trace.
+    ///
+    /// With --count, make many calls (--concurrency at once) and print a
+    /// latency summary. Exit status: 0 when every call got a 2xx, 1 when one
+    /// did not, 2 for a usage error.
+    #[command(after_help = "Examples:\n  \
+        tracelab call\n  \
+        tracelab call --tracestate 'rojo=00f067aa0ba902b7'\n  \
+        tracelab call --count 1000 --concurrency 16")]
+    Call(CallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,4 +71,75 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// Where the demo's services listen and what they start with: shared by
+/// `up`, `bands`, `reviews`.
+#[derive(Debug, Clone, Args)]
+pub struct LabArgs {
+    /// Where bands-api listens (and where reviews-api's callers find it).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
+    pub bands_addr: String,
+
+    /// Where reviews-api listens (and where bands-api calls it).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub reviews_addr: String,
+
+    /// The trace UI the printed links point at, and the origin allowed to
+    /// call the services from a browser.
+    #[arg(long, value_name = "URL", default_value = "http://localhost:16686")]
+    pub ui_url: String,
+
+    /// Where the demo's SQLite database is kept.
+    #[arg(long, value_name = "DIR", env = "TRACELAB_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Keep the database in memory (nothing is written to disk).
+    #[arg(long, conflicts_with = "data_dir")]
+    pub in_memory: bool,
+
+    /// The lesson step whose switches the services start with: 5 is the
+    /// original demo (everything traced, the planted problems in place),
+    /// 6 the fixed one.
+    #[arg(long, value_name = "1-6", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=6))]
+    pub step: u8,
+
+    /// Change one switch from the step's, as NAME=VALUE (the Simulate
+    /// page's names: pause-bands=false, n-reviews=7, fail-reviews=timeout,
+    /// trace-reviews=false, …). Repeatable; also changeable while running
+    /// with PUT /admin/switches.
+    #[arg(long = "switch", value_name = "NAME=VALUE")]
+    pub switches: Vec<String>,
+}
+
+/// `tracelab call`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct CallArgs {
+    /// Where bands-api listens.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
+    pub bands_addr: String,
+
+    /// The band to ask for (the original demo's Fugazi by default).
+    #[arg(long, value_name = "UUID", default_value = tracelab_demo::data::DEMO_BAND_ID)]
+    pub band: String,
+
+    /// A tracestate to send with the traceparent (validated first).
+    #[arg(long, value_name = "TRACESTATE")]
+    pub tracestate: Option<String>,
+
+    /// Send no traceparent: bands-api starts a trace of its own.
+    #[arg(long)]
+    pub no_propagate: bool,
+
+    /// How many calls to make.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub count: u64,
+
+    /// How many calls to have in flight at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+
+    /// The trace UI the printed link points at.
+    #[arg(long, value_name = "URL", default_value = "http://localhost:16686")]
+    pub ui_url: String,
 }

@@ -1,18 +1,29 @@
-//! The native tracelab: today the `tracelab` command line (`tracelab decode`);
-//! later the bands and reviews services over HTTP, the embedded OTLP collector,
+//! The native tracelab: the `tracelab` command line. `tracelab decode` reads
+//! headers; `tracelab up`, `bands` and `reviews` run the demo's services for
+//! real over HTTP (axum on tokio, SQLite, the OpenTelemetry SDK exporting
+//! over OTLP) from the same handlers the browser's simulation runs;
+//! `tracelab call` is the demo's client. Later: the embedded OTLP collector,
 //! the span store and the query API, serving the built app.
 //!
-//! What it is for: I/O. It reads arguments, files, stdin and (later) sockets,
-//! and hands what it reads to `tracelab-context` and the other domain crates.
+//! What it is for: I/O. It reads arguments, files, stdin, sockets and
+//! SQLite, and hands what it reads to `tracelab-context`, `tracelab-demo`
+//! and the other domain crates.
 //! What it is not for: trace context rules or trace layout; those live in the
 //! domain crates so that the browser runs exactly the same logic.
 
+pub mod call;
 pub mod cli;
 pub mod decode;
+pub mod lab;
+pub mod native;
+pub mod otel;
+pub mod serve;
+pub mod services;
 
 use clap::Parser;
 use std::ffi::OsString;
 use std::process::ExitCode;
+use tracelab_demo::Service;
 
 /// Exit code when every header found is valid.
 pub const EXIT_VALID: u8 = 0;
@@ -38,5 +49,68 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match cli.command {
         cli::Command::Decode(args) => ExitCode::from(decode::run(&args)),
+        cli::Command::Up(args) => run_async(|| async move {
+            lab::run(&[Service::Bands, Service::Reviews], &args)
+                .await
+                .map(|()| EXIT_VALID)
+        }),
+        cli::Command::Bands(args) => run_async(|| async move {
+            lab::run(&[Service::Bands], &args)
+                .await
+                .map(|()| EXIT_VALID)
+        }),
+        cli::Command::Reviews(args) => run_async(|| async move {
+            lab::run(&[Service::Reviews], &args)
+                .await
+                .map(|()| EXIT_VALID)
+        }),
+        cli::Command::Call(args) => run_async(|| async move { call::run(&args).await }),
     }
+}
+
+/// Starts logging and a tokio runtime, runs the command, and maps an error
+/// to a message on stderr and exit status 2.
+fn run_async<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<u8, String>>,
+{
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tracelab: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = runtime.block_on(command());
+    // Whatever is still running (a connection being drained) must not hold
+    // the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("tracelab: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// One log stream on stderr, the service named on every line a service
+/// writes. `TRACELAB_LOG` filters it (`tracing`'s `EnvFilter` syntax); the
+/// SDK's and the HTTP stack's own chatter is off unless asked for, since
+/// delivery problems are reported once by `otel`.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TRACELAB_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("info,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off,h2=off,hyper=off,tonic=off,reqwest=off")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

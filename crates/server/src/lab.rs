@@ -1,0 +1,289 @@
+//! `tracelab up`, `tracelab bands` and `tracelab reviews`: the demo's
+//! services, started from the command line's options, stopped by Ctrl-C or
+//! SIGTERM after every finished span is flushed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::HeaderValue;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracelab_demo::{lesson, Endpoint, ReviewsDb, Service, Switches, Topology};
+
+use crate::cli::LabArgs;
+use crate::native::{HttpTransport, SqliteReviews, SystemClock};
+use crate::otel::{OtelSettings, ServiceOtel};
+use crate::serve::{self, Limits};
+use crate::services::{self, Lab, ServiceApp, Switchboard};
+
+/// `host:port` as an [`Endpoint`], or an error naming the option.
+pub fn endpoint(option: &str, text: &str) -> Result<Endpoint, String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{option} {text:?} is not HOST:PORT (such as 127.0.0.1:8000)"))?;
+    let port: u16 = port.parse().map_err(|_| {
+        format!("{option} {text:?}: the port {port:?} is not a number from 0 to 65535")
+    })?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("{option} {text:?} names no host"));
+    }
+    Ok(Endpoint::new(host, port))
+}
+
+/// The switches a lab starts with: the step's preset, then each `--switch`.
+pub fn starting_switches(args: &LabArgs) -> Result<Switches, String> {
+    let mut switches = lesson::step(args.step)
+        .map(|step| step.switches())
+        .ok_or_else(|| format!("--step {}: the lesson has steps 1 to 6", args.step))?;
+    for text in &args.switches {
+        let (name, value) = text.split_once('=').ok_or_else(|| {
+            format!("--switch {text:?} is not NAME=VALUE (such as pause-bands=false)")
+        })?;
+        let name = name.trim();
+        let value = match (name, value.trim()) {
+            // Its values read as words even when they are digits ("500").
+            (Switches::FAIL_REVIEWS_KEY, other) => serde_json::Value::String(other.to_owned()),
+            (_, "true" | "on") => serde_json::Value::Bool(true),
+            (_, "false" | "off") => serde_json::Value::Bool(false),
+            (_, other) => match other.parse::<u64>() {
+                Ok(number) => serde_json::Value::from(number),
+                Err(_) => serde_json::Value::String(other.to_owned()),
+            },
+        };
+        let mut one = serde_json::Map::new();
+        one.insert(name.to_owned(), value);
+        switches
+            .apply_json(&serde_json::Value::Object(one))
+            .map_err(|error| format!("--switch {text:?}: {error}"))?;
+    }
+    Ok(switches)
+}
+
+/// Where the data directory is: the option (or `TRACELAB_DATA_DIR`), else
+/// the user's data directory (`$XDG_DATA_HOME/tracelab`, or
+/// `~/.local/share/tracelab`).
+pub fn data_dir(args: &LabArgs) -> Option<PathBuf> {
+    if args.in_memory {
+        return None;
+    }
+    if let Some(dir) = &args.data_dir {
+        return Some(dir.clone());
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    Some(base.join("tracelab"))
+}
+
+/// The browser origins allowed to call the services: the UI's, written
+/// both with `localhost` and `127.0.0.1`, since a person may open either.
+fn cors_origins(ui_url: &str) -> Vec<HeaderValue> {
+    let origin = ui_url.trim_end_matches('/');
+    let mut origins = vec![origin.to_owned()];
+    if origin.contains("://localhost") {
+        origins.push(origin.replacen("://localhost", "://127.0.0.1", 1));
+    } else if origin.contains("://127.0.0.1") {
+        origins.push(origin.replacen("://127.0.0.1", "://localhost", 1));
+    }
+    origins
+        .into_iter()
+        .filter_map(|origin| HeaderValue::from_str(&origin).ok())
+        .collect()
+}
+
+/// Where the services' telemetry goes.
+pub enum Export {
+    /// OTLP, as the environment's variables say.
+    Otlp(OtelSettings),
+    /// Spans into a shared list, as the simulation keeps them (tests).
+    Memory(tracelab_demo::telemetry::SpanSink),
+}
+
+/// The services of one process, bound and ready to serve.
+pub struct RunningLab {
+    /// The address each service really listens on (a port 0 in the options
+    /// is a free port chosen by the system).
+    pub addrs: Vec<(Service, SocketAddr)>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    otel: Vec<Arc<ServiceOtel>>,
+}
+
+impl RunningLab {
+    /// Binds and starts `which` of the services, exporting as the
+    /// environment says.
+    pub async fn start(which: &[Service], args: &LabArgs) -> Result<RunningLab, String> {
+        let settings = OtelSettings::from_env()?;
+        for note in &settings.notes {
+            tracing::warn!("{note}");
+        }
+        Self::start_with(which, args, Export::Otlp(settings)).await
+    }
+
+    /// [`RunningLab::start`] with the spans going where `export` says.
+    pub async fn start_with(
+        which: &[Service],
+        args: &LabArgs,
+        export: Export,
+    ) -> Result<RunningLab, String> {
+        let switches = starting_switches(args)?;
+        let mut topology = Topology {
+            bands: endpoint("--bands-addr", &args.bands_addr)?,
+            reviews: endpoint("--reviews-addr", &args.reviews_addr)?,
+            trace_ui: args.ui_url.trim_end_matches('/').to_owned(),
+        };
+        // Bind first, so that a port 0 becomes a real one before anything
+        // (a span's server.port, the other service's calls) names it.
+        let mut listeners = Vec::new();
+        for &service in which {
+            let wanted = match topology.endpoint(service) {
+                Some(endpoint) => endpoint.authority(),
+                None => continue,
+            };
+            let listener = serve::bind(&wanted, service.name()).await?;
+            let local = listener
+                .local_addr()
+                .map_err(|error| format!("{service} has no local address: {error}"))?;
+            if let Some(endpoint) = match service {
+                Service::Bands => Some(&mut topology.bands),
+                Service::Reviews => Some(&mut topology.reviews),
+                Service::Client => None,
+            } {
+                endpoint.port = local.port();
+            }
+            listeners.push((service, listener, local));
+        }
+        let lab = Lab {
+            transport: HttpTransport::new(topology.clone())?,
+            topology,
+            clock: SystemClock,
+            switches: Switchboard::new(switches),
+            cors_origins: cors_origins(&args.ui_url),
+        };
+        let reviews_db: Arc<dyn ReviewsDb> =
+            Arc::new(SqliteReviews::open(data_dir(args).as_deref())?);
+        let runtime = tokio::runtime::Handle::current();
+        let alone = which.len() == 1;
+        let (stop, stopped) = watch::channel(false);
+        let started_unix_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+            });
+        let mut running = RunningLab {
+            addrs: Vec::new(),
+            stop,
+            tasks: Vec::new(),
+            otel: Vec::new(),
+        };
+        for (service, listener, local) in listeners {
+            let otel = match &export {
+                Export::Otlp(settings) => ServiceOtel::start(service, settings, alone, &runtime)?,
+                Export::Memory(sink) => Some(ServiceOtel::in_memory(service, sink.clone())),
+            }
+            .map(Arc::new);
+            if let Some(otel) = &otel {
+                running.otel.push(otel.clone());
+            }
+            let app = Arc::new(ServiceApp {
+                service,
+                lab: lab.clone(),
+                otel,
+                reviews_db: Some(reviews_db.clone()),
+                started_unix_nanos,
+            });
+            running.addrs.push((service, local));
+            running
+                .tasks
+                .push(spawn(listener, services::router(app), stopped.clone()));
+        }
+        match &export {
+            Export::Otlp(settings) => tracing::info!("{}", settings.describe()),
+            Export::Memory(_) => tracing::info!("OpenTelemetry: spans kept in memory"),
+        }
+        Ok(running)
+    }
+
+    /// Stops accepting, lets requests in flight finish, then flushes and
+    /// stops every service's OpenTelemetry.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        let otel = self.otel;
+        // Shutting the providers down blocks while their threads export.
+        let _ = tokio::task::spawn_blocking(move || {
+            for otel in otel {
+                otel.shutdown();
+            }
+        })
+        .await;
+    }
+}
+
+fn spawn(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(serve::serve(
+        listener,
+        router,
+        Limits::default(),
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        },
+    ))
+}
+
+/// Runs `which` until Ctrl-C or SIGTERM.
+pub async fn run(which: &[Service], args: &LabArgs) -> Result<(), String> {
+    let lab = RunningLab::start(which, args).await?;
+    for (service, addr) in &lab.addrs {
+        tracing::info!(service = service.name(), "listening on http://{addr}");
+    }
+    match data_dir(args) {
+        Some(dir) => tracing::info!("data directory: {}", dir.display()),
+        None => tracing::info!("data kept in memory (--in-memory)"),
+    }
+    if which.contains(&Service::Bands) {
+        tracing::info!(
+            "try: tracelab call   (or curl -i http://{}/bands/{})",
+            args.bands_addr,
+            tracelab_demo::data::DEMO_BAND_ID
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing requests in flight and flushing spans");
+    lab.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
