@@ -1,5 +1,8 @@
-//! The bundle budget: the whole app a browser downloads (wasm, JS, CSS of a
-//! release build in dist/), gzipped, must stay under [`BUDGET_BYTES`].
+//! The bundle budgets: what a browser downloads (wasm, JS, CSS of a release
+//! build in dist/), gzipped, in two parts with a budget each: the first
+//! load (what every page fetches when it opens: at most [`BUDGET_BYTES`])
+//! and the Simulate page's worker (fetched on the first simulated call: at
+//! most [`WORKER_BUDGET_BYTES`]).
 //!
 //! `cargo xtask test` checks it after Trunk's release build, so a change that
 //! breaks the budget fails CI with the table of what weighs what;
@@ -11,8 +14,32 @@ use std::process::{Command, Stdio};
 
 use crate::Result;
 
-/// 400 KB gzipped for the whole app, as the waterfall issue sets it.
+/// 400 KB gzipped for the first load, as the waterfall issue set it for the
+/// whole app and the import issue keeps it for the first load.
 pub const BUDGET_BYTES: u64 = 400_000;
+
+/// 150 KB gzipped for the simulation's worker (the demo's services and the
+/// OpenTelemetry SDK; 112 KB when it moved out of the first load).
+pub const WORKER_BUDGET_BYTES: u64 = 150_000;
+
+/// The files of the simulation's worker start with this (index.html's
+/// `data-bin="sim-worker"`, and its loader).
+const WORKER_PREFIX: &str = "sim-worker";
+
+/// The parts of the bundle: a name and a budget each.
+const PARTS: [(&str, u64); 2] = [
+    ("first load", BUDGET_BYTES),
+    ("simulation worker", WORKER_BUDGET_BYTES),
+];
+
+/// The part a file of dist/ belongs to.
+fn part_of(name: &str) -> &'static str {
+    if name.starts_with(WORKER_PREFIX) {
+        PARTS[1].0
+    } else {
+        PARTS[0].0
+    }
+}
 
 /// The kinds of file that make up the app, in the order the table shows them.
 const KINDS: &[(&str, &str)] = &[(".wasm", "wasm"), (".js", "JS"), (".css", "CSS")];
@@ -22,6 +49,8 @@ const KINDS: &[(&str, &str)] = &[(".wasm", "wasm"), (".js", "JS"), (".css", "CSS
 pub struct Entry {
     pub name: String,
     pub kind: &'static str,
+    /// "first load" or "simulation worker".
+    pub part: &'static str,
     pub raw: u64,
     pub gzipped: u64,
 }
@@ -55,6 +84,7 @@ pub fn measure(dist: &Path) -> Result<Vec<Entry>> {
                 .len();
             Ok(Entry {
                 gzipped: gzipped_len(&path)?,
+                part: part_of(&name),
                 name,
                 kind,
                 raw,
@@ -89,31 +119,31 @@ fn gzipped_len(path: &Path) -> Result<u64> {
     Ok(output.stdout.len() as u64)
 }
 
-/// The table of sizes per kind and the total, against the budget.
+/// The table of sizes per part and kind, each part's total against its budget.
 pub fn report(entries: &[Entry]) -> String {
     let mut text = String::from("bundle (gzip -9)          raw        gzipped\n");
-    for (_, kind) in KINDS {
-        let (raw, gzipped) = totals(entries.iter().filter(|entry| entry.kind == *kind));
+    for (part, budget) in PARTS {
+        let in_part: Vec<&Entry> = entries.iter().filter(|entry| entry.part == part).collect();
+        text.push_str(&format!("{part}\n"));
+        for (_, kind) in KINDS {
+            let (raw, gzipped) = totals(in_part.iter().copied().filter(|entry| entry.kind == *kind));
+            text.push_str(&format!(
+                "  {kind:<20} {:>10} {:>14}\n",
+                kb(raw),
+                kb(gzipped)
+            ));
+        }
+        let (raw, gzipped) = totals(in_part.iter().copied());
         text.push_str(&format!(
-            "  {kind:<20} {:>10} {:>14}\n",
+            "  {:<20} {:>10} {:>14}   budget {}, {} {}\n",
+            "total",
             kb(raw),
-            kb(gzipped)
+            kb(gzipped),
+            kb(budget),
+            kb(budget.abs_diff(gzipped)),
+            if gzipped <= budget { "left" } else { "OVER" }
         ));
     }
-    let (raw, gzipped) = totals(entries);
-    text.push_str(&format!(
-        "  {:<20} {:>10} {:>14}   budget {}, {} {}\n",
-        "total",
-        kb(raw),
-        kb(gzipped),
-        kb(BUDGET_BYTES),
-        kb(BUDGET_BYTES.abs_diff(gzipped)),
-        if gzipped <= BUDGET_BYTES {
-            "left"
-        } else {
-            "OVER"
-        }
-    ));
     text
 }
 
@@ -128,18 +158,20 @@ fn kb(bytes: u64) -> String {
     format!("{}.{} KB", bytes / 1000, bytes % 1000 / 100)
 }
 
-/// Measures `dist`, prints the table, and fails when the total is over budget.
+/// Measures `dist`, prints the table, and fails when a part is over its budget.
 pub fn check(dist: &Path) -> Result {
     let entries = measure(dist)?;
     print!("{}", report(&entries));
-    let (_, gzipped) = totals(&entries);
-    if gzipped > BUDGET_BYTES {
-        return Err(format!(
-            "the app is {} gzipped, over its budget of {} by {} (see BENCHMARKS.md for what weighs what)",
-            kb(gzipped),
-            kb(BUDGET_BYTES),
-            kb(gzipped - BUDGET_BYTES)
-        ));
+    for (part, budget) in PARTS {
+        let (_, gzipped) = totals(entries.iter().filter(|entry| entry.part == part));
+        if gzipped > budget {
+            return Err(format!(
+                "the {part} is {} gzipped, over its budget of {} by {} (see BENCHMARKS.md for what weighs what)",
+                kb(gzipped),
+                kb(budget),
+                kb(gzipped - budget)
+            ));
+        }
     }
     Ok(())
 }
@@ -152,6 +184,7 @@ mod tests {
         Entry {
             name: name.to_owned(),
             kind,
+            part: part_of(name),
             raw: gzipped * 3,
             gzipped,
         }
@@ -185,6 +218,21 @@ mod tests {
     fn over_budget_is_reported_as_such() {
         let text = report(&[entry("a_bg.wasm", "wasm", 401_000)]);
         assert!(text.contains("1.0 KB OVER"), "{text}");
+    }
+
+    #[test]
+    fn the_worker_is_counted_apart_with_its_own_budget() {
+        let entries = [
+            entry("a_bg.wasm", "wasm", 380_000),
+            entry("sim-worker_bg.wasm", "wasm", 151_000),
+            entry("sim-worker.js", "JS", 2_000),
+        ];
+        let text = report(&entries);
+        assert!(text.contains("first load"), "{text}");
+        assert!(text.contains("380.0 KB"), "the worker is not in the first load: {text}");
+        assert!(text.contains("simulation worker"), "{text}");
+        assert!(text.contains("153.0 KB"), "{text}");
+        assert!(text.contains("3.0 KB OVER"), "{text}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - `cargo xtask test` runs every check and test, native and in the browser,
 //!   and stops at the first failure.
 //! - `cargo xtask bench` runs the browser benchmarks on a release build.
+//! - `cargo xtask load` runs the native services under wrk (`load.rs`).
 //!
 //! What this crate is not for: product code. Nothing here ships, and nothing
 //! in the product depends on it. It has no dependencies so that it compiles in
@@ -16,6 +17,7 @@
 
 mod bench;
 mod bundle;
+mod load;
 mod project;
 mod setup;
 mod test;
@@ -32,6 +34,7 @@ commands:
   up      setup, then serve the app at http://127.0.0.1:7686/
   test    setup, then run every check and test, stopping at the first failure
   bench   setup, then the browser benchmarks on a release build (numbers only)
+  load    the native chain under wrk, traced and with the SDK disabled (numbers only)
 ";
 
 /// What a subcommand reports when it fails: one sentence for the user.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         "up" => up::run(),
         "test" => test::run(),
         "bench" => bench::run(),
+        "load" => load::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -123,7 +123,7 @@ fn steps() -> Vec<Step> {
             trunk
         }),
         Step {
-            name: "bundle budget (400 KB gzipped)",
+            name: "bundle budgets (first load 400 KB, worker 150 KB)",
             action: Box::new(|| bundle::check(&project::root().join("dist"))),
         },
         Step {

@@ -241,10 +241,10 @@ impl BandsApi {
 
 /// The ordinary header lines of a request to `to`, before any trace context.
 pub(crate) fn base_headers(to: Service, services: Services<'_>) -> Vec<(String, String)> {
-    let host = services
-        .topology
-        .endpoint(to)
-        .map_or_else(|| "localhost".to_owned(), |endpoint| endpoint.authority());
+    let host = match services.topology.endpoint(to) {
+        Some(endpoint) => endpoint.authority(),
+        None => "localhost".to_owned(),
+    };
     vec![
         ("host".to_owned(), host),
         ("accept".to_owned(), "application/json".to_owned()),

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::data::{stored_review, BANDS, DEMO_BAND_ID, MAX_REVIEWS};
+use crate::data::{find_band, stored_review, BANDS, DEMO_BAND_ID, MAX_REVIEWS};
 use crate::net::{BoxFuture, Clock};
 
 /// One row of the `reviews` table.
@@ -120,19 +120,30 @@ impl<C: Clock + fmt::Debug> SimDb<C> {
 
 impl<C: Clock + fmt::Debug> ReviewsDb for SimDb<C> {
     fn query(&self, query: ReviewsQuery) -> BoxFuture<'_, Result<Vec<ReviewRow>, DbError>> {
-        Box::pin(async move {
-            self.clock.sleep(Self::QUERY_TIME).await;
-            let band = seed_rows().filter(|(band_id, _)| *band_id == query.band_id());
-            let rows = match query {
-                ReviewsQuery::All { limit, .. } => {
-                    band.take(limit as usize).map(|(_, row)| row).collect()
+        // The rows [`seed_rows`] holds for the band, computed directly
+        // rather than by scanning every band's rows.
+        let (band_idx, n_reviews) = match find_band(query.band_id()) {
+            Some((idx, band)) if band.uuid == DEMO_BAND_ID => (idx, MAX_REVIEWS),
+            Some((idx, band)) => (idx, band.n_reviews),
+            None => (0, 0),
+        };
+        let (first, count) = match query {
+            ReviewsQuery::All { limit, .. } => (0, limit as usize),
+            ReviewsQuery::One { offset, .. } => (offset as usize, 1),
+        };
+        let rows = (first..n_reviews.min(first.saturating_add(count)))
+            .map(|idx| {
+                let stored = stored_review(band_idx, idx + 1, n_reviews);
+                ReviewRow {
+                    uuid: stored.uuid,
+                    number: u32::try_from(idx + 1).unwrap_or(u32::MAX),
+                    created: stored.created,
                 }
-                ReviewsQuery::One { offset, .. } => band
-                    .skip(offset as usize)
-                    .take(1)
-                    .map(|(_, row)| row)
-                    .collect(),
-            };
+            })
+            .collect();
+        let sleep = self.clock.sleep(Self::QUERY_TIME);
+        Box::pin(async move {
+            sleep.await;
             Ok(rows)
         })
     }

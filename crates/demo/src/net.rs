@@ -4,6 +4,8 @@
 //! seeded network; a native build implements them with real time and HTTP.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use crate::http::{Request, Response};
 
 /// The three parties of the demo, named as in the original.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Service {
     /// The script that calls bands-api (`run.py` in the original).
     Client,

@@ -85,7 +85,7 @@ pub fn run_ready<F: Future>(future: F) -> Option<F::Output> {
 }
 
 /// One request as it went over the (simulated) wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hop {
     pub from: Service,
     pub to: Service,
@@ -211,7 +211,7 @@ impl Transport for SimulatedNetwork<'_> {
 
 /// Every switch of the lesson. The names in comments are the page's
 /// `data-switch` values (see [`Switches::flag`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Switches {
     /// `trace-client`: the client records spans.
     pub trace_client: bool,
@@ -496,6 +496,86 @@ impl CallOutcome {
     pub fn traces(&self) -> Vec<Trace> {
         crate::convert::split_by_trace(&self.spans)
     }
+}
+
+/// What the Simulate page shows of one call: [`CallOutcome`] with its spans
+/// already turned into model traces, so that it can cross from the
+/// simulation's worker to the page as JSON (the SDK's span type cannot).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallReport {
+    pub response_status: Option<u16>,
+    pub response_json: String,
+    pub trace_link: Option<String>,
+    pub hops: Vec<Hop>,
+    /// One per trace-id, ordered by the first span's start ([`CallOutcome::traces`]).
+    pub traces: Vec<Trace>,
+    /// Every recorded span as (span-id in hex, name, service), to say which
+    /// span a hop's parent-id names.
+    pub spans: Vec<(String, String, Service)>,
+}
+
+impl CallReport {
+    /// The name and service of the recorded span whose span-id is `hex`.
+    pub fn span_named(&self, hex: &str) -> Option<(&str, Service)> {
+        self.spans
+            .iter()
+            .find(|(id, _, _)| id == hex)
+            .map(|(_, name, service)| (name.as_str(), *service))
+    }
+}
+
+impl CallOutcome {
+    /// The report of this call (see [`CallReport`]).
+    pub fn report(&self) -> CallReport {
+        CallReport {
+            response_status: self.response_status,
+            response_json: self.response_json.clone(),
+            trace_link: self.trace_link.clone(),
+            hops: self.hops.clone(),
+            traces: self.traces(),
+            spans: self
+                .spans
+                .iter()
+                .map(|recorded| {
+                    (
+                        recorded.span.span_context.span_id().to_string(),
+                        recorded.span.name.to_string(),
+                        recorded.service,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the page asks the simulation's worker: one call.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallRequest {
+    /// Echoed in the answer, so the page knows which call it answers.
+    pub id: u64,
+    pub switches: Switches,
+    pub seed: u64,
+}
+
+/// The worker's answer to a [`CallRequest`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallAnswer {
+    pub id: u64,
+    pub report: CallReport,
+}
+
+/// Runs the call a JSON [`CallRequest`] asks for and returns the JSON
+/// [`CallAnswer`]: the simulation's worker is this function. An unreadable
+/// request is an error saying why.
+pub fn answer_json(request: &str) -> Result<String, String> {
+    let request: CallRequest = serde_json::from_str(request)
+        .map_err(|error| format!("the simulation cannot read the request: {error}"))?;
+    let report = make_call(&request.switches, request.seed).report();
+    serde_json::to_string(&CallAnswer {
+        id: request.id,
+        report,
+    })
+    .map_err(|error| format!("the simulation cannot write its answer: {error}"))
 }
 
 /// A per-service seed, so that the services' ids differ but all follow the seed.

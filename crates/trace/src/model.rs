@@ -18,10 +18,12 @@ use std::sync::Arc;
 
 /// A 16-byte trace id, as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TraceId(pub [u8; 16]);
 
 /// An 8-byte span id, as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SpanId(pub [u8; 8]);
 
 impl std::hash::Hash for SpanId {
@@ -120,6 +122,7 @@ impl fmt::Debug for SpanId {
 
 /// The span kind of OpenTelemetry (Jaeger's `span.kind` tag, Zipkin's `kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SpanKind {
     /// The exporter did not say (OTLP `SPAN_KIND_UNSPECIFIED`, a Zipkin span
     /// without `kind`). The layout treats it like [`SpanKind::Internal`],
@@ -151,6 +154,7 @@ impl SpanKind {
 /// and OpenTracing also have follows-from, where the parent does not wait for
 /// the child, so the child may outlive it without that being clock skew.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ParentRelation {
     #[default]
     ChildOf,
@@ -159,6 +163,7 @@ pub enum ParentRelation {
 
 /// The status of a span, as in OpenTelemetry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Status {
     #[default]
     Unset,
@@ -178,6 +183,7 @@ impl Status {
 /// A typed attribute value, as OTLP's `AnyValue` (without nested maps, which
 /// no semantic convention uses on spans; an importer can flatten them).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AttributeValue {
     String(Arc<str>),
     Bool(bool),
@@ -221,6 +227,7 @@ impl fmt::Display for AttributeValue {
 
 /// One attribute: a key and a typed value.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyValue {
     pub key: Arc<str>,
     pub value: AttributeValue,
@@ -237,6 +244,7 @@ impl KeyValue {
 
 /// Something that happened at an instant during a span (a log, an exception).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Event {
     pub time_unix_nanos: u64,
     pub name: Arc<str>,
@@ -245,6 +253,7 @@ pub struct Event {
 
 /// A link to another span, in this trace or another one.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Link {
     pub trace_id: TraceId,
     pub span_id: SpanId,
@@ -254,6 +263,7 @@ pub struct Link {
 /// The entity that produced spans: a service, with its resource attributes
 /// (`service.name` is pulled out as [`Resource::service_name`]).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Resource {
     pub service_name: Arc<str>,
     pub attributes: Vec<KeyValue>,
@@ -261,6 +271,7 @@ pub struct Resource {
 
 /// The instrumentation scope (library) that recorded a span.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Scope {
     pub name: Arc<str>,
     pub version: Box<str>,
@@ -271,6 +282,7 @@ pub struct Scope {
 /// start is kept as given and read as a zero duration by the layout (which
 /// says so in a note).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Span {
     pub trace_id: TraceId,
     pub span_id: SpanId,
@@ -355,6 +367,7 @@ impl Span {
 /// A trace: its spans in any order (as exported), and the interned resources
 /// and scopes they point into.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Trace {
     pub spans: Vec<Span>,
     pub resources: Vec<Resource>,

@@ -5,7 +5,7 @@
 //! (`lesson::STEPS`), the switches (`Switches`, named by the page's
 //! `data-switch` values, with `notes()`), and one call of the client,
 //! bands-api and reviews-api (`make_call`, seeded, with a virtual clock and
-//! no I/O). This page keeps the step, the switches and the seed (mirrored in
+//! no I/O, run in the page's worker and answered as a `CallReport`). This page keeps the step, the switches and the seed (mirrored in
 //! the URL fragment, format in [`state`]), keeps the calls made, and draws a
 //! call: the response, each hop's headers ([`hops`]) and its traces in the
 //! shared waterfall.
@@ -20,17 +20,24 @@
 //! `sim-reset`, `sim-seed`, `sim-new-seed`, `sim-notes`, `sim-link-note`,
 //! `lesson-code` (one per code excerpt of the current step),
 //! `sim-result`, `sim-restore`, `sim-trace-link`, `sim-trace` (one per trace drawn),
-//! `sim-no-trace`, `sim-call-entry` (one per call kept, most recent first).
+//! `sim-no-trace`, `sim-call-entry` (one per call kept, most recent first),
+//! `sim-running` (says so while a call runs), `sim-error`.
+//!
+//! The simulation itself runs in a Web Worker (`worker`, built from
+//! `src/bin/sim-worker.rs`), started on the first call: the OpenTelemetry
+//! SDK and the services' code are not part of the first page load.
 
 mod hops;
 mod state;
+mod worker;
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use tracelab_demo::data::MAX_REVIEWS;
 use tracelab_demo::lesson::{self, Step};
-use tracelab_demo::{make_call, CallOutcome, Failure, Switches};
+use tracelab_demo::sim::{CallAnswer, CallReport, CallRequest};
+use tracelab_demo::{Failure, Switches};
 use tracelab_trace::axis::format_duration;
 use tracelab_trace::Trace;
 
@@ -97,8 +104,8 @@ struct Call {
     step: u8,
     seed: u64,
     switches: Switches,
-    outcome: CallOutcome,
-    /// One per trace-id, earliest first (`CallOutcome::traces`).
+    outcome: CallReport,
+    /// One per trace-id, earliest first (`CallReport::traces`).
     traces: Vec<Arc<Trace>>,
 }
 
@@ -244,25 +251,87 @@ pub fn Simulate() -> impl IntoView {
         switches.set(state::preset(number));
     };
     let is_preset = Memo::new(move |_| switches.with(|s| *s == state::preset(step.get())));
+    // The simulation runs in a worker, started on the first call (see
+    // `worker`); calls wait for it in `pending`, by request id.
+    let sim_worker = StoredValue::new_local(None::<worker::SimWorker>);
+    let pending = StoredValue::new_local(std::collections::HashMap::<u64, (u8, u64, Switches)>::new());
+    let next_id = StoredValue::new(0_u64);
+    let running = RwSignal::new(0_usize);
+    let sim_error = RwSignal::new(None::<String>);
+    let on_answer = move |answer: Result<String, String>| {
+        let parsed = answer.and_then(|text| {
+            serde_json::from_str::<CallAnswer>(&text).map_err(|_| {
+                // The worker says what failed as {"error": "…"}.
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|value| value["error"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "the simulation answered something unreadable".to_owned())
+            })
+        });
+        match parsed {
+            Ok(answer) => {
+                let Some((step_number, seed, switches)) =
+                    pending.try_update_value(|pending| pending.remove(&answer.id)).flatten()
+                else {
+                    return;
+                };
+                running.update(|n| *n = n.saturating_sub(1));
+                let traces = answer.report.traces.iter().cloned().map(Arc::new).collect();
+                let number = calls.with_untracked(|calls| calls.first().map_or(1, |call| call.number + 1));
+                let call = Arc::new(Call {
+                    number,
+                    step: step_number,
+                    seed,
+                    switches,
+                    outcome: answer.report,
+                    traces,
+                });
+                calls.update(|calls| {
+                    calls.insert(0, call.clone());
+                    calls.truncate(MAX_CALLS);
+                });
+                shown.set(Some(call));
+            }
+            Err(message) => {
+                pending.update_value(|pending| pending.clear());
+                running.set(0);
+                sim_error.set(Some(message));
+            }
+        }
+    };
     let make = move |_| {
         let switches = switches.get_untracked();
         let seed = seed.get_untracked();
-        let outcome = make_call(&switches, seed);
-        let traces = outcome.traces().into_iter().map(Arc::new).collect();
-        let number = calls.with_untracked(|calls| calls.first().map_or(1, |call| call.number + 1));
-        let call = Arc::new(Call {
-            number,
-            step: step.get_untracked(),
+        let id = next_id.get_value();
+        next_id.set_value(id.wrapping_add(1));
+        let request = CallRequest {
+            id,
+            switches: switches.clone(),
             seed,
-            switches,
-            outcome,
-            traces,
+        };
+        let Ok(text) = serde_json::to_string(&request) else {
+            sim_error.set(Some("the call could not be written for the simulation".to_owned()));
+            return;
+        };
+        if sim_worker.with_value(|worker| worker.is_none()) {
+            match worker::SimWorker::start(on_answer) {
+                Ok(started) => sim_worker.set_value(Some(started)),
+                Err(message) => {
+                    sim_error.set(Some(message));
+                    return;
+                }
+            }
+        }
+        sim_error.set(None);
+        pending.update_value(|pending| {
+            pending.insert(id, (step.get_untracked(), seed, switches));
         });
-        calls.update(|calls| {
-            calls.insert(0, call.clone());
-            calls.truncate(MAX_CALLS);
+        running.update(|n| *n += 1);
+        sim_worker.with_value(|worker| {
+            if let Some(worker) = worker {
+                worker.send(text);
+            }
         });
-        shown.set(Some(call));
     };
 
     let steps = lesson::STEPS
@@ -352,7 +421,21 @@ pub fn Simulate() -> impl IntoView {
             >
                 "New seed"
             </button>
+            <span class="sim-muted" data-testid="sim-running" aria-live="polite">
+                {move || (running.get() > 0).then_some("Running the call…")}
+            </span>
         </div>
+        {move || {
+            sim_error
+                .get()
+                .map(|message| {
+                    view! {
+                        <p class="sim-error" role="alert" data-testid="sim-error">
+                            "✖ The simulation could not run: " {message}
+                        </p>
+                    }
+                })
+        }}
         {move || {
             shown
                 .get()

@@ -5,7 +5,8 @@
 
 use leptos::prelude::*;
 use tracelab_context::traceparent::{self, FieldName, TraceParentReport};
-use tracelab_demo::{CallOutcome, Hop, Service};
+use tracelab_demo::sim::CallReport;
+use tracelab_demo::{Hop, Service};
 
 use crate::pages::decode::report::segments;
 
@@ -39,16 +40,14 @@ fn field(report: &TraceParentReport, name: FieldName) -> Option<&str> {
 
 /// The span, among those recorded in `outcome`, whose span-id is `hex`: its
 /// name and service, to say which span a parent-id points at.
-fn span_named(outcome: &CallOutcome, hex: &str) -> Option<(String, &'static str)> {
+fn span_named(outcome: &CallReport, hex: &str) -> Option<(String, &'static str)> {
     outcome
-        .spans
-        .iter()
-        .find(|recorded| recorded.span.span_context.span_id().to_string() == hex)
-        .map(|recorded| (recorded.span.name.to_string(), recorded.service.name()))
+        .span_named(hex)
+        .map(|(name, service)| (name.to_owned(), service.name()))
 }
 
 /// The hop list of `outcome`.
-pub fn hop_list(outcome: &CallOutcome) -> AnyView {
+pub fn hop_list(outcome: &CallReport) -> AnyView {
     // (trace-id, parent-id) of the hop before, for the comparison sentence.
     let mut previous: Option<(String, String)> = None;
     let items = outcome
@@ -78,7 +77,7 @@ pub fn hop_list(outcome: &CallOutcome) -> AnyView {
 /// One sentence on this hop's context: none sent, or which span its
 /// parent-id names and whether its trace-id is the previous hop's.
 fn relation(
-    outcome: &CallOutcome,
+    outcome: &CallReport,
     previous: Option<&(String, String)>,
     ids: Option<&(String, String)>,
 ) -> String {
