@@ -24,7 +24,9 @@
 //! ([`TraceParent::parse`], [`TraceState::parse`]) and a report of every
 //! rule broken with its byte range ([`traceparent::diagnose`],
 //! [`tracestate::diagnose`]); finding headers in pasted text
-//! ([`find_headers`]); and the receiver's decision ([`receive`]).
+//! ([`find_headers`]); and the receiver's decision ([`judge`], [`receive`]),
+//! the one decision the browser, `tracelab decode` and the OpenTelemetry
+//! propagator share.
 //!
 //! What it is not for: I/O of any kind, HTTP, the DOM, or spans. It compiles
 //! for native targets and `wasm32-unknown-unknown` alike. The OpenTelemetry
@@ -45,7 +47,7 @@ pub mod tracestate;
 
 pub use extract::{find_headers, FoundHeader, FoundHeaders, HeaderName, Source};
 pub use ids::{IdSource, RandomIds, SpanId, TraceFlags, TraceId};
-pub use receiver::{receive, Action, Decision, Incoming, RestartReason};
+pub use receiver::{judge, receive, Action, Decision, Incoming, RestartReason, Verdict};
 pub use rule::{Rule, Severity, Violation};
 pub use traceparent::{TraceParent, TraceParentReport};
 pub use tracestate::{TraceState, TraceStateReport};

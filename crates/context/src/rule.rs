@@ -226,7 +226,7 @@ pub(crate) trait Sink {
     ) -> Result<(), Stop>;
 }
 
-fn violation(rule: Rule, range: Range<usize>, detail: String) -> Violation {
+pub(crate) fn violation(rule: Rule, range: Range<usize>, detail: String) -> Violation {
     Violation {
         rule,
         severity: rule.severity(),

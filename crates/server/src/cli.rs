@@ -48,6 +48,35 @@ pub enum Command {
         tracelab call --tracestate 'rojo=00f067aa0ba902b7'\n  \
         tracelab call --count 1000 --concurrency 16")]
     Call(CallArgs),
+
+    /// Serve POST /test for the W3C Trace Context validation harness
+    /// (test/test.py of github.com/w3c/trace-context).
+    ///
+    /// For each {"url", "arguments"} of the JSON array it receives, POSTs
+    /// "arguments" to "url", carrying the trace context on as tracelab's
+    /// receiver decides (the same decision as `tracelab decode`).
+    #[command(after_help = "Example (the harness itself listens on 7777):\n  \
+        tracelab w3c-test-service &\n  \
+        STRICT_LEVEL=2 SPEC_LEVEL=2 python test.py http://127.0.0.1:5000/test")]
+    W3cTestService(W3cArgs),
+}
+
+/// `tracelab w3c-test-service`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct W3cArgs {
+    /// Where the service listens (the harness's own default port is 7777).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5000")]
+    pub addr: String,
+
+    /// Each outgoing call's timeout, in seconds (the harness waits 5 s for
+    /// this service by default).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub timeout: u64,
+
+    /// Send the tracestate on unchanged instead of adding this service's
+    /// own entry (tracelab=PARENT-ID) at the front.
+    #[arg(long)]
+    pub pass_through: bool,
 }
 
 #[derive(Debug, Args)]

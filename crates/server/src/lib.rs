@@ -2,7 +2,8 @@
 //! headers; `tracelab up`, `bands` and `reviews` run the demo's services for
 //! real over HTTP (axum on tokio, SQLite, the OpenTelemetry SDK exporting
 //! over OTLP) from the same handlers the browser's simulation runs;
-//! `tracelab call` is the demo's client. Later: the embedded OTLP collector,
+//! `tracelab call` is the demo's client; `tracelab w3c-test-service` serves
+//! the W3C Trace Context validation harness. Later: the embedded OTLP collector,
 //! the span store and the query API, serving the built app.
 //!
 //! What it is for: I/O. It reads arguments, files, stdin, sockets and
@@ -13,12 +14,14 @@
 
 pub mod call;
 pub mod cli;
+pub mod collector;
 pub mod decode;
 pub mod lab;
 pub mod native;
 pub mod otel;
 pub mod serve;
 pub mod services;
+pub mod w3c;
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -65,6 +68,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 .map(|()| EXIT_VALID)
         }),
         cli::Command::Call(args) => run_async(|| async move { call::run(&args).await }),
+        cli::Command::W3cTestService(args) => run_async(|| async move { w3c::run(&args).await }),
     }
 }
 

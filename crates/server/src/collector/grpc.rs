@@ -51,10 +51,13 @@ struct Grpc(Receiver);
 
 impl Grpc {
     async fn accept(&self, export: Export) -> Result<Accepted, Status> {
-        self.0.accept(export).await.map_err(|refusal| match refusal {
-            // UNAVAILABLE is the code OTLP clients retry with backoff.
-            Refusal::Busy { message, .. } => Status::unavailable(message),
-        })
+        self.0
+            .accept(export)
+            .await
+            .map_err(|refusal| match refusal {
+                // UNAVAILABLE is the code OTLP clients retry with backoff.
+                Refusal::Busy { message, .. } => Status::unavailable(message),
+            })
     }
 }
 

@@ -112,14 +112,14 @@ async fn receive(receiver: Receiver, request: Request, signal: Signal) -> Respon
     let limit = receiver.limits.max_body_bytes;
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return status(
-                encoding,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                RESOURCE_EXHAUSTED,
-                format!("the body is larger than {limit} bytes (after decompression); send smaller batches"),
-            )
-        }
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => return status(
+            encoding,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            RESOURCE_EXHAUSTED,
+            format!(
+                "the body is larger than {limit} bytes (after decompression); send smaller batches"
+            ),
+        ),
         Err(error) => {
             // Mostly a corrupt or truncated gzip stream.
             return status(
@@ -133,12 +133,7 @@ async fn receive(receiver: Receiver, request: Request, signal: Signal) -> Respon
     let export = match decode(signal, encoding, &bytes) {
         Ok(export) => export,
         Err(message) => {
-            return status(
-                encoding,
-                StatusCode::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                message,
-            )
+            return status(encoding, StatusCode::BAD_REQUEST, INVALID_ARGUMENT, message)
         }
     };
     match receiver.accept(export).await {
@@ -174,9 +169,9 @@ pub fn decode(signal: Signal, encoding: Encoding, bytes: &Bytes) -> Result<Expor
         (Signal::Traces, Encoding::Protobuf) => Export::Traces(
             ExportTraceServiceRequest::decode(bytes.as_ref()).map_err(protobuf_error)?,
         ),
-        (Signal::Logs, Encoding::Protobuf) => Export::Logs(
-            ExportLogsServiceRequest::decode(bytes.as_ref()).map_err(protobuf_error)?,
-        ),
+        (Signal::Logs, Encoding::Protobuf) => {
+            Export::Logs(ExportLogsServiceRequest::decode(bytes.as_ref()).map_err(protobuf_error)?)
+        }
         (Signal::Metrics, Encoding::Protobuf) => Export::Metrics(
             ExportMetricsServiceRequest::decode(bytes.as_ref()).map_err(protobuf_error)?,
         ),
@@ -198,7 +193,7 @@ fn success(signal: Signal, encoding: Encoding, accepted: Accepted) -> Response {
         Signal::Traces => encode(
             encoding,
             &ExportTraceServiceResponse {
-                partial_success: partial.then(|| ExportTracePartialSuccess {
+                partial_success: partial.then_some(ExportTracePartialSuccess {
                     rejected_spans: accepted.rejected,
                     error_message: message,
                 }),
@@ -207,7 +202,7 @@ fn success(signal: Signal, encoding: Encoding, accepted: Accepted) -> Response {
         Signal::Logs => encode(
             encoding,
             &ExportLogsServiceResponse {
-                partial_success: partial.then(|| ExportLogsPartialSuccess {
+                partial_success: partial.then_some(ExportLogsPartialSuccess {
                     rejected_log_records: accepted.rejected,
                     error_message: message,
                 }),
@@ -216,7 +211,7 @@ fn success(signal: Signal, encoding: Encoding, accepted: Accepted) -> Response {
         Signal::Metrics => encode(
             encoding,
             &ExportMetricsServiceResponse {
-                partial_success: partial.then(|| ExportMetricsPartialSuccess {
+                partial_success: partial.then_some(ExportMetricsPartialSuccess {
                     rejected_data_points: accepted.rejected,
                     error_message: message,
                 }),
@@ -254,9 +249,9 @@ fn respond(encoding: Encoding, http: StatusCode, body: Vec<u8>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header::CONTENT_ENCODING;
     use crate::collector::tests::Recording;
     use crate::collector::ReceiverLimits;
+    use axum::http::header::CONTENT_ENCODING;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
     use std::io::Write;
     use std::sync::Arc;
@@ -286,8 +281,14 @@ mod tests {
         router(Receiver::new(store, limits))
     }
 
-    async fn post(app: Router, content_type: &str, gzip: bool, body: Vec<u8>) -> (StatusCode, HeaderMap, Bytes) {
-        let mut request = axum::http::Request::post("/v1/traces").header(CONTENT_TYPE, content_type);
+    async fn post(
+        app: Router,
+        content_type: &str,
+        gzip: bool,
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let mut request =
+            axum::http::Request::post("/v1/traces").header(CONTENT_TYPE, content_type);
         if gzip {
             request = request.header(CONTENT_ENCODING, "gzip");
         }
@@ -310,37 +311,64 @@ mod tests {
     async fn protobuf_and_json_plain_and_gzip_are_acknowledged_in_kind() {
         let store = Arc::new(Recording::default());
         let protobuf = request_with(&["a"]).encode_to_vec();
-        let (status, headers, body) =
-            post(app(store.clone(), ReceiverLimits::default()), "application/x-protobuf", false, protobuf.clone()).await;
+        let (status, headers, body) = post(
+            app(store.clone(), ReceiverLimits::default()),
+            "application/x-protobuf",
+            false,
+            protobuf.clone(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[CONTENT_TYPE], "application/x-protobuf");
         let answer = ExportTraceServiceResponse::decode(body).expect("a protobuf answer");
         assert_eq!(answer.partial_success, None);
 
-        let (status, _, _) =
-            post(app(store.clone(), ReceiverLimits::default()), "application/x-protobuf", true, gzip(&protobuf)).await;
+        let (status, _, _) = post(
+            app(store.clone(), ReceiverLimits::default()),
+            "application/x-protobuf",
+            true,
+            gzip(&protobuf),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
 
         let json = serde_json::to_vec(&request_with(&["b"])).expect("JSON");
-        let (status, headers, body) =
-            post(app(store.clone(), ReceiverLimits::default()), "application/json; charset=utf-8", true, gzip(&json)).await;
+        let (status, headers, body) = post(
+            app(store.clone(), ReceiverLimits::default()),
+            "application/json; charset=utf-8",
+            true,
+            gzip(&json),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{body:?}");
         assert_eq!(headers[CONTENT_TYPE], "application/json");
         assert_eq!(&body[..], b"{}");
-        assert_eq!(*store.spans.lock().expect("not poisoned"), vec!["a", "a", "b"]);
+        assert_eq!(
+            *store.spans.lock().expect("not poisoned"),
+            vec!["a", "a", "b"]
+        );
     }
 
     #[tokio::test]
     async fn rejected_spans_are_a_partial_success() {
         let store = Arc::new(Recording::default());
         let json = serde_json::to_vec(&request_with(&["ok", "reject-me"])).expect("JSON");
-        let (status, _, body) = post(app(store, ReceiverLimits::default()), "application/json", false, json).await;
+        let (status, _, body) = post(
+            app(store, ReceiverLimits::default()),
+            "application/json",
+            false,
+            json,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         let answer: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
         // int64 is a number or a string in OTLP/JSON; either reads as 1.
         let rejected = &answer["partialSuccess"]["rejectedSpans"];
         assert!(rejected == 1 || rejected == "1", "{answer}");
-        assert_eq!(answer["partialSuccess"]["errorMessage"], "a span asked to be rejected");
+        assert_eq!(
+            answer["partialSuccess"]["errorMessage"],
+            "a span asked to be rejected"
+        );
     }
 
     #[tokio::test]
@@ -351,16 +379,47 @@ mod tests {
             ..ReceiverLimits::default()
         };
         let cases: [(&str, bool, Vec<u8>, StatusCode, &str); 5] = [
-            ("application/x-protobuf", false, b"\xff\xff\xff not protobuf".to_vec(), StatusCode::BAD_REQUEST, "not a protobuf"),
-            ("application/json", false, b"{\"resourceSpans\": [".to_vec(), StatusCode::BAD_REQUEST, "not JSON"),
-            ("text/plain", false, b"hello".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "is not OTLP's"),
-            ("application/json", true, b"\x1f\x8b truncated gzip".to_vec(), StatusCode::BAD_REQUEST, "body could not be read"),
+            (
+                "application/x-protobuf",
+                false,
+                b"\xff\xff\xff not protobuf".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "not a protobuf",
+            ),
+            (
+                "application/json",
+                false,
+                b"{\"resourceSpans\": [".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "not JSON",
+            ),
+            (
+                "text/plain",
+                false,
+                b"hello".to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "is not OTLP's",
+            ),
+            (
+                "application/json",
+                true,
+                b"\x1f\x8b truncated gzip".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "body could not be read",
+            ),
             // A gzip bomb: 10 MB of zeros in about 10 KB; refused once the
             // decompressed bytes pass the limit, never held whole.
-            ("application/x-protobuf", true, gzip(&vec![0u8; 10 * 1024 * 1024]), StatusCode::PAYLOAD_TOO_LARGE, "larger than 65536 bytes"),
+            (
+                "application/x-protobuf",
+                true,
+                gzip(&vec![0u8; 10 * 1024 * 1024]),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "larger than 65536 bytes",
+            ),
         ];
         for (content_type, gzipped, body, expected, says) in cases {
-            let (status, _, answer) = post(app(store.clone(), limits), content_type, gzipped, body).await;
+            let (status, _, answer) =
+                post(app(store.clone(), limits), content_type, gzipped, body).await;
             assert_eq!(status, expected, "{content_type} {says}");
             let text = String::from_utf8_lossy(&answer);
             assert!(text.contains(says), "{content_type}: {text}");
@@ -375,7 +434,13 @@ mod tests {
             .unavailable
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let json = serde_json::to_vec(&request_with(&["a"])).expect("JSON");
-        let (status, headers, body) = post(app(store, ReceiverLimits::default()), "application/json", false, json).await;
+        let (status, headers, body) = post(
+            app(store, ReceiverLimits::default()),
+            "application/json",
+            false,
+            json,
+        )
+        .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(headers[RETRY_AFTER], "1");
         let answer: serde_json::Value = serde_json::from_slice(&body).expect("JSON");

@@ -113,7 +113,10 @@ pub enum Export {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// The store is busy or cannot write now: retry after the given time.
-    Busy { message: String, retry_after: Duration },
+    Busy {
+        message: String,
+        retry_after: Duration,
+    },
 }
 
 /// The receivers' shared door to the store: bounds how many requests wait
@@ -140,18 +143,16 @@ impl Receiver {
             message,
             retry_after: self.limits.retry_after,
         };
-        let permit = tokio::time::timeout(
-            self.limits.queue_wait,
-            self.pending.clone().acquire_owned(),
-        )
-        .await
-        .map_err(|_| {
-            busy(format!(
-                "the store has {} requests waiting; try again later",
-                self.limits.max_pending
-            ))
-        })?
-        .map_err(|_| busy("the collector is stopping".to_owned()))?;
+        let permit =
+            tokio::time::timeout(self.limits.queue_wait, self.pending.clone().acquire_owned())
+                .await
+                .map_err(|_| {
+                    busy(format!(
+                        "the store has {} requests waiting; try again later",
+                        self.limits.max_pending
+                    ))
+                })?
+                .map_err(|_| busy("the collector is stopping".to_owned()))?;
         let ingest = self.ingest.clone();
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;

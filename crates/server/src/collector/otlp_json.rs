@@ -27,10 +27,11 @@ const ANY_VALUE_KEYS: [&str; 7] = [
 /// Decodes an OTLP/JSON export request (`ExportTraceServiceRequest`,
 /// `ExportLogsServiceRequest`, `ExportMetricsServiceRequest`).
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    let mut value: Value = serde_json::from_slice(body)
-        .map_err(|error| format!("the body is not JSON: {error}"))?;
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|error| format!("the body is not JSON: {error}"))?;
     prune_any_values(&mut value);
-    serde_json::from_value(value).map_err(|error| format!("the body is not an OTLP export request: {error}"))
+    serde_json::from_value(value)
+        .map_err(|error| format!("the body is not an OTLP export request: {error}"))
 }
 
 /// Removes the keys an `AnyValue` may not hold from every `AnyValue` object
@@ -111,7 +112,12 @@ mod tests {
         assert_eq!(span.start_time_unix_nano, 1_544_712_660_000_000_000);
         assert_eq!(span.end_time_unix_nano, 1_544_712_661_000_000_000);
         assert_eq!(span.kind, 2);
-        let value = |idx: usize| span.attributes[idx].value.as_ref().and_then(|v| v.value.clone());
+        let value = |idx: usize| {
+            span.attributes[idx]
+                .value
+                .as_ref()
+                .and_then(|v| v.value.clone())
+        };
         assert_eq!(value(0), Some(Any::IntValue(200)));
         match value(1) {
             Some(Any::ArrayValue(array)) => assert_eq!(array.values.len(), 2),
@@ -134,7 +140,9 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let depth = 100_000;
-        let mut body = String::from(r#"{"resourceSpans": [{"resource": {"attributes": [{"key": "k", "value": "#);
+        let mut body = String::from(
+            r#"{"resourceSpans": [{"resource": {"attributes": [{"key": "k", "value": "#,
+        );
         for _ in 0..depth {
             body.push_str(r#"{"arrayValue": {"values": ["#);
         }
