@@ -126,7 +126,8 @@ pub fn report(entries: &[Entry]) -> String {
         let in_part: Vec<&Entry> = entries.iter().filter(|entry| entry.part == part).collect();
         text.push_str(&format!("{part}\n"));
         for (_, kind) in KINDS {
-            let (raw, gzipped) = totals(in_part.iter().copied().filter(|entry| entry.kind == *kind));
+            let (raw, gzipped) =
+                totals(in_part.iter().copied().filter(|entry| entry.kind == *kind));
             text.push_str(&format!(
                 "  {kind:<20} {:>10} {:>14}\n",
                 kb(raw),
@@ -229,7 +230,10 @@ mod tests {
         ];
         let text = report(&entries);
         assert!(text.contains("first load"), "{text}");
-        assert!(text.contains("380.0 KB"), "the worker is not in the first load: {text}");
+        assert!(
+            text.contains("380.0 KB"),
+            "the worker is not in the first load: {text}"
+        );
         assert!(text.contains("simulation worker"), "{text}");
         assert!(text.contains("153.0 KB"), "{text}");
         assert!(text.contains("3.0 KB OVER"), "{text}");

@@ -46,7 +46,9 @@ pub fn run() -> Result {
     let traced = measure(false)?;
     let untraced = measure(true)?;
     println!();
-    println!("chain: wrk -t1 -c{CONNECTIONS} -d{DURATION} --latency GET /bands/{{uuid}} (lesson step 6)");
+    println!(
+        "chain: wrk -t1 -c{CONNECTIONS} -d{DURATION} --latency GET /bands/{{uuid}} (lesson step 6)"
+    );
     println!(
         "{:<34} {:>12} {:>9} {:>9} {:>7}",
         "", "requests/s", "p50", "p99", "errors"
@@ -86,7 +88,8 @@ fn ensure_wrk() -> Result {
     if sudo {
         apt.arg("apt-get");
     }
-    apt.args(["install", "-y", "wrk"]).env("DEBIAN_FRONTEND", "noninteractive");
+    apt.args(["install", "-y", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
     project::run(&mut apt)
 }
 
@@ -148,14 +151,23 @@ fn wait_for_port(addr: &str, patience: Duration) -> Result {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(format!("nothing listened on {addr} within {} s", patience.as_secs()))
+    Err(format!(
+        "nothing listened on {addr} within {} s",
+        patience.as_secs()
+    ))
 }
 
 fn wrk(url: &str, duration: &str) -> Result<String> {
     let shown = format!("wrk -t1 -c{CONNECTIONS} -d{duration} --latency {url}");
     println!("$ {shown}");
     let out = command("wrk")
-        .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{duration}"), "--latency", url])
+        .args([
+            "-t1",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{duration}"),
+            "--latency",
+            url,
+        ])
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("could not start wrk: {error}"))?;

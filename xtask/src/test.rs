@@ -154,6 +154,12 @@ fn browser_tests() -> Result {
     let mut node = command("node");
     node.current_dir(&e2e)
         .env("TRACELAB_DIST", project::root().join("dist"))
+        // The native binary the native tests built: the trace page's test
+        // runs `tracelab up` against dist/ and opens a real trace.
+        .env(
+            "TRACELAB_BIN",
+            project::root().join("target").join("debug").join("tracelab"),
+        )
         .arg("--test")
         .args(&files);
     project::run(&mut node)

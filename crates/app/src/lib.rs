@@ -40,6 +40,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/build") view=pages::build::Build />
                     <Route path=path!("/simulate") view=pages::simulate::Simulate />
                     <Route path=path!("/sample") view=pages::sample::Sample />
+                    <Route path=path!("/trace/:id") view=pages::trace::TracePage />
                 </Routes>
             </main>
         </Router>

@@ -27,15 +27,21 @@ pub enum Command {
         tracelab decode --json 'traceparent: 00-…' 'tracestate: rojo=1'")]
     Decode(DecodeArgs),
 
-    /// Run the whole lab in one process: bands-api and reviews-api, traced
-    /// with OpenTelemetry. Ctrl-C stops it after flushing every span.
-    Up(LabArgs),
+    /// Run the whole lab in one process: bands-api and reviews-api traced
+    /// with OpenTelemetry, the OTLP collector that receives their telemetry
+    /// (and any other SDK's), the span store, and the UI with the query API.
+    /// Ctrl-C stops it after flushing every span.
+    Up(UpArgs),
 
     /// Run bands-api alone (GET /bands/{uuid}), calling reviews-api.
-    Bands(LabArgs),
+    Bands(ServiceArgs),
 
     /// Run reviews-api alone (GET /reviews?band_id={uuid}), reading SQLite.
-    Reviews(LabArgs),
+    Reviews(ServiceArgs),
+
+    /// Run the OTLP collector alone (gRPC 4317, HTTP 4318) with the span
+    /// store and the UI and query API (16686).
+    Collector(CollectorCommandArgs),
 
     /// The demo's client: ask bands-api for a band in a traced call, print
     /// the band and the link to its trace.
@@ -119,14 +125,6 @@ pub struct LabArgs {
     #[arg(long, value_name = "URL", default_value = "http://localhost:16686")]
     pub ui_url: String,
 
-    /// Where the demo's SQLite database is kept.
-    #[arg(long, value_name = "DIR", env = "TRACELAB_DATA_DIR")]
-    pub data_dir: Option<std::path::PathBuf>,
-
-    /// Keep the database in memory (nothing is written to disk).
-    #[arg(long, conflicts_with = "data_dir")]
-    pub in_memory: bool,
-
     /// The lesson step whose switches the services start with: 5 is the
     /// original demo (everything traced, the planted problems in place),
     /// 6 the fixed one.
@@ -139,6 +137,82 @@ pub struct LabArgs {
     /// with PUT /admin/switches.
     #[arg(long = "switch", value_name = "NAME=VALUE")]
     pub switches: Vec<String>,
+}
+
+/// Where the data lives: the demo's database and the span store.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The data directory (the demo's reviews.db, the span store's traces.db).
+    /// Default: $XDG_DATA_HOME/tracelab, or ~/.local/share/tracelab.
+    #[arg(long, value_name = "DIR", env = "TRACELAB_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Keep everything in memory (nothing is written to disk).
+    #[arg(long, conflicts_with = "data_dir")]
+    pub in_memory: bool,
+}
+
+/// The embedded collector and UI: where they listen and how long traces stay.
+#[derive(Debug, Clone, Args)]
+pub struct CollectorArgs {
+    /// OTLP over gRPC.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4317")]
+    pub otlp_grpc_addr: String,
+
+    /// OTLP over HTTP (/v1/traces, /v1/logs, /v1/metrics).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4318")]
+    pub otlp_http_addr: String,
+
+    /// The UI and the query API (Jaeger's shape).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:16686")]
+    pub ui_addr: String,
+
+    /// Evict traces older than this (such as 30m, 12h, 7d; "none" keeps them).
+    #[arg(long, value_name = "AGE", default_value = "72h")]
+    pub max_age: String,
+
+    /// Evict the oldest traces when the store is larger than this (such as
+    /// 500MB, 2GiB; "none" for no limit).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+    pub max_size: String,
+
+    /// Serve the app from this release build instead of the one built into
+    /// the binary.
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<std::path::PathBuf>,
+
+    /// The largest OTLP request body, after decompression (such as 20MiB).
+    #[arg(long, value_name = "SIZE", default_value = "20MiB")]
+    pub max_body: String,
+}
+
+/// `tracelab up`: the services, the collector and the UI.
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    #[command(flatten)]
+    pub collector: CollectorArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `tracelab bands` and `tracelab reviews`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `tracelab collector`.
+#[derive(Debug, Clone, Args)]
+pub struct CollectorCommandArgs {
+    #[command(flatten)]
+    pub collector: CollectorArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// `tracelab call`'s options.

@@ -1,6 +1,7 @@
-//! `tracelab up`, `tracelab bands` and `tracelab reviews`: the demo's
-//! services, started from the command line's options, stopped by Ctrl-C or
-//! SIGTERM after every finished span is flushed.
+//! `tracelab up`, `tracelab bands`, `tracelab reviews` and `tracelab
+//! collector`: the demo's services and the embedded collector with its
+//! store and UI, started from the command line's options, stopped by Ctrl-C
+//! or SIGTERM after every finished span is flushed and stored.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,11 +13,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracelab_demo::{lesson, Endpoint, ReviewsDb, Service, Switches, Topology};
 
-use crate::cli::LabArgs;
+use crate::cli::{CollectorArgs, DataArgs, LabArgs};
+use crate::collector::{self, Receiver, ReceiverLimits};
 use crate::native::{HttpTransport, SqliteReviews, SystemClock};
 use crate::otel::{OtelSettings, ServiceOtel};
 use crate::serve::{self, Limits};
 use crate::services::{self, Lab, ServiceApp, Switchboard};
+use crate::ui::{self, AppFiles, UiState};
 
 /// `host:port` as an [`Endpoint`], or an error naming the option.
 pub fn endpoint(option: &str, text: &str) -> Result<Endpoint, String> {
@@ -65,7 +68,7 @@ pub fn starting_switches(args: &LabArgs) -> Result<Switches, String> {
 /// Where the data directory is: the option (or `TRACELAB_DATA_DIR`), else
 /// the user's data directory (`$XDG_DATA_HOME/tracelab`, or
 /// `~/.local/share/tracelab`).
-pub fn data_dir(args: &LabArgs) -> Option<PathBuf> {
+pub fn data_dir(args: &DataArgs) -> Option<PathBuf> {
     if args.in_memory {
         return None;
     }
@@ -117,18 +120,23 @@ pub struct RunningLab {
 impl RunningLab {
     /// Binds and starts `which` of the services, exporting as the
     /// environment says.
-    pub async fn start(which: &[Service], args: &LabArgs) -> Result<RunningLab, String> {
+    pub async fn start(
+        which: &[Service],
+        args: &LabArgs,
+        data: &DataArgs,
+    ) -> Result<RunningLab, String> {
         let settings = OtelSettings::from_env()?;
         for note in &settings.notes {
             tracing::warn!("{note}");
         }
-        Self::start_with(which, args, Export::Otlp(settings)).await
+        Self::start_with(which, args, data, Export::Otlp(settings)).await
     }
 
     /// [`RunningLab::start`] with the spans going where `export` says.
     pub async fn start_with(
         which: &[Service],
         args: &LabArgs,
+        data: &DataArgs,
         export: Export,
     ) -> Result<RunningLab, String> {
         let switches = starting_switches(args)?;
@@ -166,7 +174,7 @@ impl RunningLab {
             cors_origins: cors_origins(&args.ui_url),
         };
         let reviews_db: Arc<dyn ReviewsDb> =
-            Arc::new(SqliteReviews::open(data_dir(args).as_deref())?);
+            Arc::new(SqliteReviews::open(data_dir(data).as_deref())?);
         let runtime = tokio::runtime::Handle::current();
         let alone = which.len() == 1;
         let (stop, stopped) = watch::channel(false);
@@ -242,26 +250,238 @@ fn spawn(
     ))
 }
 
-/// Runs `which` until Ctrl-C or SIGTERM.
-pub async fn run(which: &[Service], args: &LabArgs) -> Result<(), String> {
-    let lab = RunningLab::start(which, args).await?;
-    for (service, addr) in &lab.addrs {
-        tracing::info!(service = service.name(), "listening on http://{addr}");
+/// The embedded collector: the OTLP receivers, the span store and the UI
+/// with the query API, bound and serving.
+pub struct RunningCollector {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub ui_addr: SocketAddr,
+    pub store: Arc<tracelab_store::Store>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningCollector {
+    /// Opens the store and binds the three ports.
+    pub async fn start(args: &CollectorArgs, data: &DataArgs) -> Result<RunningCollector, String> {
+        let retention = tracelab_store::Retention {
+            max_age: parse_age("--max-age", &args.max_age)?,
+            max_bytes: parse_size("--max-size", &args.max_size)?,
+        };
+        let max_body = parse_size("--max-body", &args.max_body)?
+            .ok_or("--max-body must be a size such as 20MiB; the collector needs a limit")?;
+        let store = match data_dir(data) {
+            Some(dir) => tracelab_store::Store::open(&dir.join("traces.db")),
+            None => tracelab_store::Store::open_in_memory(),
+        }
+        .map_err(|error| error.to_string())?
+        .with_retention(retention);
+        let store = Arc::new(store);
+        let app = match &args.ui_dir {
+            Some(dir) => AppFiles::Dir(dir.clone()),
+            None => AppFiles::Embedded,
+        };
+        if !app.available() {
+            tracing::warn!(
+                "this tracelab was built without the app: the query API answers on /api/, \
+                 but there is no UI (build it with `trunk build --release` and rebuild tracelab, \
+                 or pass --ui-dir)"
+            );
+        }
+        let receiver = Receiver::new(
+            store.clone(),
+            ReceiverLimits {
+                max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
+                ..ReceiverLimits::default()
+            },
+        );
+        let grpc = serve::bind(&args.otlp_grpc_addr, "OTLP/gRPC").await?;
+        let http = serve::bind(&args.otlp_http_addr, "OTLP/HTTP").await?;
+        let ui_listener = serve::bind(&args.ui_addr, "the UI").await?;
+        let local = |listener: &TcpListener, what: &str| {
+            listener
+                .local_addr()
+                .map_err(|error| format!("{what} has no local address: {error}"))
+        };
+        let (grpc_addr, http_addr, ui_addr) = (
+            local(&grpc, "OTLP/gRPC")?,
+            local(&http, "OTLP/HTTP")?,
+            local(&ui_listener, "the UI")?,
+        );
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            spawn(
+                grpc,
+                collector::grpc::router(receiver.clone()),
+                stopped.clone(),
+            ),
+            spawn(http, collector::http::router(receiver), stopped.clone()),
+            spawn(
+                ui_listener,
+                ui::router(UiState {
+                    store: store.clone(),
+                    app,
+                }),
+                stopped.clone(),
+            ),
+            tokio::spawn(enforce_retention(store.clone(), stopped)),
+        ];
+        tracing::info!("{}", store.describe_limits());
+        Ok(RunningCollector {
+            grpc_addr,
+            http_addr,
+            ui_addr,
+            store,
+            stop,
+            tasks,
+        })
     }
-    match data_dir(args) {
+
+    /// Stops accepting; requests in flight are answered (and their data
+    /// committed) first.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// How often retention runs.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Evicts what the store's retention no longer allows, once a minute.
+async fn enforce_retention(store: Arc<tracelab_store::Store>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(RETENTION_EVERY) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        let store = store.clone();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+            });
+        match tokio::task::spawn_blocking(move || store.enforce_retention(now)).await {
+            Ok(Ok(report)) if report.traces_evicted > 0 => tracing::info!(
+                "retention evicted {} traces ({} spans)",
+                report.traces_evicted,
+                report.spans_evicted
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!("retention could not run: {error}"),
+            Err(error) => tracing::warn!("retention's task failed: {error}"),
+        }
+    }
+}
+
+/// `72h`, `30m`, `7d`, `90s`, or `none`.
+pub fn parse_age(option: &str, text: &str) -> Result<Option<std::time::Duration>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let bad = || format!("{option} {text:?} is not an age such as 30m, 12h or 7d (or none)");
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(Some(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    )))
+}
+
+/// `500MB`, `2GiB`, `64KiB`, `1000000` (bytes), or `none`.
+pub fn parse_size(option: &str, text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let bad = || format!("{option} {text:?} is not a size such as 500MB, 2GiB or 64KiB (or none)");
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    Ok(Some(number.saturating_mul(factor)))
+}
+
+/// Runs `which` of the services, and the collector when `collector` is
+/// given, until Ctrl-C or SIGTERM.
+pub async fn run(
+    which: &[Service],
+    args: Option<&LabArgs>,
+    data: &DataArgs,
+    collector: Option<&CollectorArgs>,
+) -> Result<(), String> {
+    let embedded = match collector {
+        Some(collector) => Some(RunningCollector::start(collector, data).await?),
+        None => None,
+    };
+    let lab = match args {
+        Some(args) => {
+            let mut settings = OtelSettings::from_env()?;
+            for note in &settings.notes {
+                tracing::warn!("{note}");
+            }
+            if let (Some(embedded), false) = (&embedded, settings.endpoint_from_env) {
+                // The services report to the collector beside them.
+                settings.endpoint = match settings.protocol {
+                    crate::otel::OtlpProtocol::Grpc => format!("http://{}", embedded.grpc_addr),
+                    crate::otel::OtlpProtocol::HttpProtobuf => {
+                        format!("http://{}", embedded.http_addr)
+                    }
+                };
+            }
+            Some(RunningLab::start_with(which, args, data, Export::Otlp(settings)).await?)
+        }
+        None => None,
+    };
+    if let Some(lab) = &lab {
+        for (service, addr) in &lab.addrs {
+            tracing::info!(service = service.name(), "listening on http://{addr}");
+        }
+    }
+    if let Some(embedded) = &embedded {
+        tracing::info!(
+            "OTLP/gRPC on {}, OTLP/HTTP on http://{}",
+            embedded.grpc_addr,
+            embedded.http_addr
+        );
+        tracing::info!("UI and query API on http://{}/", embedded.ui_addr);
+    }
+    match data_dir(data) {
         Some(dir) => tracing::info!("data directory: {}", dir.display()),
         None => tracing::info!("data kept in memory (--in-memory)"),
     }
     if which.contains(&Service::Bands) {
-        tracing::info!(
-            "try: tracelab call   (or curl -i http://{}/bands/{})",
-            args.bands_addr,
-            tracelab_demo::data::DEMO_BAND_ID
-        );
+        tracing::info!("try: tracelab call   (then open the trace link it prints)");
     }
     shutdown_signal().await;
     tracing::info!("stopping: finishing requests in flight and flushing spans");
-    lab.stop().await;
+    // The services first, so their last spans reach the collector.
+    if let Some(lab) = lab {
+        lab.stop().await;
+    }
+    if let Some(embedded) = embedded {
+        embedded.stop().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

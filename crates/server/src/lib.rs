@@ -21,6 +21,7 @@ pub mod native;
 pub mod otel;
 pub mod serve;
 pub mod services;
+pub mod ui;
 pub mod w3c;
 
 use clap::Parser;
@@ -53,17 +54,28 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         cli::Command::Decode(args) => ExitCode::from(decode::run(&args)),
         cli::Command::Up(args) => run_async(|| async move {
-            lab::run(&[Service::Bands, Service::Reviews], &args)
-                .await
-                .map(|()| EXIT_VALID)
+            let services = [Service::Bands, Service::Reviews];
+            lab::run(
+                &services,
+                Some(&args.lab),
+                &args.data,
+                Some(&args.collector),
+            )
+            .await
+            .map(|()| EXIT_VALID)
         }),
         cli::Command::Bands(args) => run_async(|| async move {
-            lab::run(&[Service::Bands], &args)
+            lab::run(&[Service::Bands], Some(&args.lab), &args.data, None)
                 .await
                 .map(|()| EXIT_VALID)
         }),
         cli::Command::Reviews(args) => run_async(|| async move {
-            lab::run(&[Service::Reviews], &args)
+            lab::run(&[Service::Reviews], Some(&args.lab), &args.data, None)
+                .await
+                .map(|()| EXIT_VALID)
+        }),
+        cli::Command::Collector(args) => run_async(|| async move {
+            lab::run(&[], None, &args.data, Some(&args.collector))
                 .await
                 .map(|()| EXIT_VALID)
         }),
@@ -115,6 +127,8 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour on a terminal only: a log file or a pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

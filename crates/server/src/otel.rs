@@ -70,8 +70,11 @@ pub struct OtelSettings {
     /// service answers uninstrumented, as in step 1 of the lesson.
     pub disabled: bool,
     pub protocol: OtlpProtocol,
-    /// Where the exporters send, as they resolve it (for messages).
+    /// Where the exporters send.
     pub endpoint: String,
+    /// Whether an `OTEL_EXPORTER_OTLP_…ENDPOINT` variable named it (else
+    /// `tracelab up` points the services at its own collector).
+    pub endpoint_from_env: bool,
     /// `OTEL_PROPAGATORS` is not `none`.
     pub propagate: bool,
     /// `OTEL_SERVICE_NAME`, when set.
@@ -121,9 +124,10 @@ impl OtelSettings {
                 }
             },
         };
-        let endpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-            .or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-            .unwrap_or_else(|| protocol.default_endpoint().to_owned());
+        let from_env = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        let endpoint_from_env = from_env.is_some();
+        let endpoint = from_env.unwrap_or_else(|| protocol.default_endpoint().to_owned());
         let mut notes = Vec::new();
         let mut propagate = true;
         if let Some(list) = get("OTEL_PROPAGATORS") {
@@ -152,6 +156,7 @@ impl OtelSettings {
             disabled,
             protocol,
             endpoint,
+            endpoint_from_env,
             propagate,
             service_name: get("OTEL_SERVICE_NAME"),
             notes,

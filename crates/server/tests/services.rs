@@ -13,7 +13,7 @@ use tracelab_demo::telemetry::{RecordedSpan, SpanSink};
 use tracelab_demo::{
     client, lesson, make_call, Endpoint, Failure, Service, Services, Switches, Topology,
 };
-use tracelab_server::cli::LabArgs;
+use tracelab_server::cli::{DataArgs, LabArgs};
 use tracelab_server::lab::{Export, RunningLab};
 use tracelab_server::native::{HttpTransport, SystemClock};
 use tracelab_server::otel::ServiceOtel;
@@ -35,8 +35,6 @@ fn args(switches: &Switches) -> LabArgs {
         bands_addr: "127.0.0.1:0".to_owned(),
         reviews_addr: "127.0.0.1:0".to_owned(),
         ui_url: "http://localhost:16686".to_owned(),
-        data_dir: None,
-        in_memory: true,
         step: 1,
         switches,
     }
@@ -55,6 +53,7 @@ impl Running {
         let lab = RunningLab::start_with(
             &[Service::Bands, Service::Reviews],
             &args(switches),
+            &in_memory(),
             Export::Memory(sink.clone()),
         )
         .await
@@ -186,6 +185,14 @@ fn differences(native: &[Shape], simulated: &[Shape]) -> String {
         only(native, simulated).join("\n  "),
         only(simulated, native).join("\n  ")
     )
+}
+
+/// Nothing written to disk.
+fn in_memory() -> DataArgs {
+    DataArgs {
+        data_dir: None,
+        in_memory: true,
+    }
 }
 
 fn step(number: u8) -> Switches {
@@ -440,9 +447,14 @@ async fn bands_api_answers_504_when_reviews_api_hangs_and_502_when_it_is_gone() 
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     alone.reviews_addr = free.local_addr().expect("an address").to_string();
     drop(free);
-    let lab = RunningLab::start_with(&[Service::Bands], &alone, Export::Memory(sink.clone()))
-        .await
-        .expect("starts");
+    let lab = RunningLab::start_with(
+        &[Service::Bands],
+        &alone,
+        &in_memory(),
+        Export::Memory(sink.clone()),
+    )
+    .await
+    .expect("starts");
     let port = lab.addrs[0].1.port();
     let response = client
         .get(format!("http://127.0.0.1:{port}/bands/{DEMO_BAND_ID}"))

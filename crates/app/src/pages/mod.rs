@@ -7,6 +7,7 @@ pub mod home;
 pub mod not_found;
 pub mod sample;
 pub mod simulate;
+pub mod trace;
 
 use leptos::prelude::*;
 

@@ -254,7 +254,8 @@ pub fn Simulate() -> impl IntoView {
     // The simulation runs in a worker, started on the first call (see
     // `worker`); calls wait for it in `pending`, by request id.
     let sim_worker = StoredValue::new_local(None::<worker::SimWorker>);
-    let pending = StoredValue::new_local(std::collections::HashMap::<u64, (u8, u64, Switches)>::new());
+    let pending =
+        StoredValue::new_local(std::collections::HashMap::<u64, (u8, u64, Switches)>::new());
     let next_id = StoredValue::new(0_u64);
     let running = RwSignal::new(0_usize);
     let sim_error = RwSignal::new(None::<String>);
@@ -270,14 +271,16 @@ pub fn Simulate() -> impl IntoView {
         });
         match parsed {
             Ok(answer) => {
-                let Some((step_number, seed, switches)) =
-                    pending.try_update_value(|pending| pending.remove(&answer.id)).flatten()
+                let Some((step_number, seed, switches)) = pending
+                    .try_update_value(|pending| pending.remove(&answer.id))
+                    .flatten()
                 else {
                     return;
                 };
                 running.update(|n| *n = n.saturating_sub(1));
                 let traces = answer.report.traces.iter().cloned().map(Arc::new).collect();
-                let number = calls.with_untracked(|calls| calls.first().map_or(1, |call| call.number + 1));
+                let number =
+                    calls.with_untracked(|calls| calls.first().map_or(1, |call| call.number + 1));
                 let call = Arc::new(Call {
                     number,
                     step: step_number,
@@ -310,7 +313,9 @@ pub fn Simulate() -> impl IntoView {
             seed,
         };
         let Ok(text) = serde_json::to_string(&request) else {
-            sim_error.set(Some("the call could not be written for the simulation".to_owned()));
+            sim_error.set(Some(
+                "the call could not be written for the simulation".to_owned(),
+            ));
             return;
         };
         if sim_worker.with_value(|worker| worker.is_none()) {

@@ -112,14 +112,16 @@ async fn receive(receiver: Receiver, request: Request, signal: Signal) -> Respon
     let limit = receiver.limits.max_body_bytes;
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => return status(
-            encoding,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            RESOURCE_EXHAUSTED,
-            format!(
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return status(
+                encoding,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                RESOURCE_EXHAUSTED,
+                format!(
                 "the body is larger than {limit} bytes (after decompression); send smaller batches"
             ),
-        ),
+            )
+        }
         Err(error) => {
             // Mostly a corrupt or truncated gzip stream.
             return status(

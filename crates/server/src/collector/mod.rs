@@ -25,6 +25,7 @@
 pub mod grpc;
 pub mod http;
 pub mod otlp_json;
+pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -26,7 +26,9 @@ pub struct SimWorker {
 impl SimWorker {
     /// Starts the worker; `on_answer` gets each answer's JSON, or a sentence
     /// saying what went wrong.
-    pub fn start(on_answer: impl Fn(Result<String, String>) + 'static) -> Result<SimWorker, String> {
+    pub fn start(
+        on_answer: impl Fn(Result<String, String>) + 'static,
+    ) -> Result<SimWorker, String> {
         let worker = Worker::new(LOADER)
             .map_err(|error| format!("the simulation's worker did not start ({error:?})"))?;
         let waiting: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
@@ -48,12 +50,13 @@ impl SimWorker {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-            on_answer(Err(format!(
-                "the simulation's worker failed: {}",
-                event.message()
-            )));
-        });
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                on_answer(Err(format!(
+                    "the simulation's worker failed: {}",
+                    event.message()
+                )));
+            });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(SimWorker {
             worker,

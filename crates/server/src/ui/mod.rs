@@ -1,0 +1,484 @@
+//! What `tracelab` serves on 127.0.0.1:16686, where the original demo had
+//! Jaeger: the query API in the shape of Jaeger's HTTP API (so Jaeger's
+//! tooling and Grafana's Jaeger data source read it), the trace in
+//! tracelab's own model for the app's waterfall, and the app itself.
+//!
+//! - `GET /api/services`, `/api/services/{service}/operations`,
+//!   `/api/operations?service=&spanKind=`, `/api/traces?service=&operation=
+//!   &start=&end=&lookback=&minDuration=&maxDuration=&limit=&tags=`,
+//!   `/api/traces/{trace-id}`: Jaeger's v1 JSON in its
+//!   `{"data", "total", "limit", "offset", "errors"}` envelope. What v1 has
+//!   no field for (status, span kind, the scope) travels as tags, as
+//!   Jaeger's own OTLP translation does; an unknown trace is a 404 with a
+//!   JSON error.
+//! - `GET /api/tracelab/traces/{trace-id}`: the trace as `tracelab-trace`'s
+//!   model, which the app's `/trace/{trace-id}` page draws.
+//! - Everything else: the app's release build, carried in the binary (or
+//!   read from `--ui-dir`), with `index.html` for the app's own routes.
+
+pub mod model;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use tracelab_store::{jaeger_trace, JaegerResponse, Store, StoreError, TraceQuery};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/app_files.rs"));
+}
+
+/// Where the app's files come from.
+#[derive(Clone, Debug)]
+pub enum AppFiles {
+    /// The release build carried in the binary (empty when it was built
+    /// without one).
+    Embedded,
+    /// A directory holding a release build (`--ui-dir`).
+    Dir(PathBuf),
+}
+
+impl AppFiles {
+    /// Whether there is an app to serve at all.
+    pub fn available(&self) -> bool {
+        match self {
+            AppFiles::Embedded => !embedded::APP_FILES.is_empty(),
+            AppFiles::Dir(dir) => dir.join("index.html").is_file(),
+        }
+    }
+
+    /// The bytes of `path` (relative, `/`-separated), if the app has it.
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        match self {
+            AppFiles::Embedded => embedded::APP_FILES
+                .iter()
+                .find(|(name, _)| *name == path)
+                .map(|(_, bytes)| bytes.to_vec()),
+            AppFiles::Dir(dir) => {
+                // Only plain names below the directory: no `..`, no root.
+                if path.split('/').any(|part| part.is_empty() || part == "..") {
+                    return None;
+                }
+                std::fs::read(dir.join(path)).ok()
+            }
+        }
+    }
+}
+
+/// What the UI's handlers share.
+#[derive(Clone)]
+pub struct UiState {
+    pub store: Arc<Store>,
+    pub app: AppFiles,
+}
+
+/// The router of port 16686.
+pub fn router(state: UiState) -> Router {
+    Router::new()
+        .route("/api/services", get(services))
+        .route(
+            "/api/services/{service}/operations",
+            get(service_operations),
+        )
+        .route("/api/operations", get(operations))
+        .route("/api/traces", get(find_traces))
+        .route("/api/traces/{trace_id}", get(trace))
+        .route("/api/tracelab/traces/{trace_id}", get(model_trace))
+        .route("/api/{*rest}", get(unknown_api))
+        .fallback(app_file)
+        .with_state(state)
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(error) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the answer could not be written: {error}"),
+        ),
+    }
+}
+
+/// Jaeger's error envelope: `{"data": null, …, "errors": [{"code", "msg"}]}`.
+fn error_response(status: StatusCode, message: String) -> Response {
+    json(
+        status,
+        &JaegerResponse::error(i32::from(status.as_u16()), message),
+    )
+}
+
+/// Runs a store query on a blocking thread; a failure is a 400 for a bad
+/// argument and a 500 otherwise, with the store's message.
+async fn query<T: Send + 'static>(
+    state: &UiState,
+    run: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || run(&store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error @ StoreError::InvalidQuery { .. })) => {
+            Err(error_response(StatusCode::BAD_REQUEST, error.to_string()))
+        }
+        Ok(Err(error)) => Err(error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error.to_string(),
+        )),
+        Err(error) => Err(error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the query's task failed: {error}"),
+        )),
+    }
+}
+
+async fn services(State(state): State<UiState>) -> Response {
+    match query(&state, |store| store.services()).await {
+        Ok(services) => {
+            let total = services.len();
+            json(StatusCode::OK, &JaegerResponse::ok(services, total))
+        }
+        Err(response) => response,
+    }
+}
+
+async fn service_operations(State(state): State<UiState>, Path(service): Path<String>) -> Response {
+    match query(&state, move |store| store.operations(&service)).await {
+        Ok(operations) => {
+            // v1's per-service list is names only, each once.
+            let mut names: Vec<String> = operations.into_iter().map(|op| op.name).collect();
+            names.sort();
+            names.dedup();
+            let total = names.len();
+            json(StatusCode::OK, &JaegerResponse::ok(names, total))
+        }
+        Err(response) => response,
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OperationsQuery {
+    service: Option<String>,
+    span_kind: Option<String>,
+}
+
+async fn operations(
+    State(state): State<UiState>,
+    Query(params): Query<OperationsQuery>,
+) -> Response {
+    let Some(service) = params.service.filter(|service| !service.is_empty()) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "parameter service is required".to_owned(),
+        );
+    };
+    let kind = params.span_kind.filter(|kind| !kind.is_empty());
+    match query(&state, move |store| store.operations(&service)).await {
+        Ok(operations) => {
+            let operations: Vec<_> = operations
+                .into_iter()
+                .filter(|op| kind.as_ref().is_none_or(|kind| &op.span_kind == kind))
+                .collect();
+            let total = operations.len();
+            json(StatusCode::OK, &JaegerResponse::ok(operations, total))
+        }
+        Err(response) => response,
+    }
+}
+
+/// `/api/traces` as Jaeger UI calls it: times in microseconds, durations as
+/// Go writes them (`1.5ms`, `2s`), tags as a JSON object.
+pub fn trace_query(params: &[(String, String)]) -> Result<TraceQuery, String> {
+    let mut query = TraceQuery::default();
+    let mut lookback: Option<u64> = None;
+    for (key, value) in params {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match key.as_str() {
+            "service" => query.service = Some(value.to_owned()),
+            "operation" => query.operation = Some(value.to_owned()),
+            "start" => query.start_min = Some(micros(key, value)?.saturating_mul(1000)),
+            "end" => query.start_max = Some(micros(key, value)?.saturating_mul(1000)),
+            "minDuration" => query.duration_min = Some(duration_nanos(key, value)?),
+            "maxDuration" => query.duration_max = Some(duration_nanos(key, value)?),
+            "lookback" if value != "custom" => lookback = Some(duration_nanos(key, value)?),
+            "limit" => {
+                query.limit = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("parameter limit={value:?} is not a whole number"))?,
+                )
+            }
+            "tags" => {
+                let tags: serde_json::Map<String, serde_json::Value> = serde_json::from_str(value)
+                    .map_err(|error| {
+                        format!("parameter tags must be a JSON object of strings ({error})")
+                    })?;
+                for (tag, tag_value) in tags {
+                    let text = match tag_value {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    };
+                    query.tags.push((tag, text));
+                }
+            }
+            "tag" => {
+                // Jaeger also accepts repeated tag=key:value.
+                let (tag, tag_value) = value
+                    .split_once(':')
+                    .ok_or_else(|| format!("parameter tag={value:?} is not key:value"))?;
+                query.tags.push((tag.to_owned(), tag_value.to_owned()));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(lookback), None) = (lookback, query.start_min) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+            });
+        query.start_min = Some(now.saturating_sub(lookback));
+    }
+    Ok(query)
+}
+
+fn micros(key: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .map_err(|_| format!("parameter {key}={value:?} is not a time in microseconds since 1970"))
+}
+
+/// A Go duration (`500us`, `1.5ms`, `2s`, `1m`, `1h`) in nanoseconds.
+pub fn duration_nanos(key: &str, value: &str) -> Result<u64, String> {
+    let units: [(&str, f64); 7] = [
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("µs", 1e3),
+        ("ms", 1e6),
+        ("s", 1e9),
+        ("m", 60e9),
+        ("h", 3600e9),
+    ];
+    let bad = || format!("parameter {key}={value:?} is not a duration such as 1.5ms, 2s or 1h");
+    let (number, factor) = units
+        .iter()
+        .find_map(|(unit, factor)| value.strip_suffix(unit).map(|number| (number, *factor)))
+        .ok_or_else(bad)?;
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    if !(number.is_finite() && number >= 0.0) {
+        return Err(bad());
+    }
+    Ok((number * factor) as u64)
+}
+
+async fn find_traces(State(state): State<UiState>, request: Request) -> Response {
+    let params: Vec<(String, String)> =
+        match serde_urlencoded_pairs(request.uri().query().unwrap_or_default()) {
+            Ok(params) => params,
+            Err(message) => return error_response(StatusCode::BAD_REQUEST, message),
+        };
+    let trace_query = match trace_query(&params) {
+        Ok(query) => query,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, message),
+    };
+    let limit = trace_query.effective_limit();
+    let found = query(&state, move |store| {
+        let ids = store.find_traces(&trace_query)?;
+        let mut traces = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(trace) = store.trace(&id)? {
+                traces.push(jaeger_trace(&trace));
+            }
+        }
+        Ok(traces)
+    })
+    .await;
+    match found {
+        Ok(traces) => {
+            let total = traces.len();
+            let mut answer = JaegerResponse::ok(traces, total);
+            answer.limit = limit;
+            json(StatusCode::OK, &answer)
+        }
+        Err(response) => response,
+    }
+}
+
+/// `a=1&b=2` into pairs, percent-decoded (axum's `Query` would reject the
+/// repeated `tag=` Jaeger allows).
+fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(key)?, percent_decode(value)?))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut idx = 0;
+    while idx < bytes.len() {
+        match bytes[idx] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(idx + 1..idx + 3)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .ok_or_else(|| format!("{text:?} is not valid percent-encoding"))?;
+                out.push(hex);
+                idx += 2;
+            }
+            byte => out.push(byte),
+        }
+        idx += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("{text:?} does not decode to UTF-8"))
+}
+
+async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
+    let wanted = trace_id.clone();
+    match query(&state, move |store| store.trace(&wanted)).await {
+        Ok(Some(trace)) => json(
+            StatusCode::OK,
+            &JaegerResponse::ok(vec![jaeger_trace(&trace)], 1),
+        ),
+        Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
+        Err(response) => response,
+    }
+}
+
+async fn model_trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
+    let wanted = trace_id.clone();
+    match query(&state, move |store| store.trace(&wanted)).await {
+        Ok(Some(trace)) => json(StatusCode::OK, &model::to_model(&trace)),
+        Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
+        Err(response) => response,
+    }
+}
+
+async fn unknown_api(Path(rest): Path<String>) -> Response {
+    error_response(StatusCode::NOT_FOUND, format!("no API at /api/{rest}"))
+}
+
+/// A file of the app, or `index.html` for the app's own routes (`/trace/…`,
+/// `/decode`, …), or a page saying how to get the app when there is none.
+async fn app_file(State(state): State<UiState>, request: Request) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    if !state.app.available() {
+        let mut response = Response::new(Body::from(NO_APP));
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        return response;
+    }
+    let (bytes, name) = match state.app.read(path).filter(|_| !path.is_empty()) {
+        Some(bytes) => (bytes, path),
+        None => match state.app.read("index.html") {
+            Some(bytes) => (bytes, "index.html"),
+            None => return error_response(StatusCode::NOT_FOUND, "no index.html".to_owned()),
+        },
+    };
+    let mut response = Response::new(Body::from(bytes));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
+    // Trunk puts a content hash in every name but index.html's and the
+    // worker's: those are always checked again.
+    let immutable = name != "index.html" && !name.starts_with("sim-worker");
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    response
+}
+
+const NO_APP: &str = "This tracelab was built without the app, so there is no UI to serve \
+(the query API under /api/ works). Build the app first, then tracelab:\n\n    \
+trunk build --release   (or: cargo xtask up)\n    \
+cargo build --release -p tracelab-server\n\n\
+or point this one at a release build with --ui-dir DIR.\n";
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaeger_ui_search_parameters_are_read() {
+        let params: Vec<(String, String)> = serde_urlencoded_pairs(
+            "service=bands-api&operation=GET+%2Fbands%2F%3Aid&start=1700000000000000&end=1700000001000000\
+             &minDuration=1.5ms&maxDuration=2s&limit=5&tags=%7B%22http.response.status_code%22%3A%22200%22%7D&tag=error:true",
+        )
+        .expect("decodes");
+        let query = trace_query(&params).expect("valid");
+        assert_eq!(query.service.as_deref(), Some("bands-api"));
+        assert_eq!(query.operation.as_deref(), Some("GET /bands/:id"));
+        assert_eq!(query.start_min, Some(1_700_000_000_000_000_000));
+        assert_eq!(query.start_max, Some(1_700_000_001_000_000_000));
+        assert_eq!(query.duration_min, Some(1_500_000));
+        assert_eq!(query.duration_max, Some(2_000_000_000));
+        assert_eq!(query.limit, Some(5));
+        assert_eq!(
+            query.tags,
+            vec![
+                ("http.response.status_code".to_owned(), "200".to_owned()),
+                ("error".to_owned(), "true".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_parameters_say_which_and_why() {
+        for (query, says) in [
+            ("minDuration=fast", "minDuration"),
+            ("start=yesterday", "start"),
+            ("limit=-1", "limit"),
+            ("tags=%7Bnot", "tags"),
+            ("tag=novalue", "key:value"),
+        ] {
+            let params = serde_urlencoded_pairs(query).expect("decodes");
+            let error = trace_query(&params).expect_err(query);
+            assert!(error.contains(says), "{query}: {error}");
+        }
+        assert!(serde_urlencoded_pairs("a=%zz").is_err());
+    }
+}

@@ -1,0 +1,119 @@
+// The /trace/{id} page: the link `tracelab call` prints, opened in the app
+// that `tracelab up` serves, shows the real trace in the waterfall; opened
+// where no collector answers (the static server, as `trunk serve`), it says
+// where traces come from. TRACELAB_BIN is the native binary (cargo xtask
+// test passes target/debug/tracelab).
+
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { openPage, waitFor } from './support/browser.mjs';
+import { browser, DIST, server, useApp } from './support/harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.TRACELAB_BIN ?? path.join(here, '..', 'target', 'debug', 'tracelab');
+const run = promisify(execFile);
+
+useApp();
+
+test('where no collector answers, the trace page says where traces come from', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(`${server.url}trace/4bf92f3577b34da6a3ce929d0e0e4736`);
+  const error = await waitFor(
+    () => page.getByTestId('trace-error').textContent().catch(() => ''),
+    (text) => text.includes('tracelab up'),
+    'the page names tracelab up',
+  );
+  assert.match(error, /tracelab call/);
+  await page.goto(`${server.url}trace/not-an-id`);
+  await waitFor(
+    () => page.getByTestId('trace-error').textContent().catch(() => ''),
+    (text) => text.includes('is not a trace id'),
+    'a malformed id is named as such',
+  );
+  await assertClean();
+});
+
+/** Starts `tracelab up` on free ports and reads where each part listens. */
+async function startLab() {
+  const child = spawn(
+    BIN,
+    [
+      'up', '--in-memory', '--step', '6',
+      '--bands-addr', '127.0.0.1:0', '--reviews-addr', '127.0.0.1:0',
+      '--otlp-grpc-addr', '127.0.0.1:0', '--otlp-http-addr', '127.0.0.1:0',
+      '--ui-addr', '127.0.0.1:0', '--ui-dir', DIST,
+    ],
+    {
+      // Export every span at once rather than after the SDK's 5 s.
+      env: { ...process.env, OTEL_BSP_SCHEDULE_DELAY: '100', TRACELAB_LOG: 'info', NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const addrs = await waitFor(
+    () => ({
+      bands: log.match(/listening on http:\/\/(127\.0\.0\.1:\d+) service="?bands-api/)?.[1],
+      grpc: log.match(/OTLP\/gRPC on (127\.0\.0\.1:\d+)/)?.[1],
+      ui: log.match(/UI and query API on http:\/\/(127\.0\.0\.1:\d+)/)?.[1],
+    }),
+    (found) => found.bands && found.grpc && found.ui,
+    `tracelab up says where it listens (log so far: ${log})`,
+    20_000,
+  );
+  return { child, addrs, log: () => log };
+}
+
+test('the link tracelab call prints opens the real trace in the waterfall', async () => {
+  const lab = await startLab();
+  try {
+    const { stdout } = await run(
+      BIN,
+      ['call', '--bands-addr', lab.addrs.bands, '--ui-url', `http://${lab.addrs.ui}`],
+      { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://${lab.addrs.grpc}`, OTEL_BSP_SCHEDULE_DELAY: '100' } },
+    );
+    assert.match(stdout, /"name": "Fugazi"/);
+    const link = stdout.match(/trace: (http:\/\/\S+)/)?.[1];
+    assert.ok(link, `the call prints a trace link: ${stdout}`);
+    const traceId = link.split('/trace/')[1];
+
+    // The client's 2 spans, bands-api's 3 and reviews-api's 3 (step 6: one
+    // query) reach the collector within a moment of the call.
+    await waitFor(
+      async () => {
+        const response = await fetch(`http://${lab.addrs.ui}/api/traces/${traceId}`);
+        if (response.status !== 200) return 0;
+        const body = await response.json();
+        return body.data[0].spans.length;
+      },
+      (count) => count === 8,
+      'the trace is stored with all 8 spans',
+      20_000,
+    );
+
+    const { page, assertClean } = await openPage(browser);
+    await page.goto(link);
+    const summary = await waitFor(
+      () => page.getByTestId('trace-summary').textContent().catch(() => ''),
+      (text) => text.includes('8 spans'),
+      'the page says what it shows',
+    );
+    assert.match(summary, /3 services/);
+    const rows = await waitFor(
+      () => page.getByTestId('wf-row').allTextContents(),
+      (texts) => texts.length === 8,
+      'every span is a row of the waterfall',
+    );
+    for (const name of ['get_band', 'GET /bands/:id', 'get_reviews', 'get_reviews_by_band_id', 'SELECT reviews']) {
+      assert.ok(rows.some((row) => row.includes(name)), `a row for ${name}: ${rows.join(' | ')}`);
+    }
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});
