@@ -158,7 +158,10 @@ fn browser_tests() -> Result {
         // runs `tracelab up` against dist/ and opens a real trace.
         .env(
             "TRACELAB_BIN",
-            project::root().join("target").join("debug").join("tracelab"),
+            project::root()
+                .join("target")
+                .join("debug")
+                .join("tracelab"),
         )
         .arg("--test")
         .args(&files);

@@ -18,7 +18,9 @@ use crate::server_span::ServerSpan;
 use crate::telemetry::{end_span, fail, log, start_span, Telemetry};
 
 /// How reviews-api fails, when told to (failure injection).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Failure {
     #[default]
     None,
