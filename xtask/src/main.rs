@@ -4,8 +4,8 @@
 //! - `cargo xtask setup` installs what the build and the tests need and is
 //!   missing (the wasm32 target, Trunk, wasm-bindgen, the npm packages in
 //!   `e2e/`, Chromium), and says what it does.
-//! - `cargo xtask up` serves the app with `trunk serve` on
-//!   <http://127.0.0.1:7686/>.
+//! - `cargo xtask up` builds the app and runs the whole lab, `tracelab up`,
+//!   on <http://127.0.0.1:16686/>.
 //! - `cargo xtask test` runs every check and test, native and in the browser,
 //!   and stops at the first failure.
 //! - `cargo xtask bench` runs the browser benchmarks on a release build.
@@ -31,7 +31,8 @@ usage: cargo xtask <command>
 commands:
   setup   install the tools that are missing (wasm32 target, Trunk 0.21,
           wasm-bindgen-cli 0.2.130, npm packages in e2e/, Chromium)
-  up      setup, then serve the app at http://127.0.0.1:7686/
+  up      setup, build the app, then run the whole lab (tracelab up) at
+          http://127.0.0.1:16686/
   test    setup, then run every check and test, stopping at the first failure
   bench   setup, then the browser benchmarks on a release build (numbers only)
   load    the native chain under wrk, traced and with the SDK disabled (numbers only)

@@ -8,10 +8,6 @@ use std::process::{Command, Stdio};
 
 use crate::Result;
 
-/// The port `trunk serve` listens on (Trunk.toml): clear of the demo's and
-/// Jaeger's ports (8000, 8080, 16686, 4317, 4318).
-pub const SERVE_URL: &str = "http://127.0.0.1:7686/";
-
 /// The workspace root: the parent of this crate's directory.
 pub fn root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -123,7 +123,7 @@ fn steps() -> Vec<Step> {
             trunk
         }),
         Step {
-            name: "bundle budgets (first load 400 KB, worker 150 KB)",
+            name: "bundle budgets (first load, worker)",
             action: Box::new(|| bundle::check(&project::root().join("dist"))),
         },
         Step {
