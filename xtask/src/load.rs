@@ -1,9 +1,14 @@
 //! `cargo xtask load`: the load benchmark of the whole native chain, client
-//! (wrk) → bands-api → reviews-api → SQLite, run twice in one go: traced
-//! (every span exported over OTLP to the collector `tracelab up` embeds)
-//! and with `OTEL_SDK_DISABLED=true`. It prints throughput, p50 and p99 for
-//! both and what tracing cost. A benchmark: it reports numbers and fails
-//! only when something does not run.
+//! (wrk) → bands-api → reviews-api → SQLite, run three times in one go:
+//! traced (every span, log record and metric exported over OTLP to the
+//! collector `tracelab up` embeds, which commits them to its store in the
+//! same process), traced with every trace sampled out
+//! (`OTEL_TRACES_SAMPLER=always_off`: the instrumentation without the
+//! export and the storing), the same with no log or metric export
+//! (`OTEL_LOGS_EXPORTER=none`, `OTEL_METRICS_EXPORTER=none`: the SDK's
+//! work in the services alone), and with `OTEL_SDK_DISABLED=true`. It prints
+//! throughput, p50 and p99 for each and what tracing cost. A benchmark: it
+//! reports numbers and fails only when something does not run.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,30 +48,43 @@ pub fn run() -> Result {
         "--bin",
         "tracelab",
     ]))?;
-    let traced = measure(false)?;
-    let untraced = measure(true)?;
+    let traced = measure(&[])?;
+    let sampled_out = measure(&[("OTEL_TRACES_SAMPLER", "always_off")])?;
+    let bare = measure(&[
+        ("OTEL_TRACES_SAMPLER", "always_off"),
+        ("OTEL_LOGS_EXPORTER", "none"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ])?;
+    let untraced = measure(&[("OTEL_SDK_DISABLED", "true")])?;
     println!();
     println!(
         "chain: wrk -t1 -c{CONNECTIONS} -d{DURATION} --latency GET /bands/{{uuid}} (lesson step 6)"
     );
     println!(
-        "{:<34} {:>12} {:>9} {:>9} {:>7}",
+        "{:<44} {:>12} {:>9} {:>9} {:>7}",
         "", "requests/s", "p50", "p99", "errors"
     );
     for (name, measured) in [
-        ("traced, exported over OTLP gRPC", &traced),
+        ("traced, stored by the embedded collector", &traced),
+        ("traced, sampled out (always_off)", &sampled_out),
+        ("sampled out, no log or metric export", &bare),
         ("OTEL_SDK_DISABLED=true", &untraced),
     ] {
         println!(
-            "{name:<34} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7}",
+            "{name:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7}",
             measured.requests_per_second, measured.p50_ms, measured.p99_ms, measured.errors
         );
     }
     if untraced.requests_per_second > 0.0 {
-        println!(
-            "tracing costs {:.1}% of throughput",
-            100.0 * (1.0 - traced.requests_per_second / untraced.requests_per_second)
-        );
+        for (name, measured) in [
+            ("traced and stored", &traced),
+            ("sampled out", &sampled_out),
+        ] {
+            println!(
+                "{name}: tracing costs {:.1}% of throughput",
+                100.0 * (1.0 - measured.requests_per_second / untraced.requests_per_second)
+            );
+        }
     }
     Ok(())
 }
@@ -93,8 +111,8 @@ fn ensure_wrk() -> Result {
     project::run(&mut apt)
 }
 
-/// Starts the lab, waits for bands-api, runs wrk, stops the lab.
-fn measure(sdk_disabled: bool) -> Result<Measured> {
+/// Starts the lab with `env` added, waits for bands-api, runs wrk, stops the lab.
+fn measure(env: &[(&str, &str)]) -> Result<Measured> {
     let binary = project::root().join("target/release/tracelab");
     let mut up = command(&binary);
     up.args([
@@ -117,9 +135,7 @@ fn measure(sdk_disabled: bool) -> Result<Measured> {
     .env("TRACELAB_LOG", "warn")
     .stdout(Stdio::null())
     .stderr(Stdio::inherit());
-    if sdk_disabled {
-        up.env("OTEL_SDK_DISABLED", "true");
-    }
+    up.envs(env.iter().copied());
     let child = up
         .spawn()
         .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;

@@ -10,6 +10,7 @@
 //!   and stops at the first failure.
 //! - `cargo xtask bench` runs the browser benchmarks on a release build.
 //! - `cargo xtask load` runs the native services under wrk (`load.rs`).
+//! - `cargo xtask ingest` loads the collector over OTLP (`ingest.rs`).
 //!
 //! What this crate is not for: product code. Nothing here ships, and nothing
 //! in the product depends on it. It has no dependencies so that it compiles in
@@ -17,6 +18,7 @@
 
 mod bench;
 mod bundle;
+mod ingest;
 mod load;
 mod project;
 mod setup;
@@ -36,6 +38,7 @@ commands:
   test    setup, then run every check and test, stopping at the first failure
   bench   setup, then the browser benchmarks on a release build (numbers only)
   load    the native chain under wrk, traced and with the SDK disabled (numbers only)
+  ingest  the collector: spans/s acknowledged over OTLP, and a 10,000-span query (numbers only)
 ";
 
 /// What a subcommand reports when it fails: one sentence for the user.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "bench" => bench::run(),
         "load" => load::run(),
+        "ingest" => ingest::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -2,7 +2,7 @@
 //! is missing. Each check is cheap, so running it again does nothing but
 //! print what it found.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::project::{self, command, output};
 use crate::Result;
@@ -25,6 +25,7 @@ pub fn run() -> Result {
     trunk()?;
     wasm_bindgen()?;
     npm_packages()?;
+    python_packages()?;
     chromium()?;
     crates()?;
     println!("setup: everything is installed");
@@ -128,6 +129,72 @@ fn is_up_to_date(installed: &Path, lock: &Path) -> bool {
     }
 }
 
+/// The virtualenv that holds the Python side of the interop tests
+/// (`e2e/interop.test.mjs`); `browser_tests` passes its interpreter to them
+/// as `TRACELAB_PYTHON`.
+pub fn interop_venv() -> PathBuf {
+    project::root().join("target").join("interop-venv")
+}
+
+/// The interpreter of [`interop_venv`].
+pub fn interop_python() -> PathBuf {
+    interop_venv().join("bin").join("python")
+}
+
+/// OpenTelemetry's Python SDK and OTLP exporters, pinned with everything
+/// they pull in by e2e/interop/requirements.txt, in a virtualenv of their
+/// own under target/ (nothing goes into the system's Python). The
+/// virtualenv keeps a copy of the requirements it was installed from: when
+/// that copy equals the file, there is nothing to do.
+fn python_packages() -> Result {
+    let requirements = project::root()
+        .join("e2e")
+        .join("interop")
+        .join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|error| format!("cannot read {}: {error}", requirements.display()))?;
+    let venv = interop_venv();
+    let python = interop_python();
+    let installed = venv.join("installed-requirements.txt");
+    if python.exists() && std::fs::read_to_string(&installed).ok().as_deref() == Some(&*wanted) {
+        println!("setup: ok: Python packages for the interop tests in target/interop-venv");
+        return Ok(());
+    }
+    let python3 = output(command("python3").arg("--version")).ok_or(
+        "Python 3 (3.9 or newer, with venv and pip) is needed for the interop tests; install it first",
+    )?;
+    if !python.exists() {
+        println!("setup: creating the virtualenv target/interop-venv ({python3})");
+        project::run(
+            command("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+        )
+        .map_err(|error| {
+            format!(
+                "{error}; on Debian, `apt-get install python3-venv` brings Python's venv module"
+            )
+        })?;
+    }
+    println!(
+        "setup: installing OpenTelemetry's Python SDK and OTLP exporters (e2e/interop/requirements.txt) into target/interop-venv"
+    );
+    project::run(
+        command(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--requirement",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&installed, wanted)
+        .map_err(|error| format!("cannot write {}: {error}", installed.display()))
+}
+
 fn chromium() -> Result {
     if Path::new(CHROMIUM).exists() {
         println!("setup: ok: {CHROMIUM}");
@@ -169,4 +236,37 @@ fn crates() -> Result {
 /// The version in a `<name> <version>` line.
 fn version_of(line: &str) -> &str {
     line.split_whitespace().nth(1).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interop tests check exact values against exact SDK versions, so
+    /// every package in their requirements is pinned, not ranged.
+    #[test]
+    fn interop_requirements_are_pinned() {
+        let path = project::root()
+            .join("e2e")
+            .join("interop")
+            .join("requirements.txt");
+        let requirements = std::fs::read_to_string(&path).expect("requirements.txt is readable");
+        let packages: Vec<&str> = requirements
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect();
+        for package in &packages {
+            assert!(
+                package.contains("==") && !package.contains(['<', '>', '~', '*', ',']),
+                "{package} is not pinned to one version"
+            );
+        }
+        for needed in ["opentelemetry-sdk==", "opentelemetry-exporter-otlp=="] {
+            assert!(
+                packages.iter().any(|package| package.starts_with(needed)),
+                "requirements.txt names no {needed}"
+            );
+        }
+    }
 }

@@ -163,6 +163,9 @@ fn browser_tests() -> Result {
                 .join("debug")
                 .join("tracelab"),
         )
+        // The interop tests run OpenTelemetry's Python exporters with the
+        // interpreter of the virtualenv that setup filled.
+        .env("TRACELAB_PYTHON", setup::interop_python())
         .arg("--test")
         .args(&files);
     project::run(&mut node)

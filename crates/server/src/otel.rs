@@ -9,7 +9,9 @@
 //! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`/`_ARG` (the SDK's
 //! default configuration reads them), `OTEL_PROPAGATORS` (`tracecontext`,
 //! the default, or `none`), `OTEL_EXPORTER_OTLP_ENDPOINT`,
-//! `OTEL_EXPORTER_OTLP_PROTOCOL` and their per-signal forms.
+//! `OTEL_EXPORTER_OTLP_PROTOCOL` and their per-signal forms,
+//! `OTEL_TRACES_EXPORTER`/`OTEL_LOGS_EXPORTER`/`OTEL_METRICS_EXPORTER`
+//! (`otlp` or `none`).
 //!
 //! Why the exporters are wrapped: the SDK's batch processors export from a
 //! thread of their own, and the gRPC exporter (tonic) needs a tokio reactor
@@ -79,6 +81,12 @@ pub struct OtelSettings {
     pub propagate: bool,
     /// `OTEL_SERVICE_NAME`, when set.
     pub service_name: Option<String>,
+    /// `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER`, `OTEL_METRICS_EXPORTER`:
+    /// `otlp` (the default) or `none`, which records the signal but sends
+    /// it nowhere.
+    pub export_traces: bool,
+    pub export_logs: bool,
+    pub export_metrics: bool,
     /// What was read from the environment that a person should know about
     /// (an unsupported propagator, a protocol spelled oddly).
     pub notes: Vec<String>,
@@ -152,7 +160,19 @@ impl OtelSettings {
                 }
             }
         }
+        let exporter = |name: &str| -> Result<bool, String> {
+            match get(name).map(|value| value.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("otlp") => Ok(true),
+                Some("none") => Ok(false),
+                Some(other) => Err(format!(
+                    "{name} is {other:?}; tracelab's services export with otlp (the default) or none"
+                )),
+            }
+        };
         Ok(OtelSettings {
+            export_traces: exporter("OTEL_TRACES_EXPORTER")?,
+            export_logs: exporter("OTEL_LOGS_EXPORTER")?,
+            export_metrics: exporter("OTEL_METRICS_EXPORTER")?,
             disabled,
             protocol,
             endpoint,
@@ -325,7 +345,8 @@ pub struct ServiceOtel {
     meter_provider: SdkMeterProvider,
     logger: SdkLogger,
     request_duration: Histogram<f64>,
-    propagate: bool,
+    /// Made once: see [`ServiceOtel::telemetry`].
+    telemetry: Telemetry,
     /// `None` in memory (tests), where nothing is delivered anywhere.
     delivery: Option<Arc<Delivery>>,
 }
@@ -385,63 +406,75 @@ impl ServiceOtel {
             format!("cannot build the OTLP {signal} exporter for {name}: {error}")
         };
 
-        let spans = if grpc {
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint("traces"))
-                .build()
+        let tracer_provider = SdkTracerProvider::builder().with_resource(resource.clone());
+        let tracer_provider = if !settings.export_traces {
+            tracer_provider.build()
         } else {
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(Protocol::HttpBinary)
-                .with_endpoint(endpoint("traces"))
+            let spans = if grpc {
+                opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint("traces"))
+                    .build()
+            } else {
+                opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_protocol(Protocol::HttpBinary)
+                    .with_endpoint(endpoint("traces"))
+                    .build()
+            }
+            .map_err(|error| build_error("span", &error))?;
+            tracer_provider
+                .with_batch_exporter(wrap("spans").around(spans))
                 .build()
-        }
-        .map_err(|error| build_error("span", &error))?;
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_resource(resource.clone())
-            .with_batch_exporter(wrap("spans").around(spans))
-            .build();
+        };
 
-        let logs = if grpc {
-            opentelemetry_otlp::LogExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint("logs"))
-                .build()
+        let logger_provider = SdkLoggerProvider::builder().with_resource(resource.clone());
+        let logger_provider = if !settings.export_logs {
+            logger_provider.build()
         } else {
-            opentelemetry_otlp::LogExporter::builder()
-                .with_http()
-                .with_protocol(Protocol::HttpBinary)
-                .with_endpoint(endpoint("logs"))
+            let logs = if grpc {
+                opentelemetry_otlp::LogExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint("logs"))
+                    .build()
+            } else {
+                opentelemetry_otlp::LogExporter::builder()
+                    .with_http()
+                    .with_protocol(Protocol::HttpBinary)
+                    .with_endpoint(endpoint("logs"))
+                    .build()
+            }
+            .map_err(|error| build_error("log", &error))?;
+            logger_provider
+                .with_batch_exporter(wrap("logs").around(logs))
                 .build()
-        }
-        .map_err(|error| build_error("log", &error))?;
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_resource(resource.clone())
-            .with_batch_exporter(wrap("logs").around(logs))
-            .build();
+        };
 
-        let metrics = if grpc {
-            opentelemetry_otlp::MetricExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint("metrics"))
-                .build()
+        let meter_provider = SdkMeterProvider::builder().with_resource(resource);
+        let meter_provider = if !settings.export_metrics {
+            meter_provider.build()
         } else {
-            opentelemetry_otlp::MetricExporter::builder()
-                .with_http()
-                .with_protocol(Protocol::HttpBinary)
-                .with_endpoint(endpoint("metrics"))
+            let metrics = if grpc {
+                opentelemetry_otlp::MetricExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint("metrics"))
+                    .build()
+            } else {
+                opentelemetry_otlp::MetricExporter::builder()
+                    .with_http()
+                    .with_protocol(Protocol::HttpBinary)
+                    .with_endpoint(endpoint("metrics"))
+                    .build()
+            }
+            .map_err(|error| build_error("metric", &error))?;
+            meter_provider
+                .with_reader(
+                    PeriodicReader::builder(wrap("metrics").around(metrics))
+                        .with_interval(Duration::from_secs(10))
+                        .build(),
+                )
                 .build()
-        }
-        .map_err(|error| build_error("metric", &error))?;
-        let meter_provider = SdkMeterProvider::builder()
-            .with_resource(resource)
-            .with_reader(
-                PeriodicReader::builder(wrap("metrics").around(metrics))
-                    .with_interval(Duration::from_secs(10))
-                    .build(),
-            )
-            .build();
+        };
 
         Ok(Some(ServiceOtel::assemble(
             service,
@@ -491,6 +524,8 @@ impl ServiceOtel {
             .with_unit("s")
             .with_description("Duration of HTTP server requests.")
             .build();
+        let mut telemetry = Telemetry::new(service, &tracer_provider);
+        telemetry.propagates = propagate;
         ServiceOtel {
             service,
             name,
@@ -499,16 +534,15 @@ impl ServiceOtel {
             meter_provider,
             logger,
             request_duration,
-            propagate,
+            telemetry,
             delivery,
         }
     }
 
-    /// The demo's tracing for this service, through this provider.
+    /// The demo's tracing for this service, through this provider: a copy
+    /// of one made at start (a tracer is cheap to copy, costly to make).
     pub fn telemetry(&self) -> Telemetry {
-        let mut telemetry = Telemetry::new(self.service, &self.tracer_provider);
-        telemetry.propagates = self.propagate;
-        telemetry
+        self.telemetry.clone()
     }
 
     /// Records one request in the `http.server.request.duration` histogram
@@ -630,5 +664,9 @@ mod tests {
         assert!(error.contains("http/protobuf"), "{error}");
         let error = settings(&[("OTEL_SDK_DISABLED", "yes")]).unwrap_err();
         assert!(error.contains("OTEL_SDK_DISABLED"), "{error}");
+        let error = settings(&[("OTEL_LOGS_EXPORTER", "console")]).unwrap_err();
+        assert!(error.contains("OTEL_LOGS_EXPORTER"), "{error}");
+        let none = settings(&[("OTEL_LOGS_EXPORTER", "none")]).expect("valid");
+        assert!(!none.export_logs && none.export_traces && none.export_metrics);
     }
 }

@@ -1,0 +1,286 @@
+//! A load generator for the collector: N concurrent exporters send batches
+//! of distinct spans over OTLP/HTTP protobuf or OTLP/gRPC for a while, and
+//! it prints how many spans per second were acknowledged, with the batch
+//! latency. Run by `cargo xtask ingest` against a `tracelab collector`
+//! started in another process; by hand:
+//!
+//! ```sh
+//! cargo run --release -p tracelab-server --example otlp_load -- \
+//!     --protocol grpc --endpoint http://127.0.0.1:4317 --exporters 4 --seconds 10
+//! ```
+//!
+//! `--one-trace N` instead sends one trace of N spans (for the query
+//! benchmark) and prints its trace id.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+
+struct Options {
+    protocol: String,
+    endpoint: String,
+    exporters: usize,
+    seconds: u64,
+    batch: usize,
+    one_trace: Option<usize>,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        protocol: "http".to_owned(),
+        endpoint: "http://127.0.0.1:4318".to_owned(),
+        exporters: 1,
+        seconds: 10,
+        batch: 512,
+        one_trace: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        let number = |text: String| {
+            text.parse::<u64>()
+                .map_err(|_| format!("{flag} takes a whole number, not {text:?}"))
+        };
+        match flag.as_str() {
+            "--protocol" => options.protocol = value()?,
+            "--endpoint" => options.endpoint = value()?,
+            "--exporters" => options.exporters = number(value()?)? as usize,
+            "--seconds" => options.seconds = number(value()?)?,
+            "--batch" => options.batch = number(value()?)? as usize,
+            "--one-trace" => options.one_trace = Some(number(value()?)? as usize),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if !["http", "grpc"].contains(&options.protocol.as_str()) {
+        return Err(format!(
+            "--protocol is http or grpc, not {}",
+            options.protocol
+        ));
+    }
+    Ok(options)
+}
+
+fn text(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..KeyValue::default()
+    }
+}
+
+fn int(key: &str, value: i64) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::IntValue(value)),
+        }),
+        ..KeyValue::default()
+    }
+}
+
+/// A batch of `size` distinct spans: `traces` traces whose ids come from
+/// `seed`, each span with the attributes of an HTTP server span.
+fn batch(seed: u64, size: usize, spans_per_trace: usize) -> ExportTraceServiceRequest {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64);
+    let spans = (0..size)
+        .map(|idx| {
+            let trace = seed.wrapping_mul(1_000_003) + (idx / spans_per_trace.max(1)) as u64;
+            let mut trace_id = [0u8; 16];
+            trace_id[..8].copy_from_slice(&(trace | 1 << 63).to_be_bytes());
+            trace_id[8..].copy_from_slice(&seed.to_be_bytes());
+            let span_id = (seed << 24 | idx as u64 | 1 << 62).to_be_bytes();
+            let parent = (idx % spans_per_trace.max(1) != 0)
+                .then(|| {
+                    (seed << 24 | (idx - 1) as u64 | 1 << 62)
+                        .to_be_bytes()
+                        .to_vec()
+                })
+                .unwrap_or_default();
+            Span {
+                trace_id: trace_id.to_vec(),
+                span_id: span_id.to_vec(),
+                parent_span_id: parent,
+                name: format!("GET /bands/{}", idx % 16),
+                kind: 2,
+                start_time_unix_nano: now + idx as u64 * 1_000,
+                end_time_unix_nano: now + idx as u64 * 1_000 + 2_500_000,
+                attributes: vec![
+                    text("http.request.method", "GET"),
+                    text("url.path", "/bands/553be815-76f3-49db-b9d7-caca4b23cc3e"),
+                    text("http.route", "/bands/:id"),
+                    int("http.response.status_code", 200),
+                    text("server.address", "127.0.0.1"),
+                    int("server.port", 8000),
+                ],
+                ..Span::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![text("service.name", "load-generator")],
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "otlp_load".to_owned(),
+                    ..InstrumentationScope::default()
+                }),
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        }],
+    }
+}
+
+/// Sends one request; `Ok` when the collector acknowledged it.
+async fn send(
+    options: &Options,
+    http: &reqwest::Client,
+    grpc: &mut Option<TraceServiceClient<tonic::transport::Channel>>,
+    request: ExportTraceServiceRequest,
+) -> Result<(), String> {
+    if let Some(client) = grpc {
+        client
+            .export(request)
+            .await
+            .map(|_| ())
+            .map_err(|status| status.to_string())
+    } else {
+        let response = http
+            .post(format!(
+                "{}/v1/traces",
+                options.endpoint.trim_end_matches('/')
+            ))
+            .header("content-type", "application/x-protobuf")
+            .body(request.encode_to_vec())
+            .send()
+            .await
+            .map_err(|error| error.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}", response.status()))
+        }
+    }
+}
+
+async fn connect(
+    options: &Options,
+) -> Result<Option<TraceServiceClient<tonic::transport::Channel>>, String> {
+    if options.protocol != "grpc" {
+        return Ok(None);
+    }
+    TraceServiceClient::connect(options.endpoint.clone())
+        .await
+        .map(|client| Some(client.max_encoding_message_size(64 << 20)))
+        .map_err(|error| format!("cannot connect to {}: {error}", options.endpoint))
+}
+
+#[tokio::main]
+async fn main() {
+    let options = match options() {
+        Ok(options) => Arc::new(options),
+        Err(message) => {
+            eprintln!("otlp_load: {message}");
+            std::process::exit(2);
+        }
+    };
+    let http = reqwest::Client::new();
+    if let Some(n_spans) = options.one_trace {
+        let mut grpc = match connect(&options).await {
+            Ok(grpc) => grpc,
+            Err(message) => {
+                eprintln!("otlp_load: {message}");
+                std::process::exit(1);
+            }
+        };
+        let seed = std::process::id() as u64;
+        let request = batch(seed, n_spans, n_spans);
+        let trace_id = request.resource_spans[0].scope_spans[0].spans[0]
+            .trace_id
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>();
+        if let Err(message) = send(&options, &http, &mut grpc, request).await {
+            eprintln!("otlp_load: the trace was not acknowledged: {message}");
+            std::process::exit(1);
+        }
+        println!("{trace_id}");
+        return;
+    }
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(options.seconds);
+    let mut tasks = Vec::new();
+    for exporter in 0..options.exporters {
+        let (options, http) = (options.clone(), http.clone());
+        let (acknowledged, failed) = (acknowledged.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut grpc = match connect(&options).await {
+                Ok(grpc) => grpc,
+                Err(message) => {
+                    eprintln!("otlp_load: {message}");
+                    return Vec::new();
+                }
+            };
+            let mut latencies = Vec::new();
+            let mut round = 0u64;
+            while Instant::now() < deadline {
+                // Distinct ids in every batch of every exporter and run.
+                let seed = (std::process::id() as u64) << 40 | (exporter as u64) << 32 | round;
+                round += 1;
+                let request = batch(seed, options.batch, 8);
+                let started = Instant::now();
+                match send(&options, &http, &mut grpc, request).await {
+                    Ok(()) => {
+                        acknowledged.fetch_add(options.batch as u64, Ordering::Relaxed);
+                        latencies.push(started.elapsed());
+                    }
+                    Err(message) => {
+                        if failed.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("otlp_load: a batch failed: {message}");
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap_or_default());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |latency| latency.as_secs_f64() * 1e3)
+    };
+    let spans = acknowledged.load(Ordering::Relaxed);
+    // One line, read by `cargo xtask ingest`.
+    println!(
+        "spans_per_second={:.0} batches={} failed={} p50_ms={:.2} p99_ms={:.2}",
+        spans as f64 / elapsed,
+        latencies.len(),
+        failed.load(Ordering::Relaxed),
+        quantile(0.50),
+        quantile(0.99)
+    );
+}
