@@ -100,13 +100,15 @@ fn batch(seed: u64, size: usize, spans_per_trace: usize) -> ExportTraceServiceRe
             trace_id[..8].copy_from_slice(&(trace | 1 << 63).to_be_bytes());
             trace_id[8..].copy_from_slice(&seed.to_be_bytes());
             let span_id = (seed << 24 | idx as u64 | 1 << 62).to_be_bytes();
-            let parent = (idx % spans_per_trace.max(1) != 0)
-                .then(|| {
-                    (seed << 24 | (idx - 1) as u64 | 1 << 62)
-                        .to_be_bytes()
-                        .to_vec()
-                })
-                .unwrap_or_default();
+            // Each trace is a chain: every span but the first has the one
+            // before it as parent.
+            let parent = if idx % spans_per_trace.max(1) == 0 {
+                Vec::new()
+            } else {
+                (seed << 24 | (idx - 1) as u64 | 1 << 62)
+                    .to_be_bytes()
+                    .to_vec()
+            };
             Span {
                 trace_id: trace_id.to_vec(),
                 span_id: span_id.to_vec(),
