@@ -1,0 +1,385 @@
+// Interop, proven with other people's code: OpenTelemetry's own SDKs export
+// to `tracelab collector`, and each trace read back through the query API
+// (Jaeger's v1 JSON) has every attribute, event, link, status and resource
+// attribute it was sent with, field by field.
+//
+// - Python SDK, OTLP/gRPC exporter (e2e/interop/python_export.py);
+// - Python SDK, OTLP/HTTP protobuf exporter, gzip;
+// - JavaScript SDK, @opentelemetry/exporter-trace-otlp-http (OTLP/HTTP
+//   JSON), plain and gzip (e2e/interop/js_export.mjs).
+//
+// Each records the same trace (see the scripts), and the expected Jaeger
+// spans below follow Jaeger's OTLP translator as crates/store/src/jaeger.rs
+// describes it. No browser: this file needs only the native binary
+// (TRACELAB_BIN, cargo xtask test passes target/debug/tracelab), the Python
+// virtualenv that `cargo xtask setup` fills (TRACELAB_PYTHON, default
+// target/interop-venv/bin/python) and the npm packages in e2e/. A missing
+// one fails the test and says to run `cargo xtask setup`.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.TRACELAB_BIN ?? path.join(here, '..', 'target', 'debug', 'tracelab');
+const PYTHON =
+  process.env.TRACELAB_PYTHON ?? path.join(here, '..', 'target', 'interop-venv', 'bin', 'python');
+const INTEROP = path.join(here, 'interop');
+const SETUP_HINT = 'run `cargo xtask setup` (it installs the interop tests\' Python and npm packages)';
+const run = promisify(execFile);
+
+/** The Python SDK's version, as pinned in requirements.txt: the SDK puts it
+ * in its resource (telemetry.sdk.version). */
+const PYTHON_SDK_VERSION = readFileSync(path.join(INTEROP, 'requirements.txt'), 'utf8')
+  .match(/^opentelemetry-sdk==(\S+)$/m)?.[1];
+
+/** The environment of the exporters: no OTEL_* variable of the caller's
+ * (they would add resource attributes or change the endpoint), and
+ * loopback never through a proxy. */
+function exporterEnv() {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')),
+  );
+  const noProxy = ['127.0.0.1', 'localhost', env.NO_PROXY ?? env.no_proxy].filter(Boolean).join(',');
+  return { ...env, NO_PROXY: noProxy, no_proxy: noProxy };
+}
+
+/** Polls `read` every 50 ms until `check` holds or `timeoutMs` passes. */
+async function waitFor(read, check, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() >= deadline) {
+      assert.fail(`${what} (last value: ${JSON.stringify(value)})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let collector;
+let log = '';
+let addrs;
+
+before(async () => {
+  collector = spawn(
+    BIN,
+    [
+      'collector', '--in-memory',
+      '--otlp-grpc-addr', '127.0.0.1:0', '--otlp-http-addr', '127.0.0.1:0',
+      '--ui-addr', '127.0.0.1:0',
+    ],
+    { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let failure;
+  collector.on('error', (error) => {
+    failure = `cannot start ${BIN} (build it with \`cargo build -p tracelab-server\`): ${error.message}`;
+  });
+  collector.on('exit', (code, signal) => {
+    failure ??= `tracelab collector exited (${code ?? signal}); its log: ${log}`;
+  });
+  collector.stderr.on('data', (chunk) => { log += chunk; });
+  addrs = await waitFor(
+    () => {
+      if (failure) throw new Error(failure);
+      return {
+        grpc: log.match(/OTLP\/gRPC on (127\.0\.0\.1:\d+)/)?.[1],
+        http: log.match(/OTLP\/HTTP on http:\/\/(127\.0\.0\.1:\d+)/)?.[1],
+        ui: log.match(/UI and query API on http:\/\/(127\.0\.0\.1:\d+)/)?.[1],
+      };
+    },
+    (found) => found.grpc && found.http && found.ui,
+    `tracelab collector says where it listens (log so far: ${log})`,
+    20_000,
+  );
+});
+
+after(() => {
+  collector?.kill('SIGTERM');
+});
+
+/** Fails, saying how to install them, unless the Python SDK and both OTLP
+ * exporters import in TRACELAB_PYTHON. */
+async function requirePython() {
+  assert.ok(existsSync(PYTHON), `no Python interpreter at ${PYTHON}: ${SETUP_HINT}`);
+  try {
+    await run(PYTHON, [
+      '-c',
+      'import opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.grpc.trace_exporter, '
+        + 'opentelemetry.exporter.otlp.proto.http.trace_exporter',
+    ]);
+  } catch (error) {
+    assert.fail(`OpenTelemetry's Python packages are missing in ${PYTHON}: ${SETUP_HINT}\n${error.stderr ?? error}`);
+  }
+}
+
+/** Fails, saying how to install them, unless the JavaScript SDK packages
+ * are in e2e/node_modules. */
+async function requireNodePackages() {
+  for (const name of [
+    '@opentelemetry/api',
+    '@opentelemetry/sdk-trace-base',
+    '@opentelemetry/resources',
+    '@opentelemetry/exporter-trace-otlp-http',
+  ]) {
+    try {
+      import.meta.resolve(name);
+    } catch {
+      assert.fail(`the npm package ${name} is not installed in e2e/node_modules: ${SETUP_HINT}`);
+    }
+  }
+}
+
+/** Runs an exporter script and returns the trace id it printed. */
+async function exportTrace(program, args) {
+  let stdout;
+  try {
+    ({ stdout } = await run(program, args, { env: exporterEnv(), timeout: 60_000 }));
+  } catch (error) {
+    assert.fail(
+      `${path.basename(program)} ${args.join(' ')} failed: ${error.message}\n${error.stderr ?? ''}\ncollector log:\n${log}`,
+    );
+  }
+  const traceId = stdout.trim();
+  assert.match(traceId, /^[0-9a-f]{32}$/, `the exporter prints a trace id: ${stdout}`);
+  return traceId;
+}
+
+async function getJson(pathAndQuery) {
+  const response = await fetch(`http://${addrs.ui}${pathAndQuery}`);
+  return { status: response.status, body: await response.json() };
+}
+
+// Jaeger's tags and log fields: {key, type, value}.
+const string = (key, value) => ({ key, type: 'string', value });
+const bool = (key, value) => ({ key, type: 'bool', value });
+const int64 = (key, value) => ({ key, type: 'int64', value });
+const float64 = (key, value) => ({ key, type: 'float64', value });
+
+const SCOPE_TAGS = [string('otel.scope.name', 'tracelab-interop'), string('otel.scope.version', '1.0.0')];
+
+/** The resource attributes both scripts set, as process tags. */
+const RESOURCE_TAGS = [
+  string('service.version', '1.2.3'),
+  bool('interop.resource.bool', true),
+  int64('interop.resource.int', 7),
+  float64('interop.resource.float', 0.125),
+  // Arrays become JSON text in a string tag, as Jaeger's translator writes them.
+  string('interop.resource.strings', '["x","y"]'),
+];
+
+/** What differs between the SDKs. */
+const PYTHON_SDK = {
+  // The Python exporter sets only the "has is-remote" bits (0x100) of the
+  // OTLP span flags, not the W3C trace flags in the low byte, so the
+  // sampled bit does not reach Jaeger's `flags` (0, left out).
+  flags: undefined,
+  // An integer beyond JavaScript's exact range: an int64 tag whose value is
+  // a string, as Jaeger writes it so that the UI does not round it.
+  extraRootTags: [int64('interop.int.large', '4611686018427387904')],
+  // Resource.create adds the SDK's telemetry.sdk.* and a random
+  // service.instance.id (checked for its form, then replaced by UUID).
+  processTags: [
+    string('telemetry.sdk.language', 'python'),
+    string('telemetry.sdk.name', 'opentelemetry'),
+    string('telemetry.sdk.version', PYTHON_SDK_VERSION),
+    string('service.instance.id', 'UUID'),
+    ...RESOURCE_TAGS,
+  ],
+};
+const JS_SDK = {
+  // The W3C trace flags (sampled) in the low byte of the OTLP span flags.
+  flags: 1,
+  extraRootTags: [],
+  // resourceFromAttributes is exactly what it is given.
+  processTags: RESOURCE_TAGS,
+};
+
+const EXPORTERS = [
+  {
+    name: 'Python SDK over OTLP/gRPC',
+    service: 'interop-python-grpc',
+    sdk: PYTHON_SDK,
+    requirements: requirePython,
+    command: () => [PYTHON, [path.join(INTEROP, 'python_export.py'), '--protocol', 'grpc', '--endpoint', `http://${addrs.grpc}`]],
+  },
+  {
+    name: 'Python SDK over OTLP/HTTP protobuf, gzip',
+    service: 'interop-python-http-protobuf',
+    sdk: PYTHON_SDK,
+    requirements: requirePython,
+    command: () => [PYTHON, [path.join(INTEROP, 'python_export.py'), '--protocol', 'http/protobuf', '--compression', 'gzip', '--endpoint', `http://${addrs.http}`]],
+  },
+  {
+    name: 'JavaScript SDK over OTLP/HTTP JSON',
+    service: 'interop-js-http-json',
+    sdk: JS_SDK,
+    requirements: requireNodePackages,
+    command: () => [process.execPath, [path.join(INTEROP, 'js_export.mjs'), '--endpoint', `http://${addrs.http}`]],
+  },
+  {
+    name: 'JavaScript SDK over OTLP/HTTP JSON, gzip',
+    service: 'interop-js-http-json-gzip',
+    sdk: JS_SDK,
+    requirements: requireNodePackages,
+    command: () => [process.execPath, [path.join(INTEROP, 'js_export.mjs'), '--compression', 'gzip', '--endpoint', `http://${addrs.http}`]],
+  },
+];
+
+/** The three spans as Jaeger's v1 JSON must show them, given the ids the
+ * SDK chose and the root's start (microseconds). */
+function expectedSpans({ traceId, ids, rootStart, sdk }) {
+  const span = (name, fields) => ({
+    traceID: traceId,
+    spanID: ids[name],
+    ...(sdk.flags === undefined ? {} : { flags: sdk.flags }),
+    operationName: name,
+    ...fields,
+    processID: 'p1',
+    warnings: null,
+  });
+  const childOf = (name) => ({ refType: 'CHILD_OF', traceID: traceId, spanID: ids[name] });
+  return [
+    span('GET /interop', {
+      references: [],
+      startTime: rootStart,
+      // 9,000,999 ns: microseconds, truncated.
+      duration: 9000,
+      tags: [
+        ...SCOPE_TAGS,
+        string('interop.string', 'tracelab "interop" \u2713'),
+        bool('interop.bool', true),
+        int64('interop.int', -42),
+        float64('interop.float', 2.5),
+        string('interop.strings', '["a","b \\"c\\""]'),
+        string('interop.ints', '[1,-2,3]'),
+        string('interop.bools', '[true,false]'),
+        string('interop.floats', '[1.5,-0.25]'),
+        ...sdk.extraRootTags,
+        string('span.kind', 'server'),
+      ],
+      logs: [
+        {
+          // 3,000,250 ns after the root's start.
+          timestamp: rootStart + 3000,
+          fields: [
+            string('event', 'cache.miss'),
+            string('interop.event.key', 'band-7'),
+            int64('interop.event.attempt', 2),
+            bool('interop.event.retry', true),
+            float64('interop.event.ratio', 0.75),
+          ],
+        },
+      ],
+    }),
+    span('render interop', {
+      references: [childOf('GET /interop')],
+      // 1,000,500 ns after the root's start, ended at 8,000,000.
+      startTime: rootStart + 1000,
+      duration: 6999,
+      tags: [...SCOPE_TAGS, string('span.kind', 'internal'), string('otel.status_code', 'OK')],
+      logs: [],
+    }),
+    span('SELECT interop', {
+      // The parent first, then the link (no opentracing.ref_type
+      // attribute, so FOLLOWS_FROM); the link's own attributes have no
+      // place in Jaeger's model.
+      references: [
+        childOf('render interop'),
+        { refType: 'FOLLOWS_FROM', traceID: traceId, spanID: ids['GET /interop'] },
+      ],
+      startTime: rootStart + 2000,
+      duration: 4000,
+      tags: [
+        ...SCOPE_TAGS,
+        string('db.system.name', 'sqlite'),
+        int64('server.port', 5432),
+        string('span.kind', 'client'),
+        string('otel.status_code', 'ERROR'),
+        bool('error', true),
+        string('otel.status_description', 'interop-db refused the connection'),
+      ],
+      logs: [],
+    }),
+  ];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+for (const exporter of EXPORTERS) {
+  test(`${exporter.name}: the trace reads back with every field intact`, async () => {
+    await exporter.requirements();
+    const [program, args] = exporter.command();
+    const traceId = await exportTrace(program, [...args, '--service', exporter.service]);
+
+    // The exporter printed the id after the collector acknowledged the
+    // export, and acknowledged means committed: the trace is there at once.
+    const { status, body } = await waitFor(
+      () => getJson(`/api/traces/${traceId}`),
+      (answer) => answer.status === 200 && answer.body.data?.[0]?.spans?.length === 3,
+      `the trace ${traceId} is stored with its 3 spans`,
+    );
+    assert.equal(status, 200);
+    assert.deepEqual(
+      { ...body, data: undefined },
+      { data: undefined, total: 1, limit: 0, offset: 0, errors: null },
+      'the envelope of Jaeger\'s answer',
+    );
+    const trace = body.data[0];
+    assert.equal(trace.traceID, traceId);
+    assert.equal(trace.warnings, null);
+
+    const names = trace.spans.map((span) => span.operationName).sort();
+    assert.deepEqual(names, ['GET /interop', 'SELECT interop', 'render interop']);
+    const ids = Object.fromEntries(trace.spans.map((span) => [span.operationName, span.spanID]));
+    for (const id of Object.values(ids)) assert.match(id, /^[0-9a-f]{16}$/);
+    assert.equal(new Set(Object.values(ids)).size, 3, 'three distinct span ids');
+
+    // The scripts start the root on a whole millisecond of the last minutes.
+    const rootStart = trace.spans.find((span) => span.operationName === 'GET /interop').startTime;
+    assert.equal(rootStart % 1000, 0, `the root starts on a whole millisecond: ${rootStart}`);
+    assert.ok(Math.abs(rootStart / 1000 - Date.now()) < 5 * 60_000, `the root starts now: ${rootStart}`);
+
+    for (const want of expectedSpans({ traceId, ids, rootStart, sdk: exporter.sdk })) {
+      const got = trace.spans.find((span) => span.operationName === want.operationName);
+      assert.deepEqual(got, want, `the span ${want.operationName}`);
+    }
+
+    // One process: the resource. service.name is its serviceName, the
+    // other attributes its tags.
+    assert.deepEqual(Object.keys(trace.processes), ['p1']);
+    const resource = trace.processes.p1;
+    const instance = resource.tags.find((tag) => tag.key === 'service.instance.id');
+    if (instance) {
+      assert.equal(instance.type, 'string');
+      assert.match(instance.value, UUID, 'service.instance.id is a UUID');
+      instance.value = 'UUID';
+    }
+    assert.deepEqual(resource, { serviceName: exporter.service, tags: exporter.sdk.processTags });
+
+    // The attributes are searchable by their text, as Jaeger UI searches.
+    const search = (tags) =>
+      getJson(`/api/traces?service=${encodeURIComponent(exporter.service)}&lookback=1h&tags=${encodeURIComponent(JSON.stringify(tags))}`);
+    const found = await search({ 'interop.string': 'tracelab "interop" \u2713', 'interop.int': '-42' });
+    assert.equal(found.status, 200);
+    assert.deepEqual(found.body.data.map((each) => each.traceID), [traceId]);
+    const none = await search({ 'interop.int': '-43' });
+    assert.deepEqual(none.body.data, [], 'a tag value no span has finds no trace');
+
+    const operations = await getJson(`/api/services/${encodeURIComponent(exporter.service)}/operations`);
+    assert.deepEqual(operations.body.data, ['GET /interop', 'SELECT interop', 'render interop']);
+  });
+}
+
+test('the services list names every exporter\'s service', async () => {
+  const { status, body } = await getJson('/api/services');
+  assert.equal(status, 200);
+  // Only the services whose export succeeded above; this collector saw no other.
+  const expected = EXPORTERS.map((exporter) => exporter.service).sort();
+  assert.deepEqual(body.data, expected);
+  assert.equal(body.total, expected.length);
+});
