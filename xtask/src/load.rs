@@ -79,6 +79,7 @@ pub fn run() -> Result {
         for (name, measured) in [
             ("traced and stored", &traced),
             ("sampled out", &sampled_out),
+            ("sampled out, no log or metric export", &bare),
         ] {
             println!(
                 "{name}: tracing costs {:.1}% of throughput",
