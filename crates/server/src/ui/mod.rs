@@ -9,8 +9,9 @@
 //!   `/api/traces/{trace-id}`: Jaeger's v1 JSON in its
 //!   `{"data", "total", "limit", "offset", "errors"}` envelope. What v1 has
 //!   no field for (status, span kind, the scope) travels as tags, as
-//!   Jaeger's own OTLP translation does; an unknown trace is a 404 with a
-//!   JSON error.
+//!   Jaeger's own OTLP translation does; the OTLP log records correlated
+//!   with a span are among its `logs`, marked `otel.log=true`; an unknown
+//!   trace is a 404 with a JSON error.
 //! - `GET /api/tracelab/traces/{trace-id}`: the trace as `tracelab-trace`'s
 //!   model, which the app's `/trace/{trace-id}` page draws.
 //! - Everything else: the app's release build, carried in the binary (or
@@ -356,12 +357,54 @@ fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| format!("{text:?} does not decode to UTF-8"))
 }
 
+/// A stored trace with the log records correlated with it.
+fn trace_with_logs(
+    store: &Store,
+    trace_id: &str,
+) -> Result<Option<(tracelab_store::StoredTrace, Vec<tracelab_store::StoredLog>)>, StoreError> {
+    let Some(trace) = store.trace(trace_id)? else {
+        return Ok(None);
+    };
+    let logs = store.logs_for_trace(trace_id)?;
+    Ok(Some((trace, logs)))
+}
+
+/// The trace in Jaeger's shape, each correlated log record added to its
+/// span's `logs` (marked `otel.log=true`, beside the span's own events),
+/// in time order.
+fn jaeger_with_logs(
+    trace: &tracelab_store::StoredTrace,
+    logs: &[tracelab_store::StoredLog],
+) -> tracelab_store::JaegerTrace {
+    let mut jaeger = jaeger_trace(trace);
+    for log in logs {
+        let Some(span_id) = &log.span_id else {
+            continue;
+        };
+        if let Some(span) = jaeger
+            .spans
+            .iter_mut()
+            .find(|span| &span.span_id == span_id)
+        {
+            let mut entry = log.to_jaeger_log();
+            entry
+                .fields
+                .push(tracelab_store::jaeger::JaegerKeyValue::string(
+                    "otel.log", "true",
+                ));
+            span.logs.push(entry);
+            span.logs.sort_by_key(|entry| entry.timestamp);
+        }
+    }
+    jaeger
+}
+
 async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
     let wanted = trace_id.clone();
-    match query(&state, move |store| store.trace(&wanted)).await {
-        Ok(Some(trace)) => json(
+    match query(&state, move |store| trace_with_logs(store, &wanted)).await {
+        Ok(Some((trace, logs))) => json(
             StatusCode::OK,
-            &JaegerResponse::ok(vec![jaeger_trace(&trace)], 1),
+            &JaegerResponse::ok(vec![jaeger_with_logs(&trace, &logs)], 1),
         ),
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
@@ -370,8 +413,8 @@ async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Re
 
 async fn model_trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
     let wanted = trace_id.clone();
-    match query(&state, move |store| store.trace(&wanted)).await {
-        Ok(Some(trace)) => json(StatusCode::OK, &model::to_model(&trace)),
+    match query(&state, move |store| trace_with_logs(store, &wanted)).await {
+        Ok(Some((trace, logs))) => json(StatusCode::OK, &model::to_model(&trace, &logs)),
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
     }
@@ -480,5 +523,177 @@ mod tests {
             assert!(error.contains(says), "{query}: {error}");
         }
         assert!(serde_urlencoded_pairs("a=%zz").is_err());
+    }
+}
+
+#[cfg(test)]
+mod api_tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use tower::ServiceExt;
+
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    fn resource() -> Option<Resource> {
+        Some(Resource {
+            attributes: vec![KeyValue {
+                key: "service.name".to_owned(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue("bands-api".to_owned())),
+                }),
+                ..KeyValue::default()
+            }],
+            ..Resource::default()
+        })
+    }
+
+    fn state() -> UiState {
+        let store = Store::open_in_memory().expect("a store");
+        let trace_id = vec![
+            0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e,
+            0x47, 0x36,
+        ];
+        store
+            .ingest_traces(&ExportTraceServiceRequest {
+                resource_spans: vec![ResourceSpans {
+                    resource: resource(),
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![Span {
+                            trace_id: trace_id.clone(),
+                            span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+                            name: "GET /bands/:id".to_owned(),
+                            kind: 2,
+                            start_time_unix_nano: 1_700_000_000_000_000_000,
+                            end_time_unix_nano: 1_700_000_000_005_000_000,
+                            ..Span::default()
+                        }],
+                        ..ScopeSpans::default()
+                    }],
+                    ..ResourceSpans::default()
+                }],
+            })
+            .expect("stored");
+        store
+            .ingest_logs(&ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    resource: resource(),
+                    scope_logs: vec![ScopeLogs {
+                        log_records: vec![LogRecord {
+                            time_unix_nano: 1_700_000_000_001_000_000,
+                            severity_text: "INFO".to_owned(),
+                            body: Some(AnyValue {
+                                value: Some(any_value::Value::StringValue(
+                                    "GET /bands/1 -> 200".to_owned(),
+                                )),
+                            }),
+                            trace_id,
+                            span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+                            ..LogRecord::default()
+                        }],
+                        ..ScopeLogs::default()
+                    }],
+                    ..ResourceLogs::default()
+                }],
+            })
+            .expect("stored");
+        UiState {
+            store: Arc::new(store),
+            app: AppFiles::Dir(std::env::temp_dir().join("tracelab-no-app-here")),
+        }
+    }
+
+    async fn get(state: UiState, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = router(state)
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("answered");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_span_shows_its_correlated_log_records() {
+        let (status, jaeger) = get(state(), &format!("/api/traces/{TRACE}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let logs = &jaeger["data"][0]["spans"][0]["logs"];
+        let fields = logs[0]["fields"].as_array().expect("fields");
+        assert!(fields
+            .iter()
+            .any(|field| field["key"] == "message" && field["value"] == "GET /bands/1 -> 200"));
+        assert!(fields.iter().any(|field| field["key"] == "otel.log"));
+
+        let (status, model) = get(state(), &format!("/api/tracelab/traces/{TRACE}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let trace: tracelab_trace::Trace = serde_json::from_value(model).expect("the model");
+        let event = &trace.spans[0].events[0];
+        assert_eq!(&*event.name, "GET /bands/1 -> 200");
+        assert_eq!(event.time_unix_nanos, 1_700_000_000_001_000_000);
+    }
+
+    #[tokio::test]
+    async fn the_query_api_answers_in_jaegers_envelope_and_says_what_is_wrong() {
+        let (status, services) = get(state(), "/api/services").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(services["data"], serde_json::json!(["bands-api"]));
+        assert_eq!(services["errors"], serde_json::Value::Null);
+
+        let (status, operations) = get(state(), "/api/services/bands-api/operations").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(operations["data"], serde_json::json!(["GET /bands/:id"]));
+
+        let (status, found) = get(state(), "/api/traces?service=bands-api&minDuration=1ms").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(found["data"][0]["traceID"], TRACE);
+        let (_, none) = get(state(), "/api/traces?service=bands-api&minDuration=1s").await;
+        assert_eq!(none["data"], serde_json::json!([]));
+
+        for (path, status, says) in [
+            (
+                "/api/traces/ffffffffffffffffffffffffffffffff",
+                StatusCode::NOT_FOUND,
+                "not found",
+            ),
+            ("/api/traces/not-hex", StatusCode::BAD_REQUEST, "hex"),
+            (
+                "/api/traces?minDuration=fast",
+                StatusCode::BAD_REQUEST,
+                "minDuration",
+            ),
+            (
+                "/api/operations",
+                StatusCode::BAD_REQUEST,
+                "service is required",
+            ),
+            (
+                "/api/nothing",
+                StatusCode::NOT_FOUND,
+                "no API at /api/nothing",
+            ),
+        ] {
+            let (got, body) = get(state(), path).await;
+            assert_eq!(got, status, "{path}");
+            let message = body["errors"][0]["msg"].as_str().unwrap_or_default();
+            assert!(message.contains(says), "{path}: {message}");
+            assert_eq!(body["data"], serde_json::Value::Null, "{path}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
 use opentelemetry_proto::tonic::trace::v1::{span, status};
-use tracelab_store::{value_to_json, StoredTrace};
+use tracelab_store::{value_to_json, value_to_text, StoredLog, StoredTrace};
 use tracelab_trace::model::{
     AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanId, SpanKind,
     Status, Trace, TraceId,
@@ -17,8 +17,10 @@ use tracelab_trace::model::{
 const MAX_ARRAY_DEPTH: usize = 4;
 
 /// The trace in the model: resources and scopes as stored (each once),
-/// spans in start order.
-pub fn to_model(stored: &StoredTrace) -> Trace {
+/// spans in start order; each log record correlated with a span becomes
+/// one of its events (named by the record's body, with `log.severity` and
+/// its attributes), so the waterfall's details show it on its span.
+pub fn to_model(stored: &StoredTrace, logs: &[StoredLog]) -> Trace {
     let resources = stored
         .resources
         .iter()
@@ -36,7 +38,7 @@ pub fn to_model(stored: &StoredTrace) -> Trace {
             attributes: attributes(&scope.scope.attributes),
         })
         .collect();
-    let spans = stored
+    let mut spans: Vec<Span> = stored
         .spans
         .iter()
         .map(|stored_span| {
@@ -87,6 +89,43 @@ pub fn to_model(stored: &StoredTrace) -> Trace {
             }
         })
         .collect();
+    for log in logs {
+        let Some(span_id) = log.span_id.as_deref() else {
+            continue;
+        };
+        let Some(span) = spans
+            .iter_mut()
+            .find(|span| span.span_id.to_string() == span_id)
+        else {
+            continue;
+        };
+        let record = &log.record;
+        let mut attributes = vec![KeyValue::new(
+            "log.severity",
+            AttributeValue::string(if record.severity_text.is_empty() {
+                "INFO"
+            } else {
+                &record.severity_text
+            }),
+        )];
+        attributes.extend(self::attributes(&record.attributes));
+        span.events.push(Event {
+            time_unix_nanos: if record.time_unix_nano != 0 {
+                record.time_unix_nano
+            } else {
+                record.observed_time_unix_nano
+            },
+            name: Arc::from(
+                record
+                    .body
+                    .as_ref()
+                    .map_or_else(String::new, value_to_text)
+                    .as_str(),
+            ),
+            attributes,
+        });
+        span.events.sort_by_key(|event| event.time_unix_nanos);
+    }
     Trace {
         spans,
         resources,
