@@ -12,12 +12,16 @@
 //!   Jaeger's own OTLP translation does; the OTLP log records correlated
 //!   with a span are among its `logs`, marked `otel.log=true`; an unknown
 //!   trace is a 404 with a JSON error.
+//! - Jaeger v2's `api_v3` (`/api/v3/services`, `/api/v3/operations`,
+//!   `/api/v3/traces`, `/api/v3/traces/{trace-id}`), which answers in OTLP's
+//!   JSON (`{"result": {"resourceSpans": […]}}`): see [`v3`].
 //! - `GET /api/tracelab/traces/{trace-id}`: the trace as `tracelab-trace`'s
 //!   model, which the app's `/trace/{trace-id}` page draws.
 //! - Everything else: the app's release build, carried in the binary (or
 //!   read from `--ui-dir`), with `index.html` for the app's own routes.
 
 pub mod model;
+pub mod v3;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -92,12 +96,16 @@ pub fn router(state: UiState) -> Router {
         .route("/api/traces", get(find_traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/tracelab/traces/{trace_id}", get(model_trace))
+        .route("/api/v3/services", get(v3::services))
+        .route("/api/v3/operations", get(v3::operations))
+        .route("/api/v3/traces", get(v3::find_traces))
+        .route("/api/v3/traces/{trace_id}", get(v3::trace))
         .route("/api/{*rest}", get(unknown_api))
         .fallback(app_file)
         .with_state(state)
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => {
             let mut response = Response::new(Body::from(body));
@@ -323,7 +331,7 @@ async fn find_traces(State(state): State<UiState>, request: Request) -> Response
 
 /// `a=1&b=2` into pairs, percent-decoded (axum's `Query` would reject the
 /// repeated `tag=` Jaeger allows).
-fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -647,6 +655,39 @@ mod api_tests {
         let event = &trace.spans[0].events[0];
         assert_eq!(&*event.name, "GET /bands/1 -> 200");
         assert_eq!(event.time_unix_nanos, 1_700_000_000_001_000_000);
+    }
+
+    #[tokio::test]
+    async fn api_v3_answers_in_otlp_json() {
+        let (status, services) = get(state(), "/api/v3/services").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(services, serde_json::json!({ "services": ["bands-api"] }));
+        let (status, trace) = get(state(), &format!("/api/v3/traces/{TRACE}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let span = &trace["result"]["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        assert_eq!(span["traceId"], TRACE);
+        assert_eq!(span["spanId"], "0102030405060708");
+        assert_eq!(span["name"], "GET /bands/:id");
+        let (status, found) = get(
+            state(),
+            "/api/v3/traces?query.service_name=bands-api&query.start_time_min=2023-11-14T00:00:00Z",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            found["result"]["resourceSpans"].as_array().map(Vec::len),
+            Some(1)
+        );
+        let (status, missing) =
+            get(state(), "/api/v3/traces/ffffffffffffffffffffffffffffffff").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(missing["error"]["httpCode"], 404);
+        let (status, bad) = get(state(), "/api/v3/traces?query.start_time_min=yesterday").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(bad["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("RFC 3339"));
     }
 
     #[tokio::test]
