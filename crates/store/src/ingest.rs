@@ -98,6 +98,58 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Stores several requests in one transaction (group commit) and
+    /// returns, once it is committed, each request's outcome in order: what
+    /// [`Store::ingest_traces`] would have returned for it alone.
+    ///
+    /// For a receiver with a queue: requests that arrive while a commit is
+    /// under way are written together in the next, so the cost of a commit
+    /// (and of the transaction's fixed work) is shared, and each request is
+    /// still acknowledged only after the commit that holds it. If writing
+    /// one request fails, the whole transaction is rolled back and each
+    /// request is written again in its own transaction, so one request's
+    /// error is never another's, and an `Ok` is always committed.
+    pub fn ingest_traces_batch(
+        &self,
+        requests: &[&ExportTraceServiceRequest],
+    ) -> Vec<Result<IngestOutcome, StoreError>> {
+        self.ingest_traces_batch_at(requests, now_unix_nanos())
+    }
+
+    /// As [`Store::ingest_traces_batch`], received at `received_unix_nanos`.
+    pub fn ingest_traces_batch_at(
+        &self,
+        requests: &[&ExportTraceServiceRequest],
+        received_unix_nanos: u64,
+    ) -> Vec<Result<IngestOutcome, StoreError>> {
+        if let [request] = requests {
+            return vec![self.ingest_traces_at(request, received_unix_nanos)];
+        }
+        let received = to_i64(received_unix_nanos);
+        let together = (|| {
+            let mut conn = self.write();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(self.sql("starting to store spans"))?;
+            let outcomes = requests
+                .iter()
+                .map(|request| write_traces(&tx, request, received))
+                .collect::<rusqlite::Result<Vec<IngestOutcome>>>()
+                .map_err(self.sql("storing spans"))?;
+            tx.commit().map_err(self.sql("committing spans"))?;
+            Ok::<_, StoreError>(outcomes)
+        })();
+        match together {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            // Rolled back (the transaction is dropped on the error path):
+            // one by one, so each gets its own answer.
+            Err(_) => requests
+                .iter()
+                .map(|request| self.ingest_traces_at(request, received_unix_nanos))
+                .collect(),
+        }
+    }
+
     /// Stores every valid log record of `request` in one transaction and
     /// returns once it is committed. A record's trace and span ids are kept
     /// in their own columns, so [`Store::logs_for_trace`] finds it.

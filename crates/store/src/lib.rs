@@ -324,6 +324,9 @@ fn configure_durability(conn: &Connection, location: &str) -> Result<(), StoreEr
     };
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(sql("setting synchronous"))?;
+    if let Ok(kib) = std::env::var("TL_CACHE_KIB") {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{kib}")).map_err(sql("cache"))?;
+    }
     // Truncate the WAL back to 64 MiB after a checkpoint, so a burst of
     // ingest does not leave a huge `-wal` file behind.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
