@@ -105,8 +105,10 @@ pub struct JsonTraceParent {
     pub trace_id: Option<String>,
     pub parent_id: Option<String>,
     pub flags: Option<String>,
-    pub sampled: bool,
-    pub random: bool,
+    /// From `tracelab-context`'s own reading of the flags; null when they
+    /// do not decode.
+    pub sampled: Option<bool>,
+    pub random: Option<bool>,
     pub errors: Vec<JsonViolation>,
     pub warnings: Vec<JsonViolation>,
 }
@@ -174,13 +176,15 @@ impl From<&Decoded> for JsonReport {
                 .map(|h| h.value.clone())
                 .unwrap_or_default();
             let raw = |name| report.field(name).map(|f| value[f.start..f.end].to_owned());
-            let flags = report.parsed.map(|p| p.flags).or_else(|| {
-                let text = raw(FieldName::TraceFlags)?;
-                u8::from_str_radix(&text, 16)
-                    .ok()
-                    .filter(|_| text.len() == 2)
-                    .map(tracelab_context::TraceFlags)
-            });
+            // The bits as `tracelab-context` read them (none when the flags
+            // do not decode): never a second, laxer reading here.
+            let bit = |name: &str| {
+                report
+                    .flag_bits
+                    .iter()
+                    .find(|bit| bit.name == name)
+                    .map(|bit| bit.set)
+            };
             let (errors, warnings) = split_violations(&report.violations);
             JsonTraceParent {
                 valid: report.is_valid(),
@@ -188,8 +192,8 @@ impl From<&Decoded> for JsonReport {
                 trace_id: raw(FieldName::TraceId),
                 parent_id: raw(FieldName::ParentId),
                 flags: raw(FieldName::TraceFlags),
-                sampled: flags.is_some_and(|f| f.sampled()),
-                random: flags.is_some_and(|f| f.random()),
+                sampled: bit("sampled"),
+                random: bit("random"),
                 errors,
                 warnings,
                 value,

@@ -137,3 +137,125 @@ fn a_megabyte_of_junk_is_a_clear_report_not_a_crash() {
         .as_array()
         .is_some_and(|e| !e.is_empty() && e.len() <= 200));
 }
+
+/// The `--json` output with what may change between runs or wordings
+/// replaced: messages and notes by `<text>`, the receiver's new ids by a
+/// shape check. Keys, values and rule names stay: they are the interface.
+fn skeleton(mut value: serde_json::Value) -> serde_json::Value {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(object) => {
+                for (key, child) in object.iter_mut() {
+                    if (key == "message" || key == "note") && child.is_string() {
+                        *child = serde_json::json!("<text>");
+                    } else {
+                        walk(child);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let sent = value["receiver"]["traceparent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let fields: Vec<&str> = sent.split('-').collect();
+    assert!(
+        fields.len() == 4 && fields[1].len() == 32 && fields[2].len() == 16,
+        "the receiver sends a traceparent: {sent}"
+    );
+    // The parent-id is always new; the trace-id is kept only on continue.
+    value["receiver"]["traceparent"] = serde_json::json!(format!(
+        "{}-{}-<new span id>-{}",
+        fields[0],
+        if value["receiver"]["action"] == "continue" {
+            fields[1]
+        } else {
+            "<new trace id>"
+        },
+        fields[3]
+    ));
+    walk(&mut value);
+    value
+}
+
+#[test]
+fn json_output_is_golden_in_keys_values_and_rule_names() {
+    let cases: [(&[&str], serde_json::Value); 3] = [
+        (
+            &["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0B"],
+            serde_json::json!({
+                "traceparent": {
+                    "valid": false,
+                    "value": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0B",
+                    "version": "00",
+                    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "parent_id": "00f067aa0ba902b7",
+                    "flags": "0B",
+                    // The flags do not decode: nothing is claimed about them.
+                    "sampled": null,
+                    "random": null,
+                    "errors": [{"rule": "trace-flags.uppercase", "start": 54, "end": 55, "message": "<text>"}],
+                    "warnings": []
+                },
+                "tracestate": null,
+                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"}
+            }),
+        ),
+        (
+            &["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-+1"],
+            serde_json::json!({
+                "traceparent": {
+                    "valid": false,
+                    "value": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-+1",
+                    "version": "00",
+                    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "parent_id": "00f067aa0ba902b7",
+                    "flags": "+1",
+                    "sampled": null,
+                    "random": null,
+                    "errors": [{"rule": "trace-flags.hex", "start": 53, "end": 54, "message": "<text>"}],
+                    "warnings": []
+                },
+                "tracestate": null,
+                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"}
+            }),
+        ),
+        (
+            &[
+                "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "tracestate: rojo=00f067aa0ba902b7,Bad=1",
+            ],
+            serde_json::json!({
+                "traceparent": {
+                    "valid": true,
+                    "value": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                    "version": "00",
+                    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "parent_id": "00f067aa0ba902b7",
+                    "flags": "01",
+                    "sampled": true,
+                    "random": false,
+                    "errors": [],
+                    "warnings": []
+                },
+                "tracestate": {
+                    "valid": false,
+                    "value": "rojo=00f067aa0ba902b7,Bad=1",
+                    "entries": [{"key": "rojo", "value": "00f067aa0ba902b7"}, {"key": "Bad", "value": "1"}],
+                    "errors": [{"rule": "tracestate.key.first-char", "start": 22, "end": 23, "message": "<text>"}],
+                    "warnings": []
+                },
+                "receiver": {"action": "continue", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-<new span id>-01", "tracestate": null, "note": "<text>"}
+            }),
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut argv = vec!["decode", "--json"];
+        argv.extend_from_slice(args);
+        let output = tracelab(&argv, None);
+        assert_eq!(skeleton(json(&output)), expected, "{args:?}");
+    }
+}
