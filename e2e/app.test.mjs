@@ -17,6 +17,7 @@ const PAGES = [
   { slug: 'build', title: 'Build' },
   { slug: 'simulate', title: 'Simulate' },
   { slug: 'sample', title: 'Sample trace' },
+  { slug: 'live', title: 'Live' },
 ];
 const HOME_TITLE = 'A lab for distributed tracing';
 

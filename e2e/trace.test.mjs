@@ -117,3 +117,60 @@ test('the link tracelab call prints opens the real trace in the waterfall', asyn
     lab.child.kill('SIGTERM');
   }
 });
+
+test('the Live page says where traces come from when nothing collects them', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(`${server.url}live`);
+  await waitFor(
+    () => page.getByTestId('live-status').textContent().catch(() => ''),
+    (text) => text.includes('tracelab up'),
+    'the Live page names tracelab up',
+  );
+  await assertClean();
+});
+
+test('a call made while the Live page is open appears in its list, and opens in the waterfall', async () => {
+  const lab = await startLab();
+  try {
+    const { page, assertClean } = await openPage(browser);
+    await page.goto(`http://${lab.addrs.ui}/live`);
+    await waitFor(
+      () => page.getByTestId('live-status').textContent().catch(() => ''),
+      (text) => text.startsWith('Connected'),
+      'the page follows the live stream',
+    );
+    const { stdout } = await run(
+      BIN,
+      ['call', '--bands-addr', lab.addrs.bands, '--ui-url', `http://${lab.addrs.ui}`],
+      { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://${lab.addrs.grpc}`, OTEL_BSP_SCHEDULE_DELAY: '100' } },
+    );
+    const traceId = stdout.match(/trace: \S+\/trace\/([0-9a-f]{32})/)?.[1];
+    assert.ok(traceId, stdout);
+    const row = page.locator(`[data-testid="live-row"][data-trace-id="${traceId}"]`);
+    // The summary is published as spans arrive; the client's own spans come
+    // last, so wait for the whole trace.
+    const text = await waitFor(
+      () => row.textContent().catch(() => ''),
+      (content) => content.includes('client: get_band') && content.includes('reviews-api'),
+      'the call is listed, with its root and every service',
+      20_000,
+    );
+    assert.match(text, /bands-api/);
+
+    // The search narrows the list; a search for nothing there empties it.
+    await page.getByTestId('live-filter-text').fill('no-such-operation');
+    await waitFor(() => row.count(), (count) => count === 0, 'the search hides the row');
+    await page.getByTestId('live-filter-text').fill('get_band');
+    await waitFor(() => row.count(), (count) => count === 1, 'the row is back');
+
+    await row.locator('a').click();
+    await waitFor(
+      () => page.getByTestId('trace-summary').textContent().catch(() => ''),
+      (content) => content.includes(traceId),
+      'the row opens the trace',
+    );
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});

@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/simulate") view=pages::simulate::Simulate />
                     <Route path=path!("/sample") view=pages::sample::Sample />
                     <Route path=path!("/trace/:id") view=pages::trace::TracePage />
+                    <Route path=path!("/live") view=pages::live::Live />
                 </Routes>
             </main>
         </Router>

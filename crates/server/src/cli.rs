@@ -184,6 +184,13 @@ pub struct CollectorArgs {
     /// The largest OTLP request body, after decompression (such as 20MiB).
     #[arg(long, value_name = "SIZE", default_value = "20MiB")]
     pub max_body: String,
+
+    /// Also send everything received on to this OTLP/HTTP endpoint (an
+    /// OpenTelemetry Collector, Jaeger, Tempo, another tracelab), such as
+    /// http://collector:4318; retried with backoff, never holding up the
+    /// local store.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
 }
 
 /// `tracelab up`: the services, the collector and the UI.

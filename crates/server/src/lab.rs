@@ -288,13 +288,22 @@ impl RunningCollector {
                  or pass --ui-dir)"
             );
         }
-        let receiver = Receiver::new(
+        let mut receiver = Receiver::new(
             store.clone(),
             ReceiverLimits {
                 max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
                 ..ReceiverLimits::default()
             },
         );
+        let live = Arc::new(ui::live::LiveFeed::default());
+        receiver = receiver.with_live_feed(live.clone());
+        let mut forward_stats = None;
+        if let Some(target) = &args.forward {
+            let forwarder = collector::forward::Forwarder::start(target)?;
+            tracing::info!("forwarding everything received to {target} (OTLP/HTTP protobuf)");
+            forward_stats = Some((target.clone(), forwarder.stats.clone()));
+            receiver = receiver.with_forwarder(forwarder);
+        }
         let grpc = serve::bind(&args.otlp_grpc_addr, "OTLP/gRPC").await?;
         let http = serve::bind(&args.otlp_http_addr, "OTLP/HTTP").await?;
         let ui_listener = serve::bind(&args.ui_addr, "the UI").await?;
@@ -321,9 +330,12 @@ impl RunningCollector {
                 ui::router(UiState {
                     store: store.clone(),
                     app,
+                    forward: forward_stats,
+                    live: live.clone(),
                 }),
                 stopped.clone(),
             ),
+            tokio::spawn(live.run(store.clone(), stopped.clone())),
             tokio::spawn(enforce_retention(store.clone(), stopped)),
         ];
         tracing::info!("{}", store.describe_limits());

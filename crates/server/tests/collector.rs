@@ -28,18 +28,24 @@ impl Collector {
     /// Starts it on free ports with its store in `data_dir`, and reads the
     /// addresses from its log.
     fn start(data_dir: &std::path::Path) -> Collector {
+        Collector::start_with(data_dir, "127.0.0.1:0", &[])
+    }
+
+    /// [`Collector::start`] with OTLP/HTTP on `http_addr` and more options.
+    fn start_with(data_dir: &std::path::Path, http_addr: &str, extra: &[&str]) -> Collector {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
             .args([
                 "collector",
                 "--otlp-grpc-addr",
                 "127.0.0.1:0",
                 "--otlp-http-addr",
-                "127.0.0.1:0",
+                http_addr,
                 "--ui-addr",
                 "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(extra)
             .env("TRACELAB_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -253,4 +259,88 @@ async fn grpc_and_http_answer_as_otlp_says_with_the_real_store() {
         "stored once, the bad span left out"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Polls `url` until it answers 200 with a trace of `spans` spans.
+async fn wait_for_trace(url: &str, spans: usize, patience: Duration) -> bool {
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(url).await {
+            if let Ok(answer) = response.json::<serde_json::Value>().await {
+                if answer["data"][0]["spans"].as_array().map(Vec::len) == Some(spans) {
+                    return true;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_reaches_a_second_tracelab_and_catches_up_after_it_was_down() {
+    let (dir_a, dir_b) = (temp_dir("forward-a"), temp_dir("forward-b"));
+    let target = Collector::start(&dir_b);
+    let target_http = target.http.clone();
+    let forwarding = Collector::start_with(
+        &dir_a,
+        "127.0.0.1:0",
+        &["--forward", &format!("http://{target_http}")],
+    );
+    let client = reqwest::Client::new();
+    let send = |seed: u64| {
+        let batch = request(seed, &["one", "two", "three"]);
+        let trace_id = hex(&batch.resource_spans[0].scope_spans[0].spans[0].trace_id);
+        let sent = client
+            .post(format!("http://{}/v1/traces", forwarding.http))
+            .header("content-type", "application/x-protobuf")
+            .body(batch.encode_to_vec())
+            .send();
+        (trace_id, sent)
+    };
+
+    let (first, sent) = send(1);
+    assert_eq!(sent.await.expect("answered").status(), 200);
+    let in_target = format!("http://{}/api/traces/{first}", target.ui);
+    assert!(
+        wait_for_trace(&in_target, 3, Duration::from_secs(20)).await,
+        "the target got the forwarded trace"
+    );
+
+    // The target goes down: the forwarding collector still stores and
+    // acknowledges, and keeps the request for when the target is back.
+    drop(target);
+    let (second, sent) = send(2);
+    assert_eq!(sent.await.expect("answered").status(), 200);
+    let local = format!("http://{}/api/traces/{second}", forwarding.ui);
+    assert!(
+        wait_for_trace(&local, 3, Duration::from_secs(5)).await,
+        "stored locally"
+    );
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status: serde_json::Value =
+        reqwest::get(format!("http://{}/api/tracelab/status", forwarding.ui))
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!(status["forward"]["failing"], true, "{status}");
+    assert!(
+        status["forward"]["retries"].as_u64().unwrap_or(0) >= 1,
+        "{status}"
+    );
+
+    let back = Collector::start_with(&dir_b, &target_http, &[]);
+    let in_target = format!("http://{}/api/traces/{second}", back.ui);
+    assert!(
+        wait_for_trace(&in_target, 3, Duration::from_secs(40)).await,
+        "the target caught up once back"
+    );
+    let first_kept = format!("http://{}/api/traces/{first}", back.ui);
+    assert!(wait_for_trace(&first_kept, 3, Duration::from_secs(5)).await);
+    drop((forwarding, back));
+    let _ = std::fs::remove_dir_all(&dir_a);
+    let _ = std::fs::remove_dir_all(&dir_b);
 }

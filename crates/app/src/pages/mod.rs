@@ -4,6 +4,7 @@
 pub mod build;
 pub mod decode;
 pub mod home;
+pub mod live;
 pub mod not_found;
 pub mod sample;
 pub mod simulate;
@@ -28,7 +29,13 @@ pub struct PageInfo {
 }
 
 /// The pages in navigation order. The routes in [`crate::App`] must match.
-pub const PAGES: [&PageInfo; 4] = [&decode::INFO, &build::INFO, &simulate::INFO, &sample::INFO];
+pub const PAGES: [&PageInfo; 5] = [
+    &decode::INFO,
+    &build::INFO,
+    &simulate::INFO,
+    &sample::INFO,
+    &live::INFO,
+];
 
 /// The heading every page starts with. Its `data-testid` is how the browser
 /// tests know which page is showing.

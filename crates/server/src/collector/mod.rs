@@ -22,6 +22,7 @@
 //!
 //! Every HTTP answer is in the request's content type.
 
+pub mod forward;
 pub mod grpc;
 pub mod http;
 pub mod otlp_json;
@@ -127,6 +128,10 @@ pub struct Receiver {
     ingest: Arc<dyn Ingest>,
     pending: Arc<Semaphore>,
     pub limits: ReceiverLimits,
+    /// Where stored requests are sent on (`--forward`), if anywhere.
+    forward: Option<forward::Forwarder>,
+    /// Told of every trace that received spans, for the Live page.
+    live: Option<Arc<crate::ui::live::LiveFeed>>,
 }
 
 impl Receiver {
@@ -135,7 +140,21 @@ impl Receiver {
             ingest,
             pending: Arc::new(Semaphore::new(limits.max_pending)),
             limits,
+            forward: None,
+            live: None,
         }
+    }
+
+    /// The same receiver, telling `live` of every trace stored.
+    pub fn with_live_feed(mut self, live: Arc<crate::ui::live::LiveFeed>) -> Receiver {
+        self.live = Some(live);
+        self
+    }
+
+    /// The same receiver, sending every stored request on through `forward`.
+    pub fn with_forwarder(mut self, forward: forward::Forwarder) -> Receiver {
+        self.forward = Some(forward);
+        self
     }
 
     /// Hands `export` to the store and waits for its commit.
@@ -155,17 +174,27 @@ impl Receiver {
                 })?
                 .map_err(|_| busy("the collector is stopping".to_owned()))?;
         let ingest = self.ingest.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let (result, export) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            match &export {
+            let result = match &export {
                 Export::Traces(request) => ingest.traces(request),
                 Export::Logs(request) => ingest.logs(request),
                 Export::Metrics(request) => ingest.metrics(request),
-            }
+            };
+            (result, export)
         })
         .await
         .map_err(|error| busy(format!("the store's task failed: {error}")))?;
-        result.map_err(|IngestError::Unavailable(message)| busy(message))
+        let accepted = result.map_err(|IngestError::Unavailable(message)| busy(message))?;
+        if let (Some(live), Export::Traces(request)) = (&self.live, &export) {
+            live.touch(request);
+        }
+        // Sent on only once stored here: the target never has what this
+        // collector did not acknowledge.
+        if let Some(forward) = &self.forward {
+            forward.offer(export);
+        }
+        Ok(accepted)
     }
 }
 

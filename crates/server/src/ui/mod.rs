@@ -17,9 +17,13 @@
 //!   JSON (`{"result": {"resourceSpans": […]}}`): see [`v3`].
 //! - `GET /api/tracelab/traces/{trace-id}`: the trace as `tracelab-trace`'s
 //!   model, which the app's `/trace/{trace-id}` page draws.
+//! - `GET /api/tracelab/live`: server-sent events, a summary of each trace
+//!   as spans arrive ([`live`]), for the app's `/live` page.
+//! - `GET /api/tracelab/status`: what the store holds and what forwarding did.
 //! - Everything else: the app's release build, carried in the binary (or
 //!   read from `--ui-dir`), with `index.html` for the app's own routes.
 
+pub mod live;
 pub mod model;
 pub mod v3;
 
@@ -82,6 +86,10 @@ impl AppFiles {
 pub struct UiState {
     pub store: Arc<Store>,
     pub app: AppFiles,
+    /// `--forward`'s target and what it has done, when forwarding.
+    pub forward: Option<(String, Arc<crate::collector::forward::ForwardStats>)>,
+    /// The traces arriving, for `/api/tracelab/live`.
+    pub live: Arc<live::LiveFeed>,
 }
 
 /// The router of port 16686.
@@ -100,6 +108,8 @@ pub fn router(state: UiState) -> Router {
         .route("/api/v3/operations", get(v3::operations))
         .route("/api/v3/traces", get(v3::find_traces))
         .route("/api/v3/traces/{trace_id}", get(v3::trace))
+        .route("/api/tracelab/status", get(status))
+        .route("/api/tracelab/live", get(live::events))
         .route("/api/{*rest}", get(unknown_api))
         .fallback(app_file)
         .with_state(state)
@@ -428,6 +438,38 @@ async fn model_trace(State(state): State<UiState>, Path(trace_id): Path<String>)
     }
 }
 
+/// What the collector holds and, when forwarding, what it sent on and dropped.
+async fn status(State(state): State<UiState>) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    let forward = state.forward.as_ref().map(|(target, stats)| {
+        serde_json::json!({
+            "target": target,
+            "sent": stats.sent.load(Relaxed),
+            "retries": stats.retries.load(Relaxed),
+            "droppedQueueFull": stats.dropped_full.load(Relaxed),
+            "droppedRefused": stats.dropped_refused.load(Relaxed),
+            "failing": stats.failing.load(Relaxed),
+        })
+    });
+    match query(&state, |store| store.stats()).await {
+        Ok(stats) => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "store": {
+                    "traces": stats.traces,
+                    "spans": stats.spans,
+                    "logs": stats.logs,
+                    "metrics": stats.metrics,
+                    "bytes": stats.bytes,
+                    "limits": state.store.describe_limits(),
+                },
+                "forward": forward,
+            }),
+        ),
+        Err(response) => response,
+    }
+}
+
 async fn unknown_api(Path(rest): Path<String>) -> Response {
     error_response(StatusCode::NOT_FOUND, format!("no API at /api/{rest}"))
 }
@@ -613,6 +655,8 @@ mod api_tests {
         UiState {
             store: Arc::new(store),
             app: AppFiles::Dir(std::env::temp_dir().join("tracelab-no-app-here")),
+            forward: None,
+            live: Arc::new(live::LiveFeed::default()),
         }
     }
 
