@@ -106,12 +106,15 @@ pub fn summarize(trace: &StoredTrace) -> Option<TraceSummary> {
     })
 }
 
+/// One published event: its id and its JSON.
+type Published = (u64, Arc<str>);
+
 /// The feed between the receivers and the browsers.
 pub struct LiveFeed {
     touched: Mutex<VecDeque<String>>,
-    history: Mutex<VecDeque<(u64, Arc<str>)>>,
+    history: Mutex<VecDeque<Published>>,
     next_id: AtomicU64,
-    sender: broadcast::Sender<(u64, Arc<str>)>,
+    sender: broadcast::Sender<Published>,
     /// Set when the collector stops, so open streams end and the server's
     /// graceful stop does not wait for browsers that never hang up.
     closing: watch::Sender<bool>,
@@ -220,7 +223,7 @@ impl LiveFeed {
     fn subscribe(
         &self,
         last_seen: Option<u64>,
-    ) -> (Vec<(u64, Arc<str>)>, broadcast::Receiver<(u64, Arc<str>)>) {
+    ) -> (Vec<Published>, broadcast::Receiver<Published>) {
         // Subscribe first, then read the history, so nothing falls between.
         let receiver = self.sender.subscribe();
         let missed = match last_seen {
