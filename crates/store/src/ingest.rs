@@ -7,6 +7,8 @@
 //! named by their place in the request, in OTLP/JSON's field names, for
 //! the receiver's partial-success answer.
 
+use std::collections::{HashMap, HashSet};
+
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -19,7 +21,8 @@ use prost::Message;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::value::{
-    check_value, fnv1a, hex, index_text, nesting, value_to_text, MAX_VALUE_NESTING,
+    attribute_tag_hash, check_value, fnv1a, hex, index_text, nesting, value_to_text,
+    MAX_VALUE_NESTING,
 };
 use crate::{now_unix_nanos, to_i64, Store, StoreError};
 
@@ -122,8 +125,10 @@ impl Store {
         requests: &[&ExportTraceServiceRequest],
         received_unix_nanos: u64,
     ) -> Vec<Result<IngestOutcome, StoreError>> {
-        if let [request] = requests {
-            return vec![self.ingest_traces_at(request, received_unix_nanos)];
+        match requests {
+            [] => return Vec::new(),
+            [request] => return vec![self.ingest_traces_at(request, received_unix_nanos)],
+            _ => {}
         }
         let received = to_i64(received_unix_nanos);
         let together = (|| {
@@ -250,7 +255,12 @@ fn write_traces(
 ) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
     let mut rejections = Rejections::default();
+    // Written once per request rather than once per span: the spans each
+    // trace gained, in the order first seen, and the operations seen.
+    let mut new_spans_per_trace: HashMap<[u8; 16], u64> = HashMap::new();
+    let mut traces_in_order: Vec<[u8; 16]> = Vec::new();
     for (resource_idx, resource_spans) in request.resource_spans.iter().enumerate() {
+        let mut operations: HashSet<(&str, i32)> = HashSet::new();
         let resource_field = || format!("resourceSpans[{resource_idx}].resource.attributes");
         if let Some(problem) = resource_spans
             .resource
@@ -314,11 +324,38 @@ fn write_traces(
                     )?),
                 };
                 outcome.accepted_spans += 1;
-                if !insert_span(tx, span, resource, scope, received)? {
+                if !insert_span(tx, span, resource, scope)? {
                     outcome.duplicate_spans += 1;
+                    continue;
                 }
+                operations.insert((span.name.as_str(), span.kind));
+                // Checked: 16 bytes.
+                let trace_id: [u8; 16] = span.trace_id.as_slice().try_into().unwrap_or_default();
+                *new_spans_per_trace.entry(trace_id).or_insert_with(|| {
+                    traces_in_order.push(trace_id);
+                    0
+                }) += 1;
             }
         }
+        if let Some(resource) = &resource_row {
+            let mut insert_operation = tx.prepare_cached(
+                "INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)",
+            )?;
+            for (name, kind) in operations {
+                insert_operation.execute(params![resource.service, name, kind])?;
+            }
+        }
+    }
+    let mut upsert_trace = tx.prepare_cached(
+        "INSERT INTO traces (trace_id, first_received_unix_nano, last_received_unix_nano, span_count) \
+         VALUES (?1, ?2, ?2, ?3) \
+         ON CONFLICT (trace_id) DO UPDATE SET \
+         last_received_unix_nano = max(last_received_unix_nano, excluded.last_received_unix_nano), \
+         span_count = span_count + excluded.span_count",
+    )?;
+    for trace_id in traces_in_order {
+        let new_spans = new_spans_per_trace.get(&trace_id).copied().unwrap_or(0);
+        upsert_trace.execute(params![hex(&trace_id), received, to_i64(new_spans)])?;
     }
     outcome.rejected_spans = rejections.items;
     outcome.message = rejections.message("span", "spans");
@@ -482,13 +519,50 @@ fn optional_id(id: &[u8]) -> Option<String> {
     (!id.is_empty() && id.iter().any(|byte| *byte != 0)).then(|| hex(id))
 }
 
+/// The tag index's rows for a span: one per attribute (a key repeated with
+/// the same text is one row).
+pub(crate) fn span_tag_hashes(span: &Span) -> impl Iterator<Item = i64> + '_ {
+    span.attributes
+        .iter()
+        .map(|pair| attribute_tag_hash(&pair.key, pair.value.as_ref()))
+}
+
+/// Up to this many tag rows are written by one statement.
+const TAGS_PER_STATEMENT: usize = 8;
+
+/// `INSERT_TAGS[n - 1]` writes `n` tag rows of one span (`?1` is the span's row).
+static INSERT_TAGS: std::sync::LazyLock<[String; TAGS_PER_STATEMENT]> =
+    std::sync::LazyLock::new(|| {
+        std::array::from_fn(|idx| {
+            let rows: Vec<String> = (0..=idx).map(|row| format!("(?{}, ?1)", row + 2)).collect();
+            format!(
+                "INSERT OR IGNORE INTO span_tags (hash, span_row) VALUES {}",
+                rows.join(", ")
+            )
+        })
+    });
+
+fn insert_span_tags(tx: &Transaction<'_>, span: &Span, span_row: i64) -> rusqlite::Result<()> {
+    let hashes: Vec<i64> = span_tag_hashes(span).collect();
+    // Rows several to a statement: each statement run costs about as much
+    // as the row it writes.
+    for chunk in hashes.chunks(TAGS_PER_STATEMENT) {
+        let mut insert = tx.prepare_cached(&INSERT_TAGS[chunk.len() - 1])?;
+        insert.raw_bind_parameter(1, span_row)?;
+        for (idx, hash) in chunk.iter().enumerate() {
+            insert.raw_bind_parameter(idx + 2, hash)?;
+        }
+        insert.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// Writes one checked span; `false` if (trace id, span id) was already stored.
 fn insert_span(
     tx: &Transaction<'_>,
     span: &Span,
     resource: &StoredResourceRow,
     scope_id: i64,
-    received: i64,
 ) -> rusqlite::Result<bool> {
     let trace_id = hex(&span.trace_id);
     // Checked: both times fit in an i64 and the end is not before the start.
@@ -528,23 +602,7 @@ fn insert_span(
         return Ok(false);
     }
     let span_row = tx.last_insert_rowid();
-    let mut insert_attribute = tx
-        .prepare_cached("INSERT INTO span_attributes (span_row, key, value) VALUES (?1, ?2, ?3)")?;
-    for pair in &span.attributes {
-        insert_attribute.execute(params![span_row, pair.key, attribute_text(pair)])?;
-    }
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![resource.service, span.name, span.kind])?;
-    tx.prepare_cached(
-        "INSERT INTO traces (trace_id, first_received_unix_nano, last_received_unix_nano, span_count) \
-         VALUES (?1, ?2, ?2, 1) \
-         ON CONFLICT (trace_id) DO UPDATE SET \
-         last_received_unix_nano = max(last_received_unix_nano, excluded.last_received_unix_nano), \
-         span_count = span_count + 1",
-    )?
-    .execute(params![trace_id, received])?;
+    insert_span_tags(tx, span, span_row)?;
     Ok(true)
 }
 

@@ -62,6 +62,8 @@
 //!   export stores nothing twice; invalid items are turned down one by one
 //!   with a message that says where they are, for OTLP's partial success.
 //!   Everything received is kept, protobuf-encoded, so nothing is lost.
+//!   [`Store::ingest_traces_batch`] commits several requests in one
+//!   transaction (group commit) and answers each as if stored alone.
 //! - Querying: [`Store::services`], [`Store::operations`],
 //!   [`Store::find_traces`], [`Store::trace`], [`Store::logs_for_trace`],
 //!   [`Store::list_metrics`]; [`jaeger_trace`] and the types in [`jaeger`]
@@ -324,9 +326,6 @@ fn configure_durability(conn: &Connection, location: &str) -> Result<(), StoreEr
     };
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(sql("setting synchronous"))?;
-    if let Ok(kib) = std::env::var("TL_CACHE_KIB") {
-        conn.execute_batch(&format!("PRAGMA cache_size = -{kib}")).map_err(sql("cache"))?;
-    }
     // Truncate the WAL back to 64 MiB after a checkpoint, so a burst of
     // ingest does not leave a huge `-wal` file behind.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)

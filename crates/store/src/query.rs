@@ -14,7 +14,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::value::index_text;
+use crate::value::{index_text, tag_hash};
 use crate::{to_i64, to_u64, Store, StoreError};
 
 /// How many traces a search returns when it does not say (Jaeger UI's default).
@@ -520,13 +520,15 @@ fn find_traces_sql(query: &TraceQuery) -> (String, Vec<SqlValue>) {
         sql.push_str(" AND s.status_code = 2");
     }
     for (key, value) in &query.tags {
+        values.push(SqlValue::Integer(tag_hash(key, value)));
+        let hash_param = values.len();
         values.push(SqlValue::Text(key.clone()));
         let key_param = values.len();
         values.push(SqlValue::Text(index_text(value.clone())));
         let value_param = values.len();
         let _ = write!(
             sql,
-            " AND (s.id IN (SELECT span_row FROM span_attributes WHERE key = ?{key_param} AND value = ?{value_param}) \
+            " AND (s.id IN (SELECT span_row FROM span_tags WHERE hash = ?{hash_param}) \
              OR s.resource_id IN (SELECT resource_id FROM resource_attributes WHERE key = ?{key_param} AND value = ?{value_param})"
         );
         // The tags Jaeger's translator derives from span fields.

@@ -17,8 +17,11 @@
 
 use std::time::Duration;
 
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
 use rusqlite::{params, Transaction, TransactionBehavior};
 
+use crate::ingest::span_tag_hashes;
 use crate::{to_i64, to_u64, used_bytes, Store, StoreError};
 
 /// How much the store keeps; `None` is no limit on that side.
@@ -170,8 +173,7 @@ fn evict_oldest_traces(
     };
     let mut newest = None;
     for (trace_id, last_received) in victims {
-        tx.prepare_cached("DELETE FROM span_attributes WHERE span_row IN (SELECT id FROM spans WHERE trace_id = ?1)")?
-            .execute([&trace_id])?;
+        delete_span_tags(tx, &trace_id)?;
         let spans = tx
             .prepare_cached("DELETE FROM spans WHERE trace_id = ?1")?
             .execute([&trace_id])?;
@@ -186,6 +188,33 @@ fn evict_oldest_traces(
         newest = Some(last_received);
     }
     Ok(newest)
+}
+
+/// Deletes the tag index's rows of the spans of `trace_id`. The index is
+/// keyed by tag alone (one small row per attribute, nothing more), so the
+/// rows of a span are found again from its attributes, which its encoded
+/// bytes hold.
+fn delete_span_tags(tx: &Transaction<'_>, trace_id: &str) -> rusqlite::Result<()> {
+    let mut spans = tx.prepare_cached("SELECT id, encoded FROM spans WHERE trace_id = ?1")?;
+    let mut delete_tag =
+        tx.prepare_cached("DELETE FROM span_tags WHERE hash = ?1 AND span_row = ?2")?;
+    let mut rows = spans.query([trace_id])?;
+    while let Some(row) = rows.next()? {
+        let span_row: i64 = row.get(0)?;
+        let encoded = row.get_ref(1)?.as_blob()?;
+        // Stored by this store from a checked span, so it decodes. Were it
+        // corrupt, its rows are found the slow way (a scan), rather than
+        // left behind for a later span given the same row id.
+        let Ok(span) = Span::decode(encoded) else {
+            tx.prepare_cached("DELETE FROM span_tags WHERE span_row = ?1")?
+                .execute([span_row])?;
+            continue;
+        };
+        for hash in span_tag_hashes(&span) {
+            delete_tag.execute(params![hash, span_row])?;
+        }
+    }
+    Ok(())
 }
 
 /// Evicts the logs and metrics received before `cutoff`.

@@ -166,6 +166,27 @@ pub(crate) fn index_text(text: String) -> String {
     format!("\u{1}fnv1a:{:016x}", fnv1a(&[text.as_bytes()]) as u64)
 }
 
+/// What the tag index holds for an attribute whose value reads `text`:
+/// FNV-1a of the key and [`index_text`] of the text. A tag search looks up
+/// the same hash, so it finds exactly the spans whose attribute has that key
+/// and text, save for a 1 in 2^64 chance of a hash collision adding a
+/// trace (the chance the index already took for values over 64 bytes).
+pub(crate) fn tag_hash(key: &str, text: &str) -> i64 {
+    if text.len() <= INDEXED_TEXT_MAX {
+        fnv1a(&[key.as_bytes(), text.as_bytes()])
+    } else {
+        fnv1a(&[key.as_bytes(), index_text(text.to_owned()).as_bytes()])
+    }
+}
+
+/// [`tag_hash`] of an attribute, without copying a string value.
+pub(crate) fn attribute_tag_hash(key: &str, value: Option<&AnyValue>) -> i64 {
+    match value.and_then(|value| value.value.as_ref()) {
+        Some(Value::StringValue(text)) => tag_hash(key, text),
+        _ => tag_hash(key, &value.map(value_to_text).unwrap_or_default()),
+    }
+}
+
 fn non_finite_name(number: f64) -> String {
     if number.is_nan() {
         "NaN".to_owned()
@@ -381,6 +402,32 @@ mod tests {
         assert!(key.starts_with("\u{1}fnv1a:") && key.len() == 23, "{key:?}");
         assert_eq!(index_text(long), key);
         assert_ne!(index_text("y".repeat(65)), key);
+    }
+
+    #[test]
+    fn tags_hash_the_text_a_search_compares_with() {
+        let int = AnyValue {
+            value: Some(Value::IntValue(200)),
+        };
+        assert_eq!(
+            attribute_tag_hash("code", Some(&int)),
+            tag_hash("code", "200")
+        );
+        assert_eq!(
+            attribute_tag_hash("route", Some(&string("/a"))),
+            tag_hash("route", "/a")
+        );
+        assert_eq!(attribute_tag_hash("empty", None), tag_hash("empty", ""));
+        // Key and text are kept apart.
+        assert_ne!(tag_hash("ab", "c"), tag_hash("a", "bc"));
+        // A long text hashes as its index text, so a store migrated from
+        // rows holding that index text finds the same spans.
+        let long = "x".repeat(65);
+        assert_eq!(
+            tag_hash("k", &long),
+            tag_hash("k", &index_text(long.clone()))
+        );
+        assert_ne!(tag_hash("k", &long), tag_hash("k", &"x".repeat(66)));
     }
 
     #[test]

@@ -216,3 +216,67 @@ fn an_all_zero_parent_is_a_root() {
     let jaeger = tracelab_store::jaeger_trace(&trace);
     assert!(jaeger.spans[0].references.is_empty());
 }
+
+/// Group commit: several requests in one transaction, each answered as if
+/// it had been stored alone, in order (a span in two of them is stored by
+/// the first and a duplicate in the second).
+#[test]
+fn requests_stored_together_are_answered_one_by_one() {
+    let together = Store::open_in_memory().unwrap();
+    let alone = Store::open_in_memory().unwrap();
+    let mut bad = span(3, 1, None, "bad", 0, 10);
+    bad.span_id = vec![0; 8];
+    let requests = [
+        request(
+            "a",
+            vec![
+                span(1, 1, None, "root", 0, 100),
+                span(1, 2, Some(1), "child", 1, 10),
+            ],
+        ),
+        // Trace 1 again: one span already in the first request, one new.
+        request(
+            "b",
+            vec![
+                span(1, 2, Some(1), "child", 1, 10),
+                span(1, 3, Some(1), "other", 2, 10),
+            ],
+        ),
+        request("c", vec![bad, span(3, 2, None, "good", 0, 10)]),
+        request("d", vec![]),
+    ];
+    let refs: Vec<_> = requests.iter().collect();
+    let outcomes: Vec<IngestOutcome> = together
+        .ingest_traces_batch_at(&refs, T0)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let expected: Vec<IngestOutcome> = requests
+        .iter()
+        .map(|request| alone.ingest_traces_at(request, T0).unwrap())
+        .collect();
+    assert_eq!(outcomes, expected);
+    assert_eq!(
+        (outcomes[1].accepted_spans, outcomes[1].duplicate_spans),
+        (2, 1)
+    );
+    assert_eq!(outcomes[2].rejected_spans, 1);
+    assert!(
+        outcomes[2].message.as_deref().is_some_and(
+            |message| message.contains("resourceSpans[0].scopeSpans[0].spans[0].spanId")
+        ),
+        "{:?}",
+        outcomes[2].message
+    );
+    assert_eq!(together.stats().unwrap(), alone.stats().unwrap());
+    assert_eq!(together.stats().unwrap().spans, 4);
+    for trace in [1, 3] {
+        assert_eq!(
+            together.trace(&trace_hex(trace)).unwrap(),
+            alone.trace(&trace_hex(trace)).unwrap()
+        );
+    }
+    assert_eq!(together.services().unwrap(), ["a", "b", "c"]);
+    // And no request at all is no transaction at all.
+    assert!(together.ingest_traces_batch(&[]).is_empty());
+}

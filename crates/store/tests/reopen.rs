@@ -92,7 +92,7 @@ fn a_store_from_a_newer_tracelab_is_refused_and_left_alone() {
             error,
             StoreError::NewerSchema {
                 found: 7,
-                supported: 1,
+                supported: SCHEMA_VERSION,
                 ..
             }
         ),
@@ -101,7 +101,7 @@ fn a_store_from_a_newer_tracelab_is_refused_and_left_alone() {
     assert_eq!(
         error.to_string(),
         format!(
-            "the span store {} has schema version 7, written by a newer tracelab; this build reads versions up to 1: \
+            "the span store {} has schema version 7, written by a newer tracelab; this build reads versions up to {SCHEMA_VERSION}: \
              upgrade tracelab or use another file",
             path.display()
         )

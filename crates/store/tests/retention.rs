@@ -253,6 +253,59 @@ fn by_size_the_oldest_whole_traces_go_until_under_the_limit() {
         "the file still takes {file_bytes} bytes"
     );
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
+    // The tag index went with the spans: one row per kept span's attribute.
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tag_rows: usize = conn
+        .query_row("SELECT count(*) FROM span_tags", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(tag_rows, kept.len() * usize::from(SPANS));
+}
+
+/// The tag index is keyed by tag, not by span, so retention finds an
+/// evicted span's rows again from its attributes. Were one left behind, a
+/// span stored later under the same row id (SQLite reuses the largest
+/// rowid once it is deleted) would be found by the evicted span's tags.
+#[test]
+fn an_evicted_spans_tags_do_not_find_the_span_stored_after_it() {
+    let store = Store::open_in_memory().unwrap().with_retention(Retention {
+        max_age: Some(Duration::from_secs(60)),
+        max_bytes: None,
+    });
+    let mut old = span(1, 1, None, "old", 0, 1);
+    old.attributes = vec![
+        attr_str("customer", "alice"),
+        attr("http.response.status_code", Value::IntValue(500)),
+        attr_str("payload", &"p".repeat(200)),
+    ];
+    store
+        .ingest_traces_at(&request("svc", vec![old]), T0)
+        .unwrap();
+    let report = store.enforce_retention(T0 + 10 * MINUTE).unwrap();
+    assert_eq!(report.spans_evicted, 1);
+
+    store
+        .ingest_traces_at(
+            &request("svc", vec![span(2, 1, None, "new", 0, 1)]),
+            T0 + 11 * MINUTE,
+        )
+        .unwrap();
+    for (key, value) in [
+        ("customer", "alice".to_owned()),
+        ("http.response.status_code", "500".to_owned()),
+        ("payload", "p".repeat(200)),
+    ] {
+        let query = TraceQuery {
+            tags: vec![(key.to_owned(), value)],
+            ..TraceQuery::default()
+        };
+        assert_eq!(
+            store.find_traces(&query).unwrap(),
+            Vec::<String>::new(),
+            "{key}"
+        );
+    }
+    assert_eq!(all_trace_ids(&store), [trace_hex(2)]);
 }
 
 #[test]

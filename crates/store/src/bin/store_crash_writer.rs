@@ -6,7 +6,9 @@
 //!
 //! Batch `n` is two traces (`crash_trace_id(n, 0)` and `(n, 1)`), each of
 //! `SPANS_PER_TRACE` spans, from two services: all of a batch or none of it
-//! may survive a kill, never part.
+//! may survive a kill, never part. Even batches are one request
+//! (`Store::ingest_traces`); odd ones are two, one per service, stored
+//! together (`Store::ingest_traces_batch`).
 //!
 //! Usage: `store-crash-writer <store path> [max batches]`
 
@@ -41,7 +43,27 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     for batch in 0..max_batches {
-        if let Err(error) = store.ingest_traces(&batch_request(batch)) {
+        let request = batch_request(batch);
+        // Odd batches go as two requests (one per service, so each holds
+        // half of each trace) committed together by group commit: a kill
+        // must leave both or neither.
+        let stored = if batch % 2 == 1 {
+            let halves: Vec<ExportTraceServiceRequest> = request
+                .resource_spans
+                .into_iter()
+                .map(|resource_spans| ExportTraceServiceRequest {
+                    resource_spans: vec![resource_spans],
+                })
+                .collect();
+            let halves: Vec<&ExportTraceServiceRequest> = halves.iter().collect();
+            store
+                .ingest_traces_batch(&halves)
+                .into_iter()
+                .try_for_each(|outcome| outcome.map(drop))
+        } else {
+            store.ingest_traces(&request).map(drop)
+        };
+        if let Err(error) = stored {
             eprintln!("store-crash-writer: batch {batch}: {error}");
             return ExitCode::FAILURE;
         }
