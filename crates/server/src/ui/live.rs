@@ -106,12 +106,44 @@ pub fn summarize(trace: &StoredTrace) -> Option<TraceSummary> {
     })
 }
 
+/// Trace ids waiting to be summarized, each once, in the order first touched.
+#[derive(Default)]
+struct Touched {
+    order: VecDeque<String>,
+    members: std::collections::HashSet<String>,
+}
+
+impl Touched {
+    fn insert(&mut self, id: String) {
+        if self.members.contains(&id) {
+            return;
+        }
+        self.members.insert(id.clone());
+        self.order.push_back(id);
+        if self.order.len() > MAX_TOUCHED {
+            if let Some(oldest) = self.order.pop_front() {
+                self.members.remove(&oldest);
+            }
+        }
+    }
+
+    /// The `n` most recently touched, leaving the rest for later.
+    fn take_newest(&mut self, n: usize) -> Vec<String> {
+        let keep = self.order.len().saturating_sub(n);
+        let taken: Vec<String> = self.order.drain(keep..).collect();
+        for id in &taken {
+            self.members.remove(id);
+        }
+        taken
+    }
+}
+
 /// One published event: its id and its JSON.
 type Published = (u64, Arc<str>);
 
 /// The feed between the receivers and the browsers.
 pub struct LiveFeed {
-    touched: Mutex<VecDeque<String>>,
+    touched: Mutex<Touched>,
     history: Mutex<VecDeque<Published>>,
     next_id: AtomicU64,
     sender: broadcast::Sender<Published>,
@@ -123,7 +155,7 @@ pub struct LiveFeed {
 impl Default for LiveFeed {
     fn default() -> LiveFeed {
         LiveFeed {
-            touched: Mutex::new(VecDeque::new()),
+            touched: Mutex::new(Touched::default()),
             history: Mutex::new(VecDeque::new()),
             next_id: AtomicU64::new(1),
             sender: broadcast::channel(HISTORY).0,
@@ -139,31 +171,28 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl LiveFeed {
-    /// Notes the traces a committed export added spans to.
+    /// Notes the traces a committed export added spans to. Costs a hash
+    /// lookup per trace: it runs on every ingest.
     pub fn touch(&self, request: &ExportTraceServiceRequest) {
         let mut touched = lock(&self.touched);
+        let mut last: Option<&[u8]> = None;
         for span in request
             .resource_spans
             .iter()
             .flat_map(|resource| &resource.scope_spans)
             .flat_map(|scope| &scope.spans)
         {
-            if span.trace_id.len() != 16 {
+            // Spans of one trace usually come together: skip the repeats.
+            if span.trace_id.len() != 16 || last == Some(span.trace_id.as_slice()) {
                 continue;
             }
+            last = Some(span.trace_id.as_slice());
             let id: String = span
                 .trace_id
                 .iter()
                 .map(|byte| format!("{byte:02x}"))
                 .collect();
-            // Most recent at the back; a trace touched again moves there.
-            if touched.back() != Some(&id) {
-                touched.retain(|existing| existing != &id);
-                touched.push_back(id);
-            }
-            if touched.len() > MAX_TOUCHED {
-                touched.pop_front();
-            }
+            touched.insert(id);
         }
     }
 
@@ -194,12 +223,11 @@ impl LiveFeed {
                     return;
                 }
             }
-            let batch: Vec<String> = {
-                let mut touched = lock(&self.touched);
-                let keep = touched.len().saturating_sub(MAX_PER_TICK);
-                touched.drain(keep..).collect()
-            };
-            if batch.is_empty() {
+            let batch = lock(&self.touched).take_newest(MAX_PER_TICK);
+            // Nobody is watching: reading traces back would cost the
+            // collector for nothing (a browser that connects later starts
+            // from then on).
+            if batch.is_empty() || self.sender.receiver_count() == 0 {
                 continue;
             }
             let store = store.clone();
