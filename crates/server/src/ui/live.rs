@@ -382,10 +382,15 @@ mod tests {
         feed.touch(&request);
         feed.touch(&request);
         assert_eq!(
-            lock(&feed.touched).len(),
+            lock(&feed.touched).order.len(),
             1,
             "a trace touched twice waits once"
         );
+        assert_eq!(
+            lock(&feed.touched).take_newest(10),
+            ["07070707070707070707070707070707"]
+        );
+        assert!(lock(&feed.touched).members.is_empty());
     }
 
     #[test]
