@@ -11,6 +11,7 @@
 //! - `cargo xtask bench` runs the browser benchmarks on a release build.
 //! - `cargo xtask load` runs the native services under wrk (`load.rs`).
 //! - `cargo xtask ingest` loads the collector over OTLP (`ingest.rs`).
+//! - `cargo xtask screenshots` takes the README's pictures.
 //!
 //! What this crate is not for: product code. Nothing here ships, and nothing
 //! in the product depends on it. It has no dependencies so that it compiles in
@@ -21,6 +22,7 @@ mod bundle;
 mod ingest;
 mod load;
 mod project;
+mod screenshots;
 mod setup;
 mod test;
 mod up;
@@ -39,6 +41,7 @@ commands:
   bench   setup, then the browser benchmarks on a release build (numbers only)
   load    the native chain under wrk, traced and with the SDK disabled (numbers only)
   ingest  the collector: spans/s acknowledged over OTLP, and a 10,000-span query (numbers only)
+  screenshots  the README's pictures from a release build, into docs/screenshots/
 ";
 
 /// What a subcommand reports when it fails: one sentence for the user.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(),
         "load" => load::run(),
         "ingest" => ingest::run(),
+        "screenshots" => screenshots::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

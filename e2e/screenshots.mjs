@@ -1,8 +1,9 @@
-// The README's screenshots, made from the real release build by the test
-// suite so that they always show what ships: each page loaded in a state
-// worth seeing, checked to be clean, then saved to docs/screenshots/.
+// The README's screenshots, made from the real release build so that they
+// show what ships: each page loaded in a state worth seeing, checked to be
+// clean, then saved to docs/screenshots/.
 //
-// Run by `cargo xtask test` with the other browser tests.
+// Run by `cargo xtask screenshots` (node's test runner, for its hooks), not
+// by `cargo xtask test`: a test run leaves the work tree as it found it.
 
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
