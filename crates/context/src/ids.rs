@@ -265,23 +265,43 @@ pub trait IdSource {
 
 /// Ids from `getrandom`: the OS on native targets, `crypto.getRandomValues`
 /// in the browser.
+///
+/// A random source that fails is a broken platform, not bad input: every id
+/// made without one would be the same, and colliding ids corrupt every
+/// trace they touch. So it panics, saying why, rather than hand out a
+/// constant id.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RandomIds;
 
 impl IdSource for RandomIds {
     fn new_trace_id(&mut self) -> TraceId {
-        // A platform without a random source cannot run tracelab at all;
-        // the fallback keeps the id valid rather than panicking.
-        TraceId::random().unwrap_or(TraceId([0x01; 16]))
+        or_fail_loudly(TraceId::random())
     }
     fn new_span_id(&mut self) -> SpanId {
-        SpanId::random().unwrap_or(SpanId([0x01; 8]))
+        or_fail_loudly(SpanId::random())
+    }
+}
+
+/// The id, or a panic that names the failed random source.
+fn or_fail_loudly<T>(id: Result<T, getrandom::Error>) -> T {
+    match id {
+        Ok(id) => id,
+        Err(error) => panic!(
+            "the platform's random source failed ({error}): tracelab will not make ids that would collide"
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[should_panic(expected = "random source failed")]
+    fn a_failing_random_source_is_a_loud_failure_not_a_constant_id() {
+        let failed: Result<TraceId, getrandom::Error> = Err(getrandom::Error::UNSUPPORTED);
+        or_fail_loudly(failed);
+    }
 
     #[test]
     fn hex_round_trip_and_zero_rejected() {
