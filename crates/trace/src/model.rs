@@ -203,25 +203,40 @@ impl AttributeValue {
 
 impl fmt::Display for AttributeValue {
     /// The value as a person reads it: strings bare, arrays in brackets,
-    /// bytes in hex. The filter matches substrings of this text.
+    /// bytes in hex. The filter matches substrings of this text. Nested
+    /// arrays are written with an explicit stack, not recursion: values
+    /// nest as deep as an exporter sent them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AttributeValue::String(text) => f.write_str(text),
-            AttributeValue::Bool(value) => write!(f, "{value}"),
-            AttributeValue::Int(value) => write!(f, "{value}"),
-            AttributeValue::Double(value) => write!(f, "{value}"),
-            AttributeValue::Bytes(bytes) => write_hex(f, bytes),
-            AttributeValue::Array(values) => {
-                f.write_str("[")?;
-                for (position, value) in values.iter().enumerate() {
-                    if position > 0 {
-                        f.write_str(", ")?;
+        // Each entry: the values of one array still to write, and whether
+        // the next is its first.
+        enum Step<'a> {
+            Value(&'a AttributeValue),
+            Separator,
+            Close,
+        }
+        let mut stack = vec![Step::Value(self)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Separator => f.write_str(", ")?,
+                Step::Close => f.write_str("]")?,
+                Step::Value(AttributeValue::String(text)) => f.write_str(text)?,
+                Step::Value(AttributeValue::Bool(value)) => write!(f, "{value}")?,
+                Step::Value(AttributeValue::Int(value)) => write!(f, "{value}")?,
+                Step::Value(AttributeValue::Double(value)) => write!(f, "{value}")?,
+                Step::Value(AttributeValue::Bytes(bytes)) => write_hex(f, bytes)?,
+                Step::Value(AttributeValue::Array(values)) => {
+                    f.write_str("[")?;
+                    stack.push(Step::Close);
+                    for (position, value) in values.iter().enumerate().rev() {
+                        stack.push(Step::Value(value));
+                        if position > 0 {
+                            stack.push(Step::Separator);
+                        }
                     }
-                    write!(f, "{value}")?;
                 }
-                f.write_str("]")
             }
         }
+        Ok(())
     }
 }
 
@@ -413,17 +428,20 @@ impl FootprintCounter {
         }
     }
 
+    /// Walks nested arrays with an explicit stack: values nest as deep as
+    /// an exporter sent them.
     fn value(&mut self, value: &AttributeValue) {
-        match value {
-            AttributeValue::String(text) => self.shared(text),
-            AttributeValue::Bytes(bytes) => self.heap_bytes += bytes.len(),
-            AttributeValue::Array(values) => {
-                self.heap_bytes += std::mem::size_of_val::<[AttributeValue]>(values);
-                for value in values.iter() {
-                    self.value(value);
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                AttributeValue::String(text) => self.shared(text),
+                AttributeValue::Bytes(bytes) => self.heap_bytes += bytes.len(),
+                AttributeValue::Array(values) => {
+                    self.heap_bytes += std::mem::size_of_val::<[AttributeValue]>(values);
+                    stack.extend(values.iter());
                 }
+                AttributeValue::Bool(_) | AttributeValue::Int(_) | AttributeValue::Double(_) => {}
             }
-            AttributeValue::Bool(_) | AttributeValue::Int(_) | AttributeValue::Double(_) => {}
         }
     }
 
@@ -557,6 +575,51 @@ mod tests {
         assert_eq!(trace.service_name(0), "");
         assert_eq!(trace.service_name(9), "");
         assert!(trace.scope_of(0).is_none());
+    }
+
+    /// An array nested 20,000 deep (the model keeps what an exporter sent),
+    /// built without recursion; taken apart the same way, since Rust's own
+    /// drop of it would recurse.
+    fn deeply_nested(depth: usize) -> AttributeValue {
+        let mut value = AttributeValue::Int(7);
+        for _ in 0..depth {
+            value = AttributeValue::Array(Box::new([value, AttributeValue::Bool(true)]));
+        }
+        value
+    }
+
+    fn take_apart(value: AttributeValue) {
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            if let AttributeValue::Array(values) = value {
+                stack.extend(values.into_vec());
+            }
+        }
+    }
+
+    #[test]
+    fn nested_values_are_written_and_counted_without_recursion() {
+        let depth = 20_000;
+        let value = deeply_nested(depth);
+        let text = value.to_string();
+        assert!(text.starts_with("[[[["), "{}", &text[..20]);
+        assert!(text.contains("[7, true]"), "the innermost value is written");
+        assert_eq!(text.matches('[').count(), depth);
+        assert_eq!(text.matches(", true]").count(), depth);
+        let shallow = AttributeValue::Array(Box::new([
+            AttributeValue::string("a"),
+            AttributeValue::Array(Box::new([AttributeValue::Int(1), AttributeValue::Int(2)])),
+            AttributeValue::Bytes(Box::new([0xab])),
+        ]));
+        assert_eq!(shallow.to_string(), "[a, [1, 2], ab]");
+        let mut counter = FootprintCounter {
+            seen_strings: HashSet::new(),
+            heap_bytes: 0,
+            shared_string_bytes: 0,
+        };
+        counter.value(&value);
+        assert!(counter.heap_bytes >= depth * 2 * std::mem::size_of::<AttributeValue>());
+        take_apart(value);
     }
 
     #[test]
