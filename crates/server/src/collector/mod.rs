@@ -57,6 +57,17 @@ pub enum IngestError {
 /// the request is committed (or not at all).
 pub trait Ingest: Send + Sync + 'static {
     fn traces(&self, request: &ExportTraceServiceRequest) -> Result<Accepted, IngestError>;
+    /// Several trace requests committed together, each answered as if
+    /// alone; by default one after another.
+    fn traces_batch(
+        &self,
+        requests: &[&ExportTraceServiceRequest],
+    ) -> Vec<Result<Accepted, IngestError>> {
+        requests
+            .iter()
+            .map(|request| self.traces(request))
+            .collect()
+    }
     fn logs(&self, request: &ExportLogsServiceRequest) -> Result<Accepted, IngestError>;
     fn metrics(&self, request: &ExportMetricsServiceRequest) -> Result<Accepted, IngestError>;
 }
@@ -126,6 +137,9 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct Receiver {
     ingest: Arc<dyn Ingest>,
+    /// Trace exports go to one writer thread, which commits those that
+    /// arrived together in one transaction (see [`write_traces`]).
+    traces: std::sync::mpsc::SyncSender<WaitingTraces>,
     pending: Arc<Semaphore>,
     pub limits: ReceiverLimits,
     /// Where stored requests are sent on (`--forward`), if anywhere.
@@ -136,7 +150,15 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn new(ingest: Arc<dyn Ingest>, limits: ReceiverLimits) -> Receiver {
+        let (traces, queue) = std::sync::mpsc::sync_channel(limits.max_pending);
+        let writer = ingest.clone();
+        // Ends when the last receiver (every clone) is gone.
+        std::thread::Builder::new()
+            .name("tracelab-trace-writer".to_owned())
+            .spawn(move || write_traces(writer.as_ref(), &queue))
+            .ok();
         Receiver {
+            traces,
             ingest,
             pending: Arc::new(Semaphore::new(limits.max_pending)),
             limits,
@@ -173,18 +195,34 @@ impl Receiver {
                     ))
                 })?
                 .map_err(|_| busy("the collector is stopping".to_owned()))?;
-        let ingest = self.ingest.clone();
-        let (result, export) = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let result = match &export {
-                Export::Traces(request) => ingest.traces(request),
-                Export::Logs(request) => ingest.logs(request),
-                Export::Metrics(request) => ingest.metrics(request),
-            };
-            (result, export)
-        })
-        .await
-        .map_err(|error| busy(format!("the store's task failed: {error}")))?;
+        let (result, export) = match export {
+            Export::Traces(request) => {
+                let (answer, answered) = tokio::sync::oneshot::channel();
+                // Never full: the permits bound what waits to the channel's size.
+                self.traces
+                    .try_send(WaitingTraces { request, answer })
+                    .map_err(|_| busy("the store's writer is not taking requests".to_owned()))?;
+                let (result, request) = answered
+                    .await
+                    .map_err(|_| busy("the store's writer stopped".to_owned()))?;
+                drop(permit);
+                (result, Export::Traces(request))
+            }
+            other => {
+                let ingest = self.ingest.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    let result = match &other {
+                        Export::Logs(request) => ingest.logs(request),
+                        Export::Metrics(request) => ingest.metrics(request),
+                        Export::Traces(request) => ingest.traces(request),
+                    };
+                    (result, other)
+                })
+                .await
+                .map_err(|error| busy(format!("the store's task failed: {error}")))?
+            }
+        };
         let accepted = result.map_err(|IngestError::Unavailable(message)| busy(message))?;
         if let (Some(live), Export::Traces(request)) = (&self.live, &export) {
             live.touch(request);
@@ -195,6 +233,51 @@ impl Receiver {
             forward.offer(export);
         }
         Ok(accepted)
+    }
+}
+
+/// A trace export waiting for the writer, and where its answer goes (with
+/// the request, for the Live feed and forwarding).
+struct WaitingTraces {
+    request: ExportTraceServiceRequest,
+    answer:
+        tokio::sync::oneshot::Sender<(Result<Accepted, IngestError>, ExportTraceServiceRequest)>,
+}
+
+/// Requests committed together at most, and spans.
+const BATCH_REQUESTS: usize = 16;
+const BATCH_SPANS: usize = 8192;
+
+/// The writer: takes what has arrived (up to [`BATCH_REQUESTS`] requests
+/// or [`BATCH_SPANS`] spans), commits it in one transaction, answers each.
+fn write_traces(ingest: &dyn Ingest, queue: &std::sync::mpsc::Receiver<WaitingTraces>) {
+    let spans = |request: &ExportTraceServiceRequest| -> usize {
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|resource| &resource.scope_spans)
+            .map(|scope| scope.spans.len())
+            .sum()
+    };
+    while let Ok(first) = queue.recv() {
+        let mut n_spans = spans(&first.request);
+        let mut batch = vec![first];
+        while batch.len() < BATCH_REQUESTS && n_spans < BATCH_SPANS {
+            match queue.try_recv() {
+                Ok(next) => {
+                    n_spans += spans(&next.request);
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let requests: Vec<&ExportTraceServiceRequest> =
+            batch.iter().map(|waiting| &waiting.request).collect();
+        let results = ingest.traces_batch(&requests);
+        for (waiting, result) in batch.into_iter().zip(results) {
+            // A client that went away no longer waits for its answer.
+            let _ = waiting.answer.send((result, waiting.request));
+        }
     }
 }
 

@@ -31,6 +31,19 @@ impl Ingest for Store {
         Ok(accepted(outcome.rejected_spans, outcome.message))
     }
 
+    fn traces_batch(
+        &self,
+        requests: &[&ExportTraceServiceRequest],
+    ) -> Vec<Result<Accepted, IngestError>> {
+        self.ingest_traces_batch(requests)
+            .into_iter()
+            .map(|outcome| {
+                let outcome = outcome.map_err(unavailable)?;
+                Ok(accepted(outcome.rejected_spans, outcome.message))
+            })
+            .collect()
+    }
+
     fn logs(&self, request: &ExportLogsServiceRequest) -> Result<Accepted, IngestError> {
         let outcome = self.ingest_logs(request).map_err(unavailable)?;
         Ok(accepted(outcome.rejected_log_records, outcome.message))
