@@ -485,7 +485,7 @@ pub async fn run(
     if which.contains(&Service::Bands) {
         tracing::info!("try: tracelab call   (then open the trace link it prints)");
     }
-    shutdown_signal().await;
+    serve::shutdown_signal().await;
     tracing::info!("stopping: finishing requests in flight and flushing spans");
     // The services first, so their last spans reach the collector.
     if let Some(lab) = lab {
@@ -496,26 +496,4 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -116,32 +116,10 @@ pub async fn run(args: &W3cArgs) -> Result<u8, String> {
         listener,
         router(service),
         Limits::default(),
-        shutdown_signal(),
+        serve::shutdown_signal(),
     )
     .await;
     Ok(crate::EXIT_VALID)
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
 
 /// One element of the harness's array.
