@@ -140,23 +140,31 @@ fn error_response(status: StatusCode, message: String) -> Response {
     )
 }
 
-/// Runs a store query on a blocking thread; a failure is a 400 for a bad
-/// argument and a 500 otherwise, with the store's message.
+/// Runs a store query on a blocking thread, answering a failure in v1's
+/// envelope (see [`query_answering`]).
 async fn query<T: Send + 'static>(
     state: &UiState,
     run: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    query_answering(state, run, error_response).await
+}
+
+/// Runs a store query on a blocking thread; a failure is a 400 for a bad
+/// argument and a 500 otherwise, with the store's message, written by
+/// `answer` (v1 and api_v3 write errors differently).
+pub(crate) async fn query_answering<T: Send + 'static>(
+    state: &UiState,
+    run: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    answer: fn(StatusCode, String) -> Response,
 ) -> Result<T, Response> {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || run(&store)).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error @ StoreError::InvalidQuery { .. })) => {
-            Err(error_response(StatusCode::BAD_REQUEST, error.to_string()))
+            Err(answer(StatusCode::BAD_REQUEST, error.to_string()))
         }
-        Ok(Err(error)) => Err(error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            error.to_string(),
-        )),
-        Err(error) => Err(error_response(
+        Ok(Err(error)) => Err(answer(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
+        Err(error) => Err(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the query's task failed: {error}"),
         )),

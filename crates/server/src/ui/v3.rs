@@ -18,7 +18,7 @@ use axum::response::Response;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use tracelab_store::TraceQuery;
 
-use super::{duration_nanos, json, serde_urlencoded_pairs, UiState};
+use super::{duration_nanos, json, query_answering, serde_urlencoded_pairs, UiState};
 
 fn error(status: StatusCode, message: String) -> Response {
     json(
@@ -27,26 +27,12 @@ fn error(status: StatusCode, message: String) -> Response {
     )
 }
 
-/// The store's error as api_v3's (the v1 helper answers in v1's envelope).
+/// A store query answering a failure in api_v3's error shape.
 async fn run<T: Send + 'static>(
     state: &UiState,
     work: impl FnOnce(&tracelab_store::Store) -> Result<T, tracelab_store::StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || work(&store)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(failure @ tracelab_store::StoreError::InvalidQuery { .. })) => {
-            Err(error(StatusCode::BAD_REQUEST, failure.to_string()))
-        }
-        Ok(Err(failure)) => Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            failure.to_string(),
-        )),
-        Err(failure) => Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the query's task failed: {failure}"),
-        )),
-    }
+    query_answering(state, work, error).await
 }
 
 pub async fn services(State(state): State<UiState>) -> Response {
