@@ -11,8 +11,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Instant;
 
 use crate::project::{self, command};
 use crate::Result;
@@ -22,19 +22,10 @@ const HTTP: &str = "127.0.0.1:14318";
 const UI: &str = "127.0.0.1:16688";
 
 pub fn run() -> Result {
-    project::run(project::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "tracelab-server",
-        "--bin",
-        "tracelab",
-        "--example",
-        "otlp_load",
-    ]))?;
+    project::build_tracelab_release(&["--example", "otlp_load"])?;
     let data = std::env::temp_dir().join(format!("tracelab-ingest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    let collector = Running(
+    let collector = project::Running(
         command(project::root().join("target/release/tracelab"))
             .args([
                 "collector",
@@ -56,7 +47,7 @@ pub fn run() -> Result {
             .spawn()
             .map_err(|error| format!("cannot start the collector: {error}"))?,
     );
-    wait_for_port(UI)?;
+    project::wait_for_port(UI)?;
     let mut rows = Vec::new();
     for protocol in ["http", "grpc"] {
         let endpoint = if protocol == "grpc" { GRPC } else { HTTP };
@@ -157,25 +148,4 @@ fn get(addr: &str, path: &str) -> Result<usize> {
         ));
     }
     Ok(answer.len())
-}
-
-/// Kills the collector when the benchmark ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(addr: &str) -> Result {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20) {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err(format!("nothing listened on {addr} within 20 s"))
 }

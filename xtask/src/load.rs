@@ -10,8 +10,7 @@
 //! throughput, p50 and p99 for each and what tracing cost. A benchmark: it
 //! reports numbers and fails only when something does not run.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use crate::project::{self, command, output};
 use crate::Result;
@@ -40,14 +39,7 @@ pub struct Measured {
 
 pub fn run() -> Result {
     ensure_wrk()?;
-    project::run(project::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "tracelab-server",
-        "--bin",
-        "tracelab",
-    ]))?;
+    project::build_tracelab_release(&[])?;
     let traced = measure(&[])?;
     let sampled_out = measure(&[("OTEL_TRACES_SAMPLER", "always_off")])?;
     let bare = measure(&[
@@ -140,38 +132,14 @@ fn measure(env: &[(&str, &str)]) -> Result<Measured> {
     let child = up
         .spawn()
         .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
-    let lab = Running(child);
-    wait_for_port(BANDS, Duration::from_secs(20))?;
+    let lab = project::Running(child);
+    project::wait_for_port(BANDS)?;
     let url = format!("http://{BANDS}/bands/{BAND}");
     // Warm-up: connections, SQLite's cache, the allocator.
     wrk(&url, "3s")?;
     let text = wrk(&url, DURATION)?;
     drop(lab);
     parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))
-}
-
-/// Kills the lab when the measurement ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(addr: &str, patience: Duration) -> Result {
-    let started = Instant::now();
-    while started.elapsed() < patience {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err(format!(
-        "nothing listened on {addr} within {} s",
-        patience.as_secs()
-    ))
 }
 
 fn wrk(url: &str, duration: &str) -> Result<String> {

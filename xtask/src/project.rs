@@ -131,6 +131,49 @@ pub fn trunk() -> Command {
     trunk
 }
 
+/// Builds the native `tracelab` in release mode, with `extra` cargo
+/// arguments (such as `--example otlp_load`): what the benchmarks run.
+pub fn build_tracelab_release(extra: &[&str]) -> Result {
+    let mut build = cargo();
+    build
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "tracelab-server",
+            "--bin",
+            "tracelab",
+        ])
+        .args(extra);
+    run(&mut build)
+}
+
+/// A child process killed when this goes, however a benchmark ends.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to 20 s for something to listen on `addr` (`host:port`).
+pub fn wait_for_port(addr: &str) -> Result {
+    let patience = std::time::Duration::from_secs(20);
+    let started = std::time::Instant::now();
+    while started.elapsed() < patience {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!(
+        "nothing listened on {addr} within {} s",
+        patience.as_secs()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
