@@ -9,69 +9,16 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use tracelab_store::Store;
+
+#[path = "../examples/support/load_request.rs"]
+mod load_request;
 
 const SPANS: usize = 512;
 
-fn text(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..KeyValue::default()
-    }
-}
-
-/// Request `seed`: distinct spans for every seed.
+/// Request `seed`: distinct spans for every seed, as `otlp_load` sends them.
 fn request(seed: u64) -> ExportTraceServiceRequest {
-    let spans = (0..SPANS)
-        .map(|idx| {
-            let mut trace_id = [0u8; 16];
-            trace_id[..8].copy_from_slice(
-                &((seed.wrapping_mul(1_000_003) + (idx / 8) as u64) | (1 << 63)).to_be_bytes(),
-            );
-            trace_id[8..].copy_from_slice(&seed.to_be_bytes());
-            let start = 1_800_000_000_000_000_000 + seed * 1_000_000 + idx as u64;
-            Span {
-                trace_id: trace_id.to_vec(),
-                span_id: (seed << 24 | idx as u64 | 1 << 62).to_be_bytes().to_vec(),
-                name: format!("GET /bands/{}", idx % 16),
-                kind: 2,
-                start_time_unix_nano: start,
-                end_time_unix_nano: start + 2_500_000,
-                attributes: vec![
-                    text("http.request.method", "GET"),
-                    text("url.path", "/bands/553be815-76f3-49db-b9d7-caca4b23cc3e"),
-                    text("http.route", "/bands/:id"),
-                    text("http.response.status_code", "200"),
-                    text("server.address", "127.0.0.1"),
-                    text("server.port", "8000"),
-                ],
-                ..Span::default()
-            }
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![text("service.name", "load-generator")],
-                ..Resource::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "bench".to_owned(),
-                    ..InstrumentationScope::default()
-                }),
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
+    load_request::request(seed, SPANS, 8, 1_800_000_000_000_000_000 + seed * 1_000_000)
 }
 
 fn bench(c: &mut Criterion) {
