@@ -58,6 +58,7 @@ pub mod layout;
 pub mod model;
 pub mod query;
 pub mod skew;
+pub mod summary;
 pub mod tree;
 pub mod view;
 pub mod waterfall;

@@ -6,7 +6,7 @@
 //! event id). Opened from `trunk serve`, it says where traces come from and
 //! opens no stream.
 //!
-//! The list keeps the newest [`KEPT`] traces (a trace that grows moves to
+//! The list keeps the newest [`tracelab_trace::summary::KEPT`] traces (a trace that grows moves to
 //! the top) and draws at most [`SHOWN`] of those the search matches.
 //!
 //! Test hooks (`data-testid`): `live-status`, `live-count`, `live-row` (with
@@ -14,8 +14,8 @@
 //! service), `live-filter-min-ms`, `live-filter-errors`, `live-more`.
 
 use leptos::prelude::*;
-use serde::Deserialize;
 use tracelab_trace::axis::format_duration;
+use tracelab_trace::summary::{merge, LiveFilter, TraceSummary};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -29,59 +29,8 @@ pub const INFO: PageInfo = PageInfo {
     summary: "Watch traces arrive at tracelab up's collector, from its services or any OpenTelemetry SDK, and open any in the waterfall.",
 };
 
-/// Traces kept in the list.
-pub const KEPT: usize = 5_000;
 /// Rows drawn at most.
 pub const SHOWN: usize = 200;
-
-/// One trace, as the server summarizes it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TraceSummary {
-    pub trace_id: String,
-    pub root_service: String,
-    pub root_name: String,
-    pub start_unix_nanos: u64,
-    pub duration_nanos: u64,
-    pub spans: usize,
-    pub errors: usize,
-    pub services: Vec<String>,
-}
-
-/// What the person searches for.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LiveFilter {
-    /// Empty: every service; otherwise only traces with that service.
-    pub service: String,
-    /// Words that the root's name or a service must contain (any case).
-    pub text: String,
-    /// Traces at least this long, in milliseconds.
-    pub min_ms: u64,
-    pub errors_only: bool,
-}
-
-impl LiveFilter {
-    pub fn matches(&self, trace: &TraceSummary) -> bool {
-        let text = self.text.trim().to_ascii_lowercase();
-        (self.service.is_empty() || trace.services.iter().any(|s| s == &self.service))
-            && (text.is_empty()
-                || trace.root_name.to_ascii_lowercase().contains(&text)
-                || trace
-                    .services
-                    .iter()
-                    .any(|service| service.to_ascii_lowercase().contains(&text)))
-            && trace.duration_nanos >= self.min_ms.saturating_mul(1_000_000)
-            && (!self.errors_only || trace.errors > 0)
-    }
-}
-
-/// Puts `summary` at the top of `list`, replacing an older summary of the
-/// same trace, and keeps at most [`KEPT`].
-pub fn merge(list: &mut Vec<TraceSummary>, summary: TraceSummary) {
-    list.retain(|existing| existing.trace_id != summary.trace_id);
-    list.insert(0, summary);
-    list.truncate(KEPT);
-}
 
 /// Where the page stands with the server.
 #[derive(Clone, Debug, PartialEq)]
@@ -264,92 +213,5 @@ pub fn Live() -> impl IntoView {
                 }
             })
         }}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn trace(id: &str, services: &[&str], millis: u64, errors: usize) -> TraceSummary {
-        TraceSummary {
-            trace_id: id.to_owned(),
-            root_service: services[0].to_owned(),
-            root_name: "GET /bands/:id".to_owned(),
-            start_unix_nanos: 0,
-            duration_nanos: millis * 1_000_000,
-            spans: 3,
-            errors,
-            services: services.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-
-    #[test]
-    fn the_search_matches_service_words_duration_and_errors() {
-        let slow_error = trace("a", &["client", "bands-api"], 50, 1);
-        let quick = trace("b", &["checkout"], 2, 0);
-        let by = |filter: LiveFilter| {
-            [&slow_error, &quick]
-                .into_iter()
-                .filter(|t| filter.matches(t))
-                .map(|t| t.trace_id.as_str())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(by(LiveFilter::default()), ["a", "b"]);
-        assert_eq!(
-            by(LiveFilter {
-                service: "checkout".into(),
-                ..LiveFilter::default()
-            }),
-            ["b"]
-        );
-        assert_eq!(
-            by(LiveFilter {
-                text: "BANDS".into(),
-                ..LiveFilter::default()
-            }),
-            ["a", "b"],
-            "root names match too"
-        );
-        assert_eq!(
-            by(LiveFilter {
-                text: "client".into(),
-                ..LiveFilter::default()
-            }),
-            ["a"]
-        );
-        assert_eq!(
-            by(LiveFilter {
-                min_ms: 10,
-                ..LiveFilter::default()
-            }),
-            ["a"]
-        );
-        assert_eq!(
-            by(LiveFilter {
-                errors_only: true,
-                ..LiveFilter::default()
-            }),
-            ["a"]
-        );
-    }
-
-    #[test]
-    fn a_trace_that_grows_moves_to_the_top_once() {
-        let mut list = Vec::new();
-        merge(&mut list, trace("a", &["s"], 1, 0));
-        merge(&mut list, trace("b", &["s"], 1, 0));
-        let mut grown = trace("a", &["s"], 1, 0);
-        grown.spans = 9;
-        merge(&mut list, grown);
-        assert_eq!(
-            list.iter().map(|t| t.trace_id.as_str()).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        assert_eq!(list[0].spans, 9);
-        for n in 0..KEPT + 10 {
-            merge(&mut list, trace(&n.to_string(), &["s"], 1, 0));
-        }
-        assert_eq!(list.len(), KEPT);
     }
 }

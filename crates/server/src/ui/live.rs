@@ -24,9 +24,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use futures_util::stream;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tracelab_store::{Store, StoredTrace};
+pub use tracelab_trace::summary::TraceSummary;
 
 use super::UiState;
 
@@ -37,23 +37,6 @@ pub const MAX_PER_TICK: usize = 200;
 /// Trace ids waiting to be summarized at most (the oldest are let go).
 const MAX_TOUCHED: usize = 10_000;
 const TICK: Duration = Duration::from_millis(250);
-
-/// One trace as the Live page lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TraceSummary {
-    pub trace_id: String,
-    /// The service and name of the root span (the earliest span without a
-    /// parent in the trace; the earliest span when every span has one).
-    pub root_service: String,
-    pub root_name: String,
-    pub start_unix_nanos: u64,
-    pub duration_nanos: u64,
-    pub spans: usize,
-    pub errors: usize,
-    /// Every service in the trace, each once, in the order of their first span.
-    pub services: Vec<String>,
-}
 
 /// A trace's summary.
 pub fn summarize(trace: &StoredTrace) -> Option<TraceSummary> {
