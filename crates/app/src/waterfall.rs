@@ -305,7 +305,7 @@ impl Prepared {
         self.trace
             .spans
             .iter()
-            .position(|span| span.span_id.0 == id.0)
+            .position(|span| span.span_id.0 == id.to_bytes())
     }
 }
 

@@ -3,15 +3,34 @@
 
 use std::fmt;
 
-/// A 16-byte trace id. The all-zero id is invalid (W3C Trace Context §3.2.2.3),
-/// so a `TraceId` built by this crate's parsers and generators is never zero.
+/// A 16-byte trace id. The all-zero id is invalid (W3C Trace Context
+/// §3.2.2.3), so no `TraceId` is ever zero: the field is private and every
+/// way to make one ([`TraceId::from_bytes`], [`TraceId::from_hex`],
+/// [`TraceId::random`]) checks it.
+///
+/// ```
+/// use tracelab_context::TraceId;
+/// assert!(TraceId::from_bytes([0; 16]).is_none());
+/// assert!(TraceId::from_hex("00000000000000000000000000000000").is_none());
+/// ```
+///
+/// Building one around any bytes does not compile:
+///
+/// ```compile_fail
+/// let zero = tracelab_context::TraceId([0; 16]);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TraceId(pub [u8; 16]);
+pub struct TraceId([u8; 16]);
 
 /// An 8-byte span id, sent as the `parent-id` of a `traceparent`. The all-zero
-/// id is invalid (W3C Trace Context §3.2.2.4).
+/// id is invalid (W3C Trace Context §3.2.2.4), so no `SpanId` is ever zero,
+/// as for [`TraceId`].
+///
+/// ```compile_fail
+/// let zero = tracelab_context::SpanId([0; 8]);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SpanId(pub [u8; 8]);
+pub struct SpanId([u8; 8]);
 
 /// The 8 bits of `trace-flags`, kept whole: bits this crate does not name are
 /// preserved on parse and shown as unknown, and dropped only when a receiver
@@ -203,14 +222,25 @@ fn decode_8_digits(word: u64) -> Option<[u8; 4]> {
 macro_rules! hex_id {
     ($ty:ident, $len:expr, $what:literal) => {
         impl $ty {
+            /// The id of these bytes, or `None` for all zeros, which the spec
+            /// forbids. `const`, so that fixed ids can be constants.
+            pub const fn from_bytes(bytes: [u8; $len]) -> Option<Self> {
+                let mut i = 0;
+                while i < $len {
+                    if bytes[i] != 0 {
+                        return Some($ty(bytes));
+                    }
+                    i += 1;
+                }
+                None
+            }
             /// Parses lowercase hex of exactly the right length; zero is rejected.
             pub fn from_hex(text: &str) -> Option<Self> {
-                let bytes = decode_lower_hex::<$len>(text.as_bytes())?;
-                let id = $ty(bytes);
-                (!id.is_zero()).then_some(id)
+                Self::from_bytes(decode_lower_hex::<$len>(text.as_bytes())?)
             }
-            pub fn is_zero(&self) -> bool {
-                self.0.iter().all(|&b| b == 0)
+            /// The id's bytes, as sent (big-endian, as the hex reads).
+            pub const fn to_bytes(self) -> [u8; $len] {
+                self.0
             }
             /// A new random id from the operating system's (or the browser's)
             /// random source; never all-zero.
@@ -218,9 +248,8 @@ macro_rules! hex_id {
                 loop {
                     let mut bytes = [0u8; $len];
                     getrandom::fill(&mut bytes)?;
-                    let id = $ty(bytes);
                     // The chance is 2^-64 or less, but the rule is absolute.
-                    if !id.is_zero() {
+                    if let Some(id) = Self::from_bytes(bytes) {
                         return Ok(id);
                     }
                 }
@@ -304,6 +333,22 @@ mod tests {
     }
 
     #[test]
+    fn no_constructor_makes_a_zero_id() {
+        assert_eq!(TraceId::from_bytes([0; 16]), None);
+        assert_eq!(SpanId::from_bytes([0; 8]), None);
+        let mut one = [0; 16];
+        one[15] = 1;
+        assert_eq!(
+            TraceId::from_bytes(one).map(|id| id.to_string()).as_deref(),
+            Some("00000000000000000000000000000001")
+        );
+        assert_eq!(
+            SpanId::from_bytes([0x80, 0, 0, 0, 0, 0, 0, 0]).map(SpanId::to_bytes),
+            Some([0x80, 0, 0, 0, 0, 0, 0, 0])
+        );
+    }
+
+    #[test]
     fn hex_round_trip_and_zero_rejected() {
         let id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").expect("valid id");
         assert_eq!(id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -367,9 +412,9 @@ mod tests {
         let mut ids = RandomIds;
         let a = ids.new_trace_id();
         let b = ids.new_trace_id();
-        assert!(!a.is_zero());
+        assert_ne!(a.to_bytes(), [0; 16]);
         assert_ne!(a, b, "two random 128-bit ids collided");
-        assert!(!ids.new_span_id().is_zero());
+        assert_ne!(ids.new_span_id().to_bytes(), [0; 8]);
     }
 
     #[test]

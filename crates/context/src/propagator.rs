@@ -115,9 +115,9 @@ impl Extracted {
     pub fn span_context(&self) -> Option<otel::SpanContext> {
         let caller = self.verdict.caller.as_ref().ok()?;
         Some(otel::SpanContext::new(
-            otel::TraceId::from_bytes(caller.trace_id.0),
-            otel::SpanId::from_bytes(caller.parent_id.0),
-            otel::TraceFlags::new(caller.flags.0),
+            otel::TraceId::from_bytes(caller.trace_id().to_bytes()),
+            otel::SpanId::from_bytes(caller.parent_id().to_bytes()),
+            otel::TraceFlags::new(caller.flags().0),
             true,
             self.handed_over.clone(),
         ))
@@ -145,7 +145,7 @@ impl Extracted {
         let now = span.trace_state();
         let same_trace = matches!(
             &self.verdict.caller,
-            Ok(caller) if caller.trace_id.0 == span.trace_id().to_bytes()
+            Ok(caller) if caller.trace_id().to_bytes() == span.trace_id().to_bytes()
         );
         match &self.verdict.tracestate {
             Some(full) if same_trace && !self.complete => {
@@ -219,12 +219,16 @@ impl TextMapPropagator for W3cPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
         let span = cx.span();
         let context = span.span_context();
-        if !context.is_valid() {
+        // An invalid context (a zero id) sends nothing, as the spec says.
+        let (Some(trace_id), Some(span_id)) = (
+            TraceId::from_bytes(context.trace_id().to_bytes()),
+            SpanId::from_bytes(context.span_id().to_bytes()),
+        ) else {
             return;
-        }
+        };
         let parent = TraceParent::new(
-            TraceId(context.trace_id().to_bytes()),
-            SpanId(context.span_id().to_bytes()),
+            trace_id,
+            span_id,
             TraceFlags(context.trace_flags().to_u8()).propagated(),
         );
         injector.set(TRACEPARENT, parent.to_string());

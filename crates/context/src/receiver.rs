@@ -102,9 +102,9 @@ impl Decision {
     /// so a new parent-id from `ids`, with the same trace-id and flags.
     pub fn for_outgoing_request(&self, ids: &mut dyn IdSource) -> TraceParent {
         TraceParent::new(
-            self.traceparent.trace_id,
+            self.traceparent.trace_id(),
             ids.new_span_id(),
-            self.traceparent.flags,
+            self.traceparent.flags(),
         )
     }
 }
@@ -156,7 +156,7 @@ impl Verdict {
                 restart_reason: None,
                 tracestate_dropped: self.tracestate_dropped,
                 tracestate_members_dropped: self.tracestate_members_dropped,
-                traceparent: TraceParent::new(caller.trace_id, ids.new_span_id(), caller.flags),
+                traceparent: TraceParent::new(caller.trace_id(), ids.new_span_id(), caller.flags()),
                 tracestate: self.tracestate,
             },
             Err(reason) => Decision {
@@ -194,9 +194,11 @@ pub fn judge(incoming: &Incoming<'_>) -> Verdict {
         many => Err(RestartReason::Duplicate(many.len())),
     };
     let caller = match parsed {
-        Ok(parent) => {
-            TraceParent::new(parent.trace_id, parent.parent_id, parent.flags.propagated())
-        }
+        Ok(parent) => TraceParent::new(
+            parent.trace_id(),
+            parent.parent_id(),
+            parent.flags().propagated(),
+        ),
         Err(reason) => {
             return Verdict {
                 caller: Err(reason),
@@ -250,11 +252,11 @@ mod tests {
     impl IdSource for Counter {
         fn new_trace_id(&mut self) -> TraceId {
             self.0 += 1;
-            TraceId([self.0; 16])
+            TraceId::from_bytes([self.0; 16]).expect("a test id is not zero")
         }
         fn new_span_id(&mut self) -> SpanId {
             self.0 += 1;
-            SpanId([self.0; 8])
+            SpanId::from_bytes([self.0; 8]).expect("a test id is not zero")
         }
     }
 
@@ -305,7 +307,10 @@ mod tests {
             matches!(&decision.restart_reason, Some(RestartReason::Invalid(v)) if v.rule == Rule::TraceIdAllZero)
         );
         assert_eq!(decision.tracestate, None);
-        assert_eq!(decision.traceparent.trace_id, TraceId([1; 16]));
+        assert_eq!(
+            decision.traceparent.trace_id(),
+            TraceId::from_bytes([1; 16]).expect("a test id is not zero")
+        );
 
         let duplicate = Incoming {
             traceparent: vec![
@@ -394,10 +399,10 @@ mod tests {
         let mut ids = Counter(10);
         let first = decision.for_outgoing_request(&mut ids);
         let second = decision.for_outgoing_request(&mut ids);
-        assert_eq!(first.trace_id, decision.traceparent.trace_id);
-        assert_eq!(second.trace_id, decision.traceparent.trace_id);
-        assert_eq!(first.flags, decision.traceparent.flags);
-        assert_ne!(first.parent_id, second.parent_id);
-        assert_ne!(first.parent_id, decision.traceparent.parent_id);
+        assert_eq!(first.trace_id(), decision.traceparent.trace_id());
+        assert_eq!(second.trace_id(), decision.traceparent.trace_id());
+        assert_eq!(first.flags(), decision.traceparent.flags());
+        assert_ne!(first.parent_id(), second.parent_id());
+        assert_ne!(first.parent_id(), decision.traceparent.parent_id());
     }
 }

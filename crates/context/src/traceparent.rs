@@ -21,18 +21,27 @@ pub const VERSION_00_LEN: usize = 55;
 /// ```
 /// use tracelab_context::TraceParent;
 /// let tp: TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
-/// assert!(tp.flags.sampled());
-/// assert_eq!(tp.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert!(tp.flags().sampled());
+/// assert_eq!(tp.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
 /// # Ok::<(), tracelab_context::Violation>(())
+/// ```
+///
+/// The fields are private so that every `TraceParent` keeps the spec's rules:
+/// it is made by [`TraceParent::new`] (version 00, ids that are never zero by
+/// their own types) or by parsing, and changed only by the `with_` methods.
+/// Setting a field by hand, such as a forbidden version, does not compile:
+///
+/// ```compile_fail
+/// let mut tp: tracelab_context::TraceParent =
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap();
+/// tp.version = 0xff;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TraceParent {
-    /// The version read; a higher one than 00 was read by the 00 layout and is
-    /// written back as 00 (§3.2.4: the receiver downgrades it).
-    pub version: u8,
-    pub trace_id: TraceId,
-    pub parent_id: SpanId,
-    pub flags: TraceFlags,
+    version: u8,
+    trace_id: TraceId,
+    parent_id: SpanId,
+    flags: TraceFlags,
 }
 
 impl TraceParent {
@@ -44,6 +53,32 @@ impl TraceParent {
             parent_id,
             flags,
         }
+    }
+
+    /// The version read; a higher one than 00 was read by the 00 layout and
+    /// is written back as 00 (§3.2.4: the receiver downgrades it).
+    pub fn version(&self) -> u8 {
+        self.version
+    }
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+    pub fn parent_id(&self) -> SpanId {
+        self.parent_id
+    }
+    pub fn flags(&self) -> TraceFlags {
+        self.flags
+    }
+
+    /// The same trace, sent on from another span: what a service does when
+    /// it calls out.
+    pub fn with_parent_id(self, parent_id: SpanId) -> Self {
+        TraceParent { parent_id, ..self }
+    }
+
+    /// The same header with other flags.
+    pub fn with_flags(self, flags: TraceFlags) -> Self {
+        TraceParent { flags, ..self }
     }
 
     /// Parses a header value, stopping at the first rule broken. Whitespace
@@ -279,13 +314,11 @@ fn check_plain_version_00(value: &str) -> Plain {
         // `ff` or a higher version: rules this shortcut does not apply.
         return Plain::Other;
     }
-    let trace_id = match decode_lower_hex::<16>(&b[3..35]) {
-        Some(id) if id.iter().any(|&x| x != 0) => id,
-        _ => return fails_at(FixedField::TraceId),
+    let Some(trace_id) = decode_lower_hex::<16>(&b[3..35]).and_then(TraceId::from_bytes) else {
+        return fails_at(FixedField::TraceId);
     };
-    let parent_id = match decode_lower_hex::<8>(&b[36..52]) {
-        Some(id) if id.iter().any(|&x| x != 0) => id,
-        _ => return fails_at(FixedField::ParentId),
+    let Some(parent_id) = decode_lower_hex::<8>(&b[36..52]).and_then(SpanId::from_bytes) else {
+        return fails_at(FixedField::ParentId);
     };
     let Some([flags]) = decode_lower_hex::<1>(&b[53..55]) else {
         return fails_at(FixedField::TraceFlags);
@@ -306,8 +339,8 @@ fn check_plain_version_00(value: &str) -> Plain {
         },
         parsed: Some(TraceParent {
             version,
-            trace_id: TraceId(trace_id),
-            parent_id: SpanId(parent_id),
+            trace_id,
+            parent_id,
             flags,
         }),
     })
@@ -519,11 +552,19 @@ pub(crate) fn check<S: Sink>(value: &str, sink: &mut S) -> Result<Checked, Stop>
         }
     }
 
-    let parsed = match (checker.errors, version, trace_id, parent_id, flags) {
+    // The field checks reported any zero id; `from_bytes` keeps that a
+    // rule of the types too.
+    let parsed = match (
+        checker.errors,
+        version,
+        trace_id.and_then(TraceId::from_bytes),
+        parent_id.and_then(SpanId::from_bytes),
+        flags,
+    ) {
         (0, Some(version), Some(trace_id), Some(parent_id), Some(flags)) => Some(TraceParent {
             version,
-            trace_id: TraceId(trace_id),
-            parent_id: SpanId(parent_id),
+            trace_id,
+            parent_id,
             flags,
         }),
         _ => None,

@@ -81,10 +81,10 @@ struct FixedGenerator;
 
 impl IdGenerator for FixedGenerator {
     fn new_trace_id(&self) -> otel::TraceId {
-        otel::TraceId::from_bytes(RECEIVER_TRACE_ID.0)
+        otel::TraceId::from_bytes(RECEIVER_TRACE_ID.to_bytes())
     }
     fn new_span_id(&self) -> otel::SpanId {
-        otel::SpanId::from_bytes(RECEIVER_SPAN_ID.0)
+        otel::SpanId::from_bytes(RECEIVER_SPAN_ID.to_bytes())
     }
 }
 
@@ -200,9 +200,9 @@ fn disagreement(headers: &Headers, tracer: &SdkTracer) -> Option<String> {
         Action::Continue => None,
         Action::Restart => {
             let sent = TraceParent::parse(&traceparent).ok()?;
-            let agree = sent.trace_id == decision.traceparent.trace_id
-                && sent.parent_id == decision.traceparent.parent_id
-                && sent.flags.sampled() == decision.traceparent.flags.sampled();
+            let agree = sent.trace_id() == decision.traceparent.trace_id()
+                && sent.parent_id() == decision.traceparent.parent_id()
+                && sent.flags().sampled() == decision.traceparent.flags().sampled();
             (!agree).then(|| {
                 format!(
                     "restart: receive sends {}, the propagator {traceparent}",

@@ -130,20 +130,22 @@ fn check_traceparent_case(case: &Case) {
         Ok(traceparent) => {
             assert_eq!(decision.action, Action::Continue, "{context}");
             assert_eq!(
-                decision.traceparent.trace_id, traceparent.trace_id,
+                decision.traceparent.trace_id(),
+                traceparent.trace_id(),
                 "{context}"
             );
             assert_eq!(
-                decision.traceparent.parent_id, RECEIVER_SPAN_ID,
+                decision.traceparent.parent_id(),
+                RECEIVER_SPAN_ID,
                 "{context}"
             );
-            assert_ne!(traceparent.parent_id, RECEIVER_SPAN_ID, "{context}");
+            assert_ne!(traceparent.parent_id(), RECEIVER_SPAN_ID, "{context}");
             assert_eq!(
-                decision.traceparent.flags,
-                traceparent.flags.propagated(),
+                decision.traceparent.flags(),
+                traceparent.flags().propagated(),
                 "{context}"
             );
-            assert_eq!(decision.traceparent.version, 0, "{context}");
+            assert_eq!(decision.traceparent.version(), 0, "{context}");
             assert_eq!(
                 decision.tracestate.map(|t| t.to_string()).as_deref(),
                 Some("rojo=00f067aa0ba902b7"),
@@ -158,7 +160,8 @@ fn check_traceparent_case(case: &Case) {
                 "{context}"
             );
             assert_eq!(
-                decision.traceparent.trace_id, RECEIVER_TRACE_ID,
+                decision.traceparent.trace_id(),
+                RECEIVER_TRACE_ID,
                 "{context}"
             );
             assert_eq!(decision.tracestate, None, "{context}");
@@ -348,16 +351,16 @@ fn every_rule_is_exercised_by_some_row() {
 #[test]
 fn spec_example_traceparent_fields() {
     let traceparent = TraceParent::parse(SPEC_TRACEPARENT).expect("the spec's example is valid");
-    assert_eq!(traceparent.version, 0);
-    assert_eq!(traceparent.trace_id.to_string(), SPEC_TRACE_ID);
-    assert_eq!(traceparent.parent_id.to_string(), SPEC_PARENT_ID);
-    assert_eq!(traceparent.flags, TraceFlags(0x01));
-    assert!(traceparent.flags.sampled());
+    assert_eq!(traceparent.version(), 0);
+    assert_eq!(traceparent.trace_id().to_string(), SPEC_TRACE_ID);
+    assert_eq!(traceparent.parent_id().to_string(), SPEC_PARENT_ID);
+    assert_eq!(traceparent.flags(), TraceFlags(0x01));
+    assert!(traceparent.flags().sampled());
     assert_eq!(traceparent.to_header_value(), SPEC_TRACEPARENT);
 
     let not_sampled =
         TraceParent::parse(SPEC_TRACEPARENT_NOT_SAMPLED).expect("the spec's example is valid");
-    assert!(!not_sampled.flags.sampled());
+    assert!(!not_sampled.flags().sampled());
     assert_eq!(not_sampled.to_string(), SPEC_TRACEPARENT_NOT_SAMPLED);
 
     let report = traceparent::diagnose(SPEC_TRACEPARENT);
@@ -381,7 +384,7 @@ fn spec_example_traceparent_fields() {
 fn a_future_version_is_read_by_the_00_layout_and_sent_as_00() {
     let value = format!("cc-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01-what-the-future-will-be-like");
     let traceparent = TraceParent::parse(&value).expect("a future version is valid");
-    assert_eq!(traceparent.version, 0xcc);
+    assert_eq!(traceparent.version(), 0xcc);
     assert_eq!(
         traceparent.to_string(),
         format!("00-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01")
@@ -740,17 +743,19 @@ fn decode_table() {
         match case.kept_trace_id {
             Some(trace_id) => {
                 assert_eq!(
-                    decision.traceparent.trace_id.to_string(),
+                    decision.traceparent.trace_id().to_string(),
                     trace_id,
                     "{context}"
                 );
                 assert_eq!(
-                    decision.traceparent.parent_id, RECEIVER_SPAN_ID,
+                    decision.traceparent.parent_id(),
+                    RECEIVER_SPAN_ID,
                     "{context}"
                 );
             }
             None => assert_eq!(
-                decision.traceparent.trace_id, RECEIVER_TRACE_ID,
+                decision.traceparent.trace_id(),
+                RECEIVER_TRACE_ID,
                 "{context}"
             ),
         }
@@ -808,7 +813,7 @@ fn decode_reports_a_duplicate_traceparent() {
         decoded.decision.restart_reason,
         Some(RestartReason::Duplicate(2))
     );
-    assert_eq!(decoded.decision.traceparent.trace_id, RECEIVER_TRACE_ID);
+    assert_eq!(decoded.decision.traceparent.trace_id(), RECEIVER_TRACE_ID);
     assert!(!decoded.all_valid());
 }
 

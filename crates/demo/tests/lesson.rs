@@ -399,9 +399,9 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
         })
         .collect();
     assert_eq!(parents.len(), 2);
-    assert_eq!(parents[0].trace_id, parents[1].trace_id);
-    assert_ne!(parents[0].parent_id, parents[1].parent_id);
-    assert!(parents.iter().all(|parent| parent.flags.sampled()));
+    assert_eq!(parents[0].trace_id(), parents[1].trace_id());
+    assert_ne!(parents[0].parent_id(), parents[1].parent_id());
+    assert!(parents.iter().all(|parent| parent.flags().sampled()));
     // The converted trace keeps the flags each span was recorded with: all
     // sampled here, and a span recorded without the sampled bit keeps that.
     let trace = outcome.trace();
@@ -421,16 +421,16 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
     // The parent-id on each hop is the HTTP client span that made the call.
     let client_http = one(&outcome, Service::Client, "GET /bands/:id");
     assert_eq!(
-        parents[0].parent_id.to_string(),
+        parents[0].parent_id().to_string(),
         client_http.span.span_context.span_id().to_string()
     );
     let bands_http = one(&outcome, Service::Bands, "GET /reviews?:band_id");
     assert_eq!(
-        parents[1].parent_id.to_string(),
+        parents[1].parent_id().to_string(),
         bands_http.span.span_context.span_id().to_string()
     );
     assert_eq!(
-        parents[0].trace_id.to_string(),
+        parents[0].trace_id().to_string(),
         client_http.span.span_context.trace_id().to_string()
     );
     // The lesson's tracestate entry: added by the client, updated by bands-api.
@@ -438,7 +438,7 @@ fn each_hop_keeps_the_trace_id_and_changes_the_parent_id() {
     assert_eq!(outcome.hops[1].tracestate(), Some("tracelab=bands-api"));
     assert_eq!(
         outcome.trace_link.as_deref(),
-        Some(format!("http://localhost:16686/trace/{}", parents[0].trace_id).as_str())
+        Some(format!("http://localhost:16686/trace/{}", parents[0].trace_id()).as_str())
     );
 }
 
@@ -628,7 +628,7 @@ fn unsampled_means_no_spans_downstream_and_the_flag_says_so() {
     for hop in &outcome.hops {
         let parent = TraceParent::parse(hop.traceparent().expect("context still propagates"))
             .expect("valid");
-        assert!(!parent.flags.sampled());
+        assert!(!parent.flags().sampled());
     }
     assert_eq!(outcome.response_status, Some(200));
 }

@@ -266,9 +266,9 @@ fn response_context(response: &Response) -> Context {
         return Context::new();
     };
     let context = SpanContext::new(
-        TraceId::from_bytes(parent.trace_id.0),
-        SpanId::from_bytes(parent.parent_id.0),
-        TraceFlags::new(parent.flags.0),
+        TraceId::from_bytes(parent.trace_id().to_bytes()),
+        SpanId::from_bytes(parent.parent_id().to_bytes()),
+        TraceFlags::new(parent.flags().0),
         false,
         TraceState::default(),
     );

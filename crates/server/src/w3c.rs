@@ -276,7 +276,7 @@ async fn send(
     call: Call,
     url: reqwest::Url,
 ) -> Value {
-    let tracestate = service.tracestate_for(decision, &traceparent.parent_id.to_string());
+    let tracestate = service.tracestate_for(decision, &traceparent.parent_id().to_string());
     let arguments = match call.arguments {
         Value::Null => json!([]),
         arguments => arguments,

@@ -376,7 +376,7 @@ fn expected_tracestate(kept: Option<&str>, parent_id: &str, pass_through: bool) 
 fn check(case: &Case, callback: &Callback, pass_through: bool) {
     let name = case.harness_test;
     let traceparent = callback.traceparent();
-    let parent_id = traceparent.parent_id.to_string();
+    let parent_id = traceparent.parent_id().to_string();
     let incoming_trace_ids: Vec<String> = case
         .headers
         .iter()
@@ -386,12 +386,12 @@ fn check(case: &Case, callback: &Callback, pass_through: bool) {
     match &case.expect {
         Expect::Continue { flags, tracestate } => {
             assert_eq!(
-                traceparent.trace_id.to_string(),
+                traceparent.trace_id().to_string(),
                 TRACE_ID,
                 "{name}: the trace-id is kept"
             );
             assert_ne!(parent_id, PARENT_ID, "{name}: a new parent-id");
-            assert_eq!(traceparent.flags.0, *flags, "{name}: flags");
+            assert_eq!(traceparent.flags().0, *flags, "{name}: flags");
             assert_eq!(
                 callback.tracestate(),
                 expected_tracestate(tracestate.as_deref(), &parent_id, pass_through),
@@ -399,7 +399,7 @@ fn check(case: &Case, callback: &Callback, pass_through: bool) {
             );
         }
         Expect::Restart => {
-            let trace_id = traceparent.trace_id.to_string();
+            let trace_id = traceparent.trace_id().to_string();
             assert!(
                 !incoming_trace_ids.contains(&trace_id) && trace_id != TRACE_ID,
                 "{name}: a new trace-id, got {trace_id}"
@@ -485,20 +485,22 @@ async fn several_callbacks_share_the_trace_with_a_parent_id_each() {
 
     // AdvancedTest.test_multiple_requests_with_valid_traceparent
     let sent = three_callbacks(&lab, &[("traceparent", &tp("01"))], "valid").await;
-    assert!(sent.iter().all(|t| t.trace_id.to_string() == TRACE_ID));
-    assert_eq!(distinct(sent.iter().map(|t| t.parent_id)), 3);
+    assert!(sent.iter().all(|t| t.trace_id().to_string() == TRACE_ID));
+    assert_eq!(distinct(sent.iter().map(|t| t.parent_id())), 3);
 
     // AdvancedTest.test_multiple_requests_without_traceparent: one new
     // trace (the service's), a parent-id per call.
     let sent = three_callbacks(&lab, &[], "missing").await;
-    assert_eq!(distinct(sent.iter().map(|t| t.trace_id)), 1);
-    assert_eq!(distinct(sent.iter().map(|t| t.parent_id)), 3);
+    assert_eq!(distinct(sent.iter().map(|t| t.trace_id())), 1);
+    assert_eq!(distinct(sent.iter().map(|t| t.parent_id())), 3);
 
     // AdvancedTest.test_multiple_requests_with_illegal_traceparent
     let zero = format!("00-{ZERO_TRACE_ID}-{PARENT_ID}-01");
     let sent = three_callbacks(&lab, &[("traceparent", &zero)], "illegal").await;
-    assert!(sent.iter().all(|t| t.trace_id.to_string() != ZERO_TRACE_ID));
-    assert_eq!(distinct(sent.iter().map(|t| t.parent_id)), 3);
+    assert!(sent
+        .iter()
+        .all(|t| t.trace_id().to_string() != ZERO_TRACE_ID));
+    assert_eq!(distinct(sent.iter().map(|t| t.parent_id())), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -687,7 +689,7 @@ fn the_binary_serves_the_harness_on_the_address_given() {
     let (status, callbacks) = result.expect("the binary said where it listens");
     assert_eq!(status, 200);
     assert_eq!(callbacks.len(), 1);
-    assert_eq!(callbacks[0].traceparent().trace_id.to_string(), TRACE_ID);
+    assert_eq!(callbacks[0].traceparent().trace_id().to_string(), TRACE_ID);
     assert_eq!(
         callbacks[0].tracestate().as_deref(),
         Some("foo@bar@baz=1,bar=2")

@@ -115,12 +115,19 @@ pub fn span_details(
         Status::Error { message } => (format!("✖ error: {message}"), Look::Error),
     };
     // The span as the parent of an outgoing call: same trace id, this span's
-    // id as parent-id, the flags it was recorded with.
-    let downstream = TraceParent::new(
-        ContextTraceId(span.trace_id.0),
-        ContextSpanId(span.span_id.0),
-        TraceFlags(span.trace_flags),
-    );
+    // id as parent-id, the flags it was recorded with. A zero id (possible in
+    // an imported trace) has no valid header, and that is what it says.
+    let downstream = match (
+        ContextTraceId::from_bytes(span.trace_id.0),
+        ContextSpanId::from_bytes(span.span_id.0),
+    ) {
+        (Some(trace_id), Some(span_id)) => format!(
+            "traceparent: {}",
+            TraceParent::new(trace_id, span_id, TraceFlags(span.trace_flags))
+        ),
+        _ => "nothing: a zero trace id or span id cannot be sent (W3C Trace Context §3.2.2.3)"
+            .to_owned(),
+    };
     let critical = if layout.critical_path.contains(span_idx) {
         format!(
             "on it, for {}",
@@ -152,12 +159,8 @@ pub fn span_details(
             Look::Text,
         ),
         Field::new("Critical path", critical, Look::Text),
-        Field::new(
-            "Sends downstream",
-            format!("traceparent: {downstream}"),
-            Look::Code,
-        )
-        .with_testid("wf-details-traceparent"),
+        Field::new("Sends downstream", downstream, Look::Code)
+            .with_testid("wf-details-traceparent"),
     ];
     if let Some(adjustment) = layout.adjustment_for(span_idx) {
         fields.push(
