@@ -317,22 +317,6 @@ fn tracestate_table() {
 }
 
 #[test]
-fn the_tables_hold_at_least_sixty_invalid_and_edge_cases() {
-    let is_edge_case = |case: &Case| !case.rules.is_empty() || case.input.trim().is_empty();
-    let traceparent = traceparent_cases()
-        .iter()
-        .filter(|c| is_edge_case(c))
-        .count();
-    let tracestate = tracestate_cases()
-        .iter()
-        .filter(|c| is_edge_case(c))
-        .count();
-    assert!(traceparent >= 40, "{traceparent} traceparent edge cases");
-    assert!(tracestate >= 30, "{tracestate} tracestate edge cases");
-    assert!(traceparent + tracestate >= 60);
-}
-
-#[test]
 fn every_rule_is_exercised_by_some_row() {
     let mut named: BTreeSet<&str> = BTreeSet::new();
     for case in traceparent_cases().iter().chain(tracestate_cases().iter()) {

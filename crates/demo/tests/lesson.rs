@@ -775,8 +775,9 @@ fn switches_are_named_as_the_page_names_them() {
 }
 
 /// Pins one outcome, so a change to the seeding (or a target that computes
-/// differently: this value was also produced by the wasm32 build under node)
-/// shows up as a failure rather than as a silently different shared link.
+/// differently) shows up as a failure rather than as a silently different
+/// shared link. This runs natively; `e2e/seed.test.mjs` checks the same two
+/// values from the wasm32 build, in the Simulate page's worker in Chromium.
 #[test]
 fn a_seed_gives_the_same_traceparent_on_every_target() {
     let outcome = make_call(&step(4), 7);
