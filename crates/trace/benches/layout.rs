@@ -26,7 +26,7 @@ fn layout_100k(c: &mut Criterion) {
     });
     let waterfall = Waterfall::build(&trace);
     let filter = SpanFilter {
-        attribute_contains: Some("reviews".into()),
+        attributes_contain: vec!["reviews".into()],
         ..SpanFilter::default()
     };
     group.bench_function("filter_hide_visible_rows", |b| {

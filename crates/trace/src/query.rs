@@ -2,17 +2,28 @@
 //!
 //! `SpanFilter` requires every criterion it holds (AND), so one box that
 //! searches "service, name, attribute key or value" needs words that say which
-//! criterion they set. The syntax, shown as the input's placeholder and in the
-//! help overlay:
-//! - `service:NAME`: the whole service name (ignoring ASCII case);
-//! - `attr:TEXT`: a substring of an attribute key or value;
-//! - `error`: failed spans only;
-//! - `>DURATION`: at least that long (`>5ms`, `>1.5s`, `>200us`, `>800ns`);
-//! - any other words: a substring of the span name (the words joined by one
-//!   space, so `GET /bands` finds `GET /bands/{id}`).
+//! criterion they set. The syntax takes the forms people type in Jaeger,
+//! Tempo and Honeycomb searches; it is shown as the input's placeholder, in
+//! the help overlay, and beside the box ([`SYNTAX`]) whenever part of a query
+//! is not understood:
+//! - `service:NAME`: the whole service name (ignoring ASCII case); several
+//!   `service:` words, or `service:A,B`, match any of them (either/or);
+//! - `name:TEXT`, or any other word: a substring of the span name (the name
+//!   words joined by one space, so `GET /bands` finds `GET /bands/{id}`);
+//! - `attr:TEXT`: a substring of an attribute key or value (several must
+//!   each be found);
+//! - `error` (or `is:error`, `status:error`): failed spans only;
+//! - durations: `>5ms` longer than, `>=5ms` at least, `<1ms` shorter than,
+//!   `<=1ms` at most, in `ns`, `us` (`µs`), `ms` or `s`, with decimals
+//!   (`>1.5s`); a bare number is milliseconds (`>10` is `>10ms`, as
+//!   Honeycomb's `duration_ms`); `duration>5ms` and spaces (`> 5 ms`,
+//!   `duration >= 5ms`) read the same; several bounds all hold (`>1ms <5ms`);
+//! - `-` before any of these leaves out the spans it matches: `-error`,
+//!   `-service:db`, `-GET`, `->5s`.
 //!
-//! A word that looks like a criterion but cannot be read (`>5 parsecs`) is
-//! searched for in the name instead, and a note says so.
+//! A word that looks like a criterion but cannot be read (`>5parsecs`,
+//! `service:` with no name) is left out of the filter, and a note says which
+//! word and why, so a typo never silently hides every span.
 //!
 //! This is the one reading of the syntax: the browser's filter box uses it
 //! today, and a command-line filter would too. It holds no DOM.
@@ -24,50 +35,196 @@ use crate::view::SpanFilter;
 /// every keystroke, nor end up in the URL fragment.
 pub const MAX_QUERY_CHARS: usize = 200;
 
+/// The syntax in one line, for the help overlay and beside the box when a
+/// word is not understood.
+pub const SYNTAX: &str = "service:NAME (several: either) · name:TEXT or plain words · attr:TEXT · error · >5ms >=1.5s <200us <=800ns (a bare number is ms) · -word leaves out what it matches";
+
 /// The filter and what could not be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParsedQuery {
     pub filter: SpanFilter,
+    /// One sentence per word not understood, naming it; empty when every
+    /// word was read.
     pub notes: Vec<String>,
+}
+
+/// One criterion read from a word (or from an operator and the words after
+/// it).
+enum Term<'a> {
+    Services(&'a str),
+    Name(&'a str),
+    Attribute(&'a str),
+    Error,
+    /// At least this many nanoseconds.
+    AtLeast(u64),
+    /// At most this many nanoseconds.
+    AtMost(u64),
 }
 
 /// Reads the filter box's text.
 pub fn parse_query(text: &str) -> ParsedQuery {
     let text = truncate_chars(text, MAX_QUERY_CHARS);
+    let words: Vec<&str> = text.split_whitespace().collect();
     let mut parsed = ParsedQuery::default();
     let mut name_words: Vec<&str> = Vec::new();
-    for word in text.split_whitespace() {
-        let lower = word.to_ascii_lowercase();
-        if let Some(service) = strip_prefix_ignore_case(word, "service:") {
-            if !service.is_empty() {
-                parsed.filter.service = Some(service.to_owned());
+    let mut word_idx = 0;
+    while word_idx < words.len() {
+        let start_idx = word_idx;
+        let (negated, word) = match words[word_idx].strip_prefix('-') {
+            Some(rest) if !rest.is_empty() => (true, rest),
+            _ => (false, words[word_idx]),
+        };
+        let term = read_term(word, &words, &mut word_idx);
+        word_idx += 1;
+        let term = match term {
+            Ok(term) => term,
+            Err(why) => {
+                let typed = words[start_idx..word_idx].join(" ");
+                parsed.notes.push(format!(
+                    "“{typed}” is not understood ({why}), so it is left out."
+                ));
                 continue;
             }
-        } else if let Some(attribute) = strip_prefix_ignore_case(word, "attr:") {
-            if !attribute.is_empty() {
-                parsed.filter.attribute_contains = Some(attribute.to_owned());
-                continue;
+        };
+        if negated {
+            let mut excluded = SpanFilter::default();
+            if let Term::Name(name) = term {
+                excluded.name_contains = Some(name.to_owned());
+            } else {
+                add_term(&mut excluded, term);
             }
-        } else if lower == "error" || lower == "is:error" {
-            parsed.filter.errors_only = true;
-            continue;
-        } else if let Some(duration) = word.strip_prefix('>') {
-            match parse_duration_nanos(duration) {
-                Some(nanos) => {
-                    parsed.filter.min_duration_nanos = Some(nanos);
-                    continue;
-                }
-                None => parsed.notes.push(format!(
-                    "“{word}” is not a duration such as >5ms; searched for in span names instead."
-                )),
-            }
+            parsed.filter.excluded.push(excluded);
+        } else if let Term::Name(name) = term {
+            name_words.push(name);
+        } else {
+            add_term(&mut parsed.filter, term);
         }
-        name_words.push(word);
     }
     if !name_words.is_empty() {
         parsed.filter.name_contains = Some(name_words.join(" "));
     }
     parsed
+}
+
+/// Adds a criterion other than a name word to `filter`.
+fn add_term(filter: &mut SpanFilter, term: Term<'_>) {
+    match term {
+        Term::Services(names) => filter.services.extend(
+            names
+                .split(',')
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned),
+        ),
+        Term::Name(name) => filter.name_contains = Some(name.to_owned()),
+        Term::Attribute(text) => filter.attributes_contain.push(text.to_owned()),
+        Term::Error => filter.errors_only = true,
+        // Several bounds all hold: keep the tightest.
+        Term::AtLeast(nanos) => {
+            filter.min_duration_nanos = filter.min_duration_nanos.max(Some(nanos));
+        }
+        Term::AtMost(nanos) => {
+            filter.max_duration_nanos = Some(
+                filter
+                    .max_duration_nanos
+                    .map_or(nanos, |max| max.min(nanos)),
+            );
+        }
+    }
+}
+
+/// Reads the term that starts at `words[*word_idx]` (`word` is that word
+/// without its `-`), moving `word_idx` to the last word it took; `Err` says
+/// why it cannot be read.
+fn read_term<'a>(
+    word: &'a str,
+    words: &[&'a str],
+    word_idx: &mut usize,
+) -> Result<Term<'a>, &'static str> {
+    let next_starts_comparison = words
+        .get(*word_idx + 1)
+        .is_some_and(|next| next.starts_with(['<', '>']));
+    // `duration>5ms`, `duration:>5ms` and `duration >5ms` as Tempo and
+    // Honeycomb write it.
+    let comparison = match strip_prefix_ignore_case(word, "duration") {
+        Some("") if next_starts_comparison => {
+            *word_idx += 1;
+            words[*word_idx]
+        }
+        Some(rest) => rest.strip_prefix(':').unwrap_or(rest),
+        None => word,
+    };
+    if comparison.starts_with(['<', '>']) {
+        return read_comparison(comparison, words, word_idx);
+    }
+    let Some((key, value)) = word.split_once(':') else {
+        return Ok(if word.eq_ignore_ascii_case("error") {
+            Term::Error
+        } else {
+            Term::Name(word)
+        });
+    };
+    let key = key.to_ascii_lowercase();
+    let term = match key.as_str() {
+        "service" => Term::Services(value),
+        "name" | "operation" => Term::Name(value),
+        "attr" => Term::Attribute(value),
+        "is" | "status" if value.eq_ignore_ascii_case("error") => return Ok(Term::Error),
+        "is" | "status" => return Err("only error can follow it"),
+        // Any other `key:value` is text in a span name (`redis:GET`).
+        _ => return Ok(Term::Name(word)),
+    };
+    if value.trim_matches(',').is_empty() {
+        return Err("nothing follows the colon");
+    }
+    Ok(term)
+}
+
+/// `>5ms`, `>= 1.5 s`, `<200`: the operator is the start of `text`; the
+/// value may follow in `text` or in the next word, and its unit in the word
+/// after that.
+fn read_comparison<'a>(
+    text: &'a str,
+    words: &[&'a str],
+    word_idx: &mut usize,
+) -> Result<Term<'a>, &'static str> {
+    let (operator, mut value) = match text.get(..2) {
+        Some(two @ (">=" | "<=")) => (two, &text[2..]),
+        _ => text.split_at(1),
+    };
+    if value.is_empty() {
+        match words.get(*word_idx + 1) {
+            Some(next) => {
+                *word_idx += 1;
+                value = next;
+            }
+            None => return Err("no duration follows"),
+        }
+    }
+    let mut unit = "";
+    let number_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, attached_unit) = value.split_at(number_end);
+    if !attached_unit.is_empty() {
+        unit = attached_unit;
+    } else if let Some(next) = words
+        .get(*word_idx + 1)
+        .filter(|next| unit_nanos(next).is_some())
+    {
+        // `> 5 ms`: the unit is the next word.
+        *word_idx += 1;
+        unit = next;
+    }
+    let nanos = parse_number_nanos(number, if unit.is_empty() { "ms" } else { unit })
+        .ok_or("a duration is a number and ns, us, ms or s")?;
+    Ok(match operator {
+        ">=" => Term::AtLeast(nanos),
+        "<=" => Term::AtMost(nanos),
+        // Strictly longer: at least one nanosecond more (clamped at the
+        // 584-year maximum, which nothing is longer than).
+        ">" => Term::AtLeast(nanos.saturating_add(1)),
+        _ => Term::AtMost(nanos.checked_sub(1).ok_or("nothing is shorter than 0")?),
+    })
 }
 
 /// The first `max_chars` characters of `text`.
@@ -84,7 +241,19 @@ fn strip_prefix_ignore_case<'a>(word: &'a str, prefix: &str) -> Option<&'a str> 
         .then(|| &word[prefix.len()..])
 }
 
-/// `5ms`, `1.5s`, `200us`, `200µs`, `800ns` as nanoseconds.
+/// Nanoseconds in one `unit` (`ns`, `us`, `µs`, `ms`, `s`, any ASCII case).
+fn unit_nanos(unit: &str) -> Option<u64> {
+    match unit.to_ascii_lowercase().as_str() {
+        "ns" => Some(1),
+        "us" | "µs" => Some(1_000),
+        "ms" => Some(1_000_000),
+        "s" => Some(1_000_000_000),
+        _ => None,
+    }
+}
+
+/// `5ms`, `1.5s`, `200us`, `200µs`, `800ns` as nanoseconds; the unit is
+/// required here (the filter box reads a bare number as milliseconds).
 ///
 /// Read with integers, digit by digit: exact for every decimal a person
 /// types (`0.1s` is 100,000,000 ns, not one less), digits past the
@@ -97,16 +266,18 @@ pub fn parse_duration_nanos(text: &str) -> Option<u64> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(unit_start);
-    let unit_nanos: u64 = match unit.to_ascii_lowercase().as_str() {
-        "ns" => 1,
-        "us" | "µs" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        _ => return None,
-    };
+    parse_number_nanos(number, unit)
+}
+
+/// `number` (digits with at most one dot) of `unit`s, as nanoseconds.
+fn parse_number_nanos(number: &str, unit: &str) -> Option<u64> {
+    let unit_nanos = unit_nanos(unit)?;
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    // At least one digit, and one dot at most (the split took the first).
-    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+    // At least one digit, only digits, and one dot at most (the split took
+    // the first).
+    if (whole.is_empty() && fraction.is_empty())
+        || !(whole.bytes().chain(fraction.bytes())).all(|byte| byte.is_ascii_digit())
+    {
         return None;
     }
     let mut nanos = whole.bytes().fold(0u64, |total, digit| {
@@ -131,19 +302,97 @@ mod tests {
     #[test]
     fn words_set_criteria_and_the_rest_is_the_name() {
         let parsed = parse_query("GET service:Bands-API /bands attr:503 error >1.5ms");
-        assert_eq!(parsed.filter.service.as_deref(), Some("Bands-API"));
-        assert_eq!(parsed.filter.attribute_contains.as_deref(), Some("503"));
+        assert_eq!(parsed.filter.services, ["Bands-API"]);
+        assert_eq!(parsed.filter.attributes_contain, ["503"]);
         assert!(parsed.filter.errors_only);
-        assert_eq!(parsed.filter.min_duration_nanos, Some(1_500_000));
+        assert_eq!(parsed.filter.min_duration_nanos, Some(1_500_001));
         assert_eq!(parsed.filter.name_contains.as_deref(), Some("GET /bands"));
         assert!(parsed.notes.is_empty());
     }
 
+    /// Issue 21, item 9: each of these read as nothing and matched no span.
     #[test]
-    fn an_unreadable_duration_is_searched_as_text_with_a_note() {
-        let parsed = parse_query(">5parsecs");
-        assert_eq!(parsed.filter.name_contains.as_deref(), Some(">5parsecs"));
-        assert_eq!(parsed.notes.len(), 1);
+    fn the_forms_of_jaeger_tempo_and_honeycomb_searches_are_read() {
+        let ms = 1_000_000;
+        let cases: [(&str, Option<u64>, Option<u64>); 12] = [
+            (">=10ms", Some(10 * ms), None),
+            (">10ms", Some(10 * ms + 1), None),
+            ("<1ms", None, Some(ms - 1)),
+            ("<=1ms", None, Some(ms)),
+            // A bare number is milliseconds.
+            (">10", Some(10 * ms + 1), None),
+            ("<=2.5", None, Some(2_500_000)),
+            ("> 10 ms", Some(10 * ms + 1), None),
+            (">= 10ms", Some(10 * ms), None),
+            ("duration>5ms", Some(5 * ms + 1), None),
+            ("duration:>=5ms", Some(5 * ms), None),
+            ("DURATION >= 5", Some(5 * ms), None),
+            (">1ms >=2ms <9ms <=8ms", Some(2 * ms), Some(8 * ms)),
+        ];
+        for (text, min, max) in cases {
+            let parsed = parse_query(text);
+            assert_eq!(parsed.notes, Vec::<String>::new(), "{text}");
+            assert_eq!(parsed.filter.min_duration_nanos, min, "{text}");
+            assert_eq!(parsed.filter.max_duration_nanos, max, "{text}");
+            assert_eq!(parsed.filter.name_contains, None, "{text}");
+        }
+        let parsed = parse_query("name:GET Name:/bands operation:x");
+        assert_eq!(parsed.filter.name_contains.as_deref(), Some("GET /bands x"));
+        assert!(parse_query("status:ERROR").filter.errors_only);
+        assert!(parse_query("is:error").filter.errors_only);
+        // `key:value` words of no known key are name text.
+        let parsed = parse_query("redis:GET");
+        assert_eq!(parsed.filter.name_contains.as_deref(), Some("redis:GET"));
+        assert!(parsed.notes.is_empty());
+    }
+
+    #[test]
+    fn several_services_are_either_or() {
+        let parsed = parse_query("service:db service:cache");
+        assert_eq!(parsed.filter.services, ["db", "cache"]);
+        let parsed = parse_query("service:db,cache,");
+        assert_eq!(parsed.filter.services, ["db", "cache"]);
+    }
+
+    #[test]
+    fn a_dash_leaves_out_what_the_word_matches() {
+        let parsed = parse_query("-error -service:db GET -POST ->5s");
+        let filter = &parsed.filter;
+        assert!(!filter.errors_only);
+        assert_eq!(filter.name_contains.as_deref(), Some("GET"));
+        assert_eq!(filter.excluded.len(), 4);
+        assert!(filter.excluded[0].errors_only);
+        assert_eq!(filter.excluded[1].services, ["db"]);
+        assert_eq!(filter.excluded[2].name_contains.as_deref(), Some("POST"));
+        assert_eq!(filter.excluded[3].min_duration_nanos, Some(5_000_000_001));
+        // A lone dash is text.
+        assert_eq!(parse_query("-").filter.name_contains.as_deref(), Some("-"));
+    }
+
+    #[test]
+    fn words_not_understood_are_left_out_and_named() {
+        for (text, typed) in [
+            (">5parsecs", ">5parsecs"),
+            (">= 5parsecs", ">= 5parsecs"),
+            (">", ">"),
+            ("service:", "service:"),
+            ("-attr:", "-attr:"),
+            ("<0ms", "<0ms"),
+            ("status:ok", "status:ok"),
+            (">1.2.3ms", ">1.2.3ms"),
+        ] {
+            let parsed = parse_query(&format!("GET {text}"));
+            assert_eq!(parsed.notes.len(), 1, "{text}: {:?}", parsed.notes);
+            assert!(
+                parsed.notes[0].starts_with(&format!("“{typed}” is not understood")),
+                "{text}: {:?}",
+                parsed.notes
+            );
+            // The rest of the query still applies.
+            assert_eq!(parsed.filter.min_duration_nanos, None, "{text}");
+            assert!(parsed.filter.services.is_empty(), "{text}");
+            assert!(parsed.filter.excluded.is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -94,18 +94,36 @@ pub struct AdjustedTimes {
 /// Parents are adjusted before children (pre-order), and a shift carries to
 /// the whole subtree, so a service's spans keep their timing relative to one
 /// another.
+///
+/// A shift never takes any span of the subtree before 0 or past `u64::MAX`:
+/// it stops where the subtree's first start or last end meets that edge
+/// (a trace timed from 0 can leave a subtree less than centred). So every
+/// span moves by exactly the sum of the shifts listed for it and its
+/// ancestors, and no duration changes.
 pub fn adjust_skew(trace: &Trace, tree: &SpanTree, times: &SpanTimes) -> AdjustedTimes {
     let n_spans = tree.len().min(times.len()).min(trace.spans.len());
     let mut shift = vec![0i128; tree.len()];
     let mut adjusted = times.clone();
     let mut adjustments = Vec::new();
-    // i128 so that no shift of any u64 times can overflow.
+    // The earliest start and latest end in each span's subtree, as
+    // recorded: children come after their parent in row order, so one
+    // backward pass folds each subtree into its root.
+    let mut subtree_first_start: Vec<u64> = times.start_unix_nanos[..n_spans].to_vec();
+    let mut subtree_last_end: Vec<u64> = times.end_unix_nanos[..n_spans].to_vec();
+    let rows: Vec<usize> = tree.rows().filter(|&span_idx| span_idx < n_spans).collect();
+    for &span_idx in rows.iter().rev() {
+        if let Some(parent_idx) = tree.parent(span_idx).filter(|&idx| idx < n_spans) {
+            subtree_first_start[parent_idx] =
+                subtree_first_start[parent_idx].min(subtree_first_start[span_idx]);
+            subtree_last_end[parent_idx] =
+                subtree_last_end[parent_idx].max(subtree_last_end[span_idx]);
+        }
+    }
+    // i128 so that no shift of any u64 times can overflow. The bounds above
+    // keep every shifted time within u64, so the clamp never changes one.
     let shifted =
         |time: u64, by: i128| -> u64 { (time as i128 + by).clamp(0, u64::MAX as i128) as u64 };
-    for span_idx in tree.rows() {
-        if span_idx >= n_spans {
-            continue;
-        }
+    for span_idx in rows {
         let Some(parent_idx) = tree.parent(span_idx) else {
             continue;
         };
@@ -138,11 +156,18 @@ pub fn adjust_skew(trace: &Trace, tree: &SpanTree, times: &SpanTimes) -> Adjuste
             } else {
                 parent_start
             };
-            own_shift = target_start as i128 - start as i128;
+            // The inherited shift keeps this subtree within u64 (the
+            // parent's bounds covered it), so 0 is always inside these
+            // bounds; the listed shift is an i64, so the move is one too.
+            let lowest = -(subtree_first_start[span_idx] as i128 + inherited);
+            let highest = u64::MAX as i128 - (subtree_last_end[span_idx] as i128 + inherited);
+            own_shift = (target_start as i128 - start as i128)
+                .clamp(lowest, highest)
+                .clamp(i64::MIN as i128, i64::MAX as i128);
             if own_shift != 0 {
                 adjustments.push(SkewAdjustment {
                     span_idx,
-                    shift_nanos: own_shift.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                    shift_nanos: own_shift as i64,
                     n_spans_moved: tree.subtree_rows(span_idx).len(),
                     reason,
                 });
@@ -314,6 +339,49 @@ mod tests {
         let times = SpanTimes::from_trace(&small);
         assert!(detect_skew(&small, &tree, &times).is_empty());
         assert!(adjust_skew(&small, &tree, &times).adjustments.is_empty());
+    }
+
+    /// Issue 19: near zero the shifted times were clamped at 0 while the
+    /// unclamped shift was listed, so the listed shift and the real move
+    /// differed (and a span's duration shrank).
+    #[test]
+    fn adjusted_view_near_zero_moves_exactly_what_it_lists() {
+        // `2` ends 50 ns after its parent: centring it means 50 ns earlier,
+        // which would take its child `3` (at 10..20) below zero.
+        let trace = trace_of(vec![
+            span(1, 0, 0, 100),
+            span(2, 1, 50, 150),
+            span(3, 2, 10, 20),
+        ]);
+        let tree = SpanTree::build(&trace);
+        let times = SpanTimes::from_trace(&trace);
+        let adjusted = adjust_skew(&trace, &tree, &times);
+        for span_idx in 0..3 {
+            let listed: i64 = adjusted
+                .adjustments
+                .iter()
+                .filter(|adjustment| {
+                    let mut current = Some(span_idx);
+                    while let Some(idx) = current {
+                        if idx == adjustment.span_idx {
+                            return true;
+                        }
+                        current = tree.parent(idx);
+                    }
+                    false
+                })
+                .map(|adjustment| adjustment.shift_nanos)
+                .sum();
+            let moved = adjusted.times.start(span_idx) as i64 - times.start(span_idx) as i64;
+            assert_eq!(moved, listed, "span {span_idx}: {:?}", adjusted.adjustments);
+            assert_eq!(
+                adjusted.times.duration(span_idx),
+                times.duration(span_idx),
+                "span {span_idx}"
+            );
+        }
+        // As far as it can go without leaving the time axis.
+        assert_eq!(adjusted.adjustments[0].shift_nanos, -10);
     }
 
     #[test]

@@ -68,14 +68,21 @@ impl CollapseState {
 /// filter matches every span. Text matches ignore ASCII case.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SpanFilter {
-    /// The service name, whole (services are picked from a list).
-    pub service: Option<String>,
+    /// Service names, whole: a span of any of them matches (empty: any
+    /// service).
+    pub services: Vec<String>,
     /// A substring of the span name.
     pub name_contains: Option<String>,
-    /// A substring of an attribute key or of its value as text.
-    pub attribute_contains: Option<String>,
+    /// Substrings each found in an attribute key or in its value as text.
+    pub attributes_contain: Vec<String>,
+    /// At least this long.
     pub min_duration_nanos: Option<u64>,
+    /// At most this long.
+    pub max_duration_nanos: Option<u64>,
     pub errors_only: bool,
+    /// A span that matches any of these does not match (the filter box's
+    /// `-word`). Their own `excluded` lists are not read.
+    pub excluded: Vec<SpanFilter>,
 }
 
 /// How non-matching spans are shown.
@@ -143,35 +150,50 @@ impl SpanFilter {
 
     /// Lowercases the text criteria once, so matching does not allocate per span.
     fn normalised(&self) -> SpanFilter {
+        let lower = |texts: &[String]| texts.iter().map(|text| text.to_ascii_lowercase()).collect();
         SpanFilter {
-            service: self.service.as_ref().map(|text| text.to_ascii_lowercase()),
+            services: lower(&self.services),
             name_contains: self
                 .name_contains
                 .as_ref()
                 .map(|text| text.to_ascii_lowercase()),
-            attribute_contains: self
-                .attribute_contains
-                .as_ref()
-                .map(|text| text.to_ascii_lowercase()),
+            attributes_contain: lower(&self.attributes_contain),
+            excluded: self.excluded.iter().map(SpanFilter::normalised).collect(),
             ..self.clone()
         }
     }
 
     /// Whether span `span_idx` matches this (normalised) filter.
     fn matches_normalised(&self, trace: &Trace, times: &SpanTimes, span_idx: usize) -> bool {
+        self.matches_criteria(trace, times, span_idx)
+            && !self
+                .excluded
+                .iter()
+                .any(|excluded| excluded.matches_criteria(trace, times, span_idx))
+    }
+
+    /// Whether span `span_idx` meets every criterion of this (normalised)
+    /// filter, `excluded` aside.
+    fn matches_criteria(&self, trace: &Trace, times: &SpanTimes, span_idx: usize) -> bool {
         let Some(span) = trace.spans.get(span_idx) else {
             return false;
         };
         if self.errors_only && !span.status.is_error() {
             return false;
         }
-        if let Some(min_duration_nanos) = self.min_duration_nanos {
-            if times.duration(span_idx) < min_duration_nanos {
-                return false;
-            }
+        let duration = times.duration(span_idx);
+        if self.min_duration_nanos.is_some_and(|min| duration < min)
+            || self.max_duration_nanos.is_some_and(|max| duration > max)
+        {
+            return false;
         }
-        if let Some(service) = &self.service {
-            if !trace.service_name(span_idx).eq_ignore_ascii_case(service) {
+        if !self.services.is_empty() {
+            let service = trace.service_name(span_idx);
+            if !self
+                .services
+                .iter()
+                .any(|name| service.eq_ignore_ascii_case(name))
+            {
                 return false;
             }
         }
@@ -180,16 +202,12 @@ impl SpanFilter {
                 return false;
             }
         }
-        if let Some(needle) = &self.attribute_contains {
-            let found = span.attributes.iter().any(|attribute| {
+        self.attributes_contain.iter().all(|needle| {
+            span.attributes.iter().any(|attribute| {
                 contains_ignore_ascii_case(&attribute.key, needle)
                     || value_contains(&attribute.value, needle)
-            });
-            if !found {
-                return false;
-            }
-        }
-        true
+            })
+        })
     }
 
     /// Whether span `span_idx` matches.
@@ -408,7 +426,7 @@ mod tests {
     fn filter_by_attribute_value_hides_others_and_keeps_ancestors() {
         let (trace, tree, times) = sample();
         let filter = SpanFilter {
-            attribute_contains: Some("from REVIEWS".into()),
+            attributes_contain: vec!["from REVIEWS".into()],
             ..SpanFilter::default()
         };
         let matches = filter.apply(&trace, &tree, &times);
@@ -460,7 +478,7 @@ mod tests {
     fn filter_criteria_combine() {
         let (trace, tree, times) = sample();
         let by_service = SpanFilter {
-            service: Some("DB".into()),
+            services: vec!["DB".into()],
             ..SpanFilter::default()
         };
         assert!(by_service.matches(&trace, &times, 4));
@@ -478,10 +496,32 @@ mod tests {
             vec![0, 1, 2]
         );
         let by_int_value = SpanFilter {
-            attribute_contains: Some("503".into()),
+            attributes_contain: vec!["503".into()],
             ..SpanFilter::default()
         };
         assert!(by_int_value.matches(&trace, &times, 5));
+        // Services are either/or; an upper bound and exclusions narrow.
+        let either = SpanFilter {
+            services: vec!["nowhere".into(), "DB".into()],
+            ..SpanFilter::default()
+        };
+        assert!(either.matches(&trace, &times, 4));
+        let short_and_not_db = SpanFilter {
+            max_duration_nanos: Some(19),
+            excluded: vec![SpanFilter {
+                services: vec!["db".into()],
+                ..SpanFilter::default()
+            }],
+            ..SpanFilter::default()
+        };
+        let matches = short_and_not_db.apply(&trace, &tree, &times);
+        assert_eq!(
+            (0..6)
+                .filter(|&idx| matches.is_match(idx))
+                .collect::<Vec<_>>(),
+            vec![3, 5],
+            "spans 3 (5 ns) and 5 (19 ns) are short enough; span 4 (5 ns) is of db"
+        );
         assert!(SpanFilter::default().is_empty());
         assert!(SpanFilter::default().matches(&trace, &times, 3));
         assert!(!SpanFilter::default().matches(&trace, &times, 99));

@@ -2,10 +2,12 @@
 
 use proptest::prelude::*;
 use tracelab_trace::layout::{critical_path, critical_path_from, self_times, SpanTimes};
+use tracelab_trace::query::parse_query;
 use tracelab_trace::skew::{adjust_skew, detect_skew};
 use tracelab_trace::view::{visible_rows, CollapseState, FilterMode, SpanFilter, ViewOptions};
 use tracelab_trace::{
-    generate, NoteKind, Span, SpanId, SpanKind, SpanTree, Trace, TraceId, Waterfall,
+    generate, AttributeValue, KeyValue, NoteKind, Resource, Span, SpanId, SpanKind, SpanTree,
+    Status, Trace, TraceId, Waterfall,
 };
 
 /// A well-formed forest: each span's parent comes before it, and every child
@@ -64,6 +66,139 @@ fn messy_trace() -> impl Strategy<Value = Trace> {
                 )
             })
             .collect();
+        Trace {
+            spans,
+            ..Trace::default()
+        }
+    })
+}
+
+/// The critical path under `root_idx` as (span, start, end) segments in time
+/// order, read from the definition (`layout::critical_path`'s docs, after
+/// Jaeger UI) as plainly as possible, with no shared code: each span's
+/// children are clipped to it (one wholly outside it is dropped); from the
+/// span's end walk back: of the children not taken yet that end by then, the
+/// one that ends last (on a tie the longer, then the first in span order) is
+/// what the span waited on; its own path is found the same way and the
+/// time walks back to its start; the time between taken children, and
+/// before the first, is the span's own. Recursive and quadratic, which small
+/// test trees afford.
+fn brute_force_critical_path(
+    tree: &SpanTree,
+    times: &SpanTimes,
+    root_idx: usize,
+) -> Vec<(usize, u64, u64)> {
+    fn walk(
+        tree: &SpanTree,
+        times: &SpanTimes,
+        span_idx: usize,
+        start: u64,
+        end: u64,
+        out: &mut Vec<(usize, u64, u64)>,
+    ) {
+        let children: Vec<(usize, u64, u64)> = tree
+            .children(span_idx)
+            .filter(|&child| times.start(child) <= end && times.end(child) >= start)
+            .map(|child| {
+                (
+                    child,
+                    times.start(child).max(start),
+                    times.end(child).min(end),
+                )
+            })
+            .collect();
+        let mut taken = vec![false; children.len()];
+        let mut backwards: Vec<(usize, u64, u64)> = Vec::new();
+        let mut cursor = end;
+        loop {
+            let mut best: Option<usize> = None;
+            for (i, &(child, child_start, child_end)) in children.iter().enumerate() {
+                if taken[i] || child_end > cursor {
+                    continue;
+                }
+                let better = match best {
+                    None => true,
+                    Some(b) => {
+                        let (best_child, best_start, best_end) = children[b];
+                        child_end > best_end
+                            || (child_end == best_end && child_start < best_start)
+                            || (child_end == best_end
+                                && child_start == best_start
+                                && child < best_child)
+                    }
+                };
+                if better {
+                    best = Some(i);
+                }
+            }
+            let Some(b) = best else { break };
+            taken[b] = true;
+            let (child, child_start, child_end) = children[b];
+            if child_end < cursor {
+                backwards.push((span_idx, child_end, cursor));
+            }
+            let mut below = Vec::new();
+            walk(tree, times, child, child_start, child_end, &mut below);
+            backwards.extend(below.into_iter().rev());
+            cursor = child_start;
+        }
+        if start < cursor {
+            backwards.push((span_idx, start, cursor));
+        }
+        out.extend(backwards.into_iter().rev());
+    }
+    let mut out = Vec::new();
+    walk(
+        tree,
+        times,
+        root_idx,
+        times.start(root_idx),
+        times.end(root_idx),
+        &mut out,
+    );
+    out
+}
+
+fn segments_of(path: &tracelab_trace::layout::CriticalPath) -> Vec<(usize, u64, u64)> {
+    path.segments
+        .iter()
+        .map(|segment| {
+            (
+                segment.span_idx,
+                segment.start_unix_nanos,
+                segment.end_unix_nanos,
+            )
+        })
+        .collect()
+}
+
+/// A small nested trace with times in 0..40 ns: ties, zero-length spans
+/// and touching siblings are common, as the brute force wants.
+fn small_nested_trace() -> impl Strategy<Value = Trace> {
+    prop::collection::vec((any::<u32>(), 0u64..41, 0u64..41), 1..12).prop_map(|choices| {
+        let mut spans: Vec<Span> = Vec::with_capacity(choices.len());
+        for (span_idx, &(parent_choice, start_choice, length_choice)) in choices.iter().enumerate()
+        {
+            let parent_idx =
+                (span_idx > 0 && parent_choice % 5 != 0).then(|| parent_choice as usize % span_idx);
+            let (low, high) = match parent_idx {
+                Some(parent_idx) => (
+                    spans[parent_idx].start_unix_nanos,
+                    spans[parent_idx].end_unix_nanos,
+                ),
+                None => (0, 40),
+            };
+            let start = low + start_choice % (high - low + 1);
+            let end = start + length_choice % (high - start + 1);
+            spans.push(Span::new(
+                TraceId([7; 16]),
+                SpanId::from_u64(span_idx as u64 + 1),
+                parent_idx.map(|parent_idx| SpanId::from_u64(parent_idx as u64 + 1)),
+                format!("op-{span_idx}"),
+                start,
+                end,
+            ));
+        }
         Trace {
             spans,
             ..Trace::default()
@@ -162,7 +297,8 @@ proptest! {
         }
         // Each root's segments are in time order without overlap, and for
         // nested work they cover the root exactly; the whole path is the
-        // roots' paths one after another.
+        // roots' paths one after another, each as the brute-force reading
+        // of the definition finds it.
         let mut all_segments = Vec::new();
         for root_idx in tree.roots() {
             prop_assert!(path.contains(root_idx));
@@ -171,9 +307,11 @@ proptest! {
             for pair in root_path.segments.windows(2) {
                 prop_assert!(pair[0].end_unix_nanos <= pair[1].start_unix_nanos, "{:?}", pair);
             }
-            all_segments.extend(root_path.segments);
+            let expected = brute_force_critical_path(&tree, &times, root_idx);
+            prop_assert_eq!(segments_of(&root_path), expected.clone(), "root {}", root_idx);
+            all_segments.extend(expected);
         }
-        prop_assert_eq!(&path.segments, &all_segments);
+        prop_assert_eq!(segments_of(&path), all_segments);
         // No root-to-leaf chain of sequential work (the self time of each
         // span on the chain) is longer than the path through its root.
         for leaf_idx in (0..trace.spans.len()).filter(|&span_idx| !tree.has_children(span_idx)) {
@@ -191,6 +329,17 @@ proptest! {
                 .sum();
             prop_assert!(chain_work <= root_path, "chain to {leaf_idx}: {chain_work} > {root_path}");
         }
+    }
+
+    #[test]
+    fn critical_path_of_small_trees_is_the_brute_force_one(trace in small_nested_trace()) {
+        let tree = SpanTree::build(&trace);
+        let times = SpanTimes::from_trace(&trace);
+        let expected: Vec<(usize, u64, u64)> = tree
+            .roots()
+            .flat_map(|root_idx| brute_force_critical_path(&tree, &times, root_idx))
+            .collect();
+        prop_assert_eq!(segments_of(&critical_path(&tree, &times)), expected);
     }
 
     #[test]
@@ -215,7 +364,11 @@ proptest! {
         });
         let shown: std::collections::HashSet<usize> = rows.iter().map(|row| row.span_idx).collect();
         for span_idx in 0..trace.spans.len() {
-            prop_assert_eq!(matches.is_match(span_idx), filter.matches(&trace, &times, span_idx));
+            // Read independently: the name contains the word, and the span
+            // lasts at least the minimum.
+            let expected = trace.spans[span_idx].name.contains(filter.name_contains.as_deref().unwrap_or(""))
+                && min_duration.is_none_or(|min| times.duration(span_idx) >= min);
+            prop_assert_eq!(matches.is_match(span_idx), expected);
             if matches.is_match(span_idx) {
                 let mut current = Some(span_idx);
                 while let Some(idx) = current {
@@ -229,6 +382,249 @@ proptest! {
         // The shown rows keep tree order.
         let positions: Vec<usize> = rows.iter().filter_map(|row| tree.row_of(row.span_idx)).collect();
         prop_assert!(positions.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}
+
+/// One word of a generated filter query, kept as what it means so that the
+/// test can say which spans it matches without the parser.
+#[derive(Clone, Debug)]
+enum QueryTerm {
+    /// A plain word, or `name:WORD` when the flag is set.
+    Name(&'static str, bool),
+    /// `service:A` or `service:A,B`.
+    Services(Vec<&'static str>),
+    Attribute(&'static str),
+    /// `error`, `is:error` or `status:error`.
+    Error(&'static str),
+    /// `PREFIX OP NUMBER UNIT`, spaced or not.
+    Duration {
+        prefix: &'static str,
+        operator: &'static str,
+        number: u64,
+        unit: &'static str,
+        spaced: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct QueryWord {
+    negated: bool,
+    term: QueryTerm,
+}
+
+impl QueryWord {
+    fn text(&self) -> String {
+        let term = match &self.term {
+            QueryTerm::Name(word, false) => word.to_string(),
+            QueryTerm::Name(word, true) => format!("name:{word}"),
+            QueryTerm::Services(names) => format!("service:{}", names.join(",")),
+            QueryTerm::Attribute(text) => format!("attr:{text}"),
+            QueryTerm::Error(word) => word.to_string(),
+            QueryTerm::Duration {
+                prefix,
+                operator,
+                number,
+                unit,
+                spaced,
+            } => {
+                let gap = if *spaced { " " } else { "" };
+                let unit_gap = if *spaced && !unit.is_empty() { " " } else { "" };
+                format!("{prefix}{operator}{gap}{number}{unit_gap}{unit}")
+            }
+        };
+        if self.negated {
+            format!("-{term}")
+        } else {
+            term
+        }
+    }
+
+    /// `<0` is refused (nothing is shorter than 0) and left out.
+    fn is_left_out(&self) -> bool {
+        matches!(
+            self.term,
+            QueryTerm::Duration {
+                operator: "<",
+                number: 0,
+                ..
+            }
+        )
+    }
+
+    /// Whether the term alone holds for span `span_idx`, as the syntax in
+    /// `query`'s docs says; name words are read together by the caller.
+    fn holds(&self, trace: &Trace, times: &SpanTimes, span_idx: usize) -> bool {
+        let span = &trace.spans[span_idx];
+        match &self.term {
+            QueryTerm::Name(word, _) => span.name.to_lowercase().contains(&word.to_lowercase()),
+            QueryTerm::Services(names) => names
+                .iter()
+                .any(|name| trace.service_name(span_idx).to_lowercase() == name.to_lowercase()),
+            QueryTerm::Attribute(text) => span.attributes.iter().any(|attribute| {
+                attribute.key.to_lowercase().contains(&text.to_lowercase())
+                    || attribute
+                        .value
+                        .to_string()
+                        .to_lowercase()
+                        .contains(&text.to_lowercase())
+            }),
+            QueryTerm::Error(_) => matches!(span.status, Status::Error { .. }),
+            QueryTerm::Duration {
+                operator,
+                number,
+                unit,
+                ..
+            } => {
+                let unit_nanos = match *unit {
+                    "ns" => 1,
+                    "us" | "µs" => 1_000,
+                    "s" => 1_000_000_000,
+                    // `ms`, and a bare number is milliseconds.
+                    _ => 1_000_000,
+                };
+                let bound = number * unit_nanos;
+                let duration = times.duration(span_idx);
+                match *operator {
+                    ">" => duration > bound,
+                    ">=" => duration >= bound,
+                    "<" => duration < bound,
+                    _ => duration <= bound,
+                }
+            }
+        }
+    }
+}
+
+fn query_word() -> impl Strategy<Value = QueryWord> {
+    let name = prop_oneof![Just("op-1"), Just("OP-12"), Just("op-"), Just("p-3")];
+    let service = prop_oneof![
+        Just("frontend"),
+        Just("bands-api"),
+        Just("DB"),
+        Just("nowhere")
+    ];
+    let term = prop_oneof![
+        (name, any::<bool>()).prop_map(|(word, prefixed)| QueryTerm::Name(word, prefixed)),
+        prop::collection::vec(service, 1..3).prop_map(QueryTerm::Services),
+        prop_oneof![
+            Just("503"),
+            Just("/BANDS/3"),
+            Just("route"),
+            Just("nothing")
+        ]
+        .prop_map(QueryTerm::Attribute),
+        prop_oneof![Just("error"), Just("is:error"), Just("Status:Error")]
+            .prop_map(QueryTerm::Error),
+        (
+            prop_oneof![
+                Just(""),
+                Just("duration"),
+                Just("duration:"),
+                Just("duration ")
+            ],
+            prop_oneof![Just(">"), Just(">="), Just("<"), Just("<=")],
+            prop_oneof![
+                (0u64..1_500, prop_oneof![Just("us"), Just("µs"), Just("ns")]),
+                (0u64..3, prop_oneof![Just("ms"), Just(""), Just("s")]),
+            ],
+            any::<bool>(),
+        )
+            .prop_map(
+                |(prefix, operator, (number, unit), spaced)| QueryTerm::Duration {
+                    prefix,
+                    operator,
+                    number,
+                    unit,
+                    spaced,
+                }
+            ),
+    ];
+    (prop::bool::weighted(0.3), term).prop_map(|(negated, term)| QueryWord { negated, term })
+}
+
+/// A nested trace with three services, errors and attributes to search.
+fn searchable_trace() -> impl Strategy<Value = Trace> {
+    nested_trace().prop_map(|mut trace| {
+        trace.resources = ["frontend", "Bands-API", "db"]
+            .into_iter()
+            .map(|name| Resource {
+                service_name: name.into(),
+                attributes: vec![],
+            })
+            .collect();
+        for (span_idx, span) in trace.spans.iter_mut().enumerate() {
+            span.resource_idx = (span_idx % 3) as u32;
+            if span_idx % 7 == 0 {
+                span.status = Status::Error {
+                    message: "failed".into(),
+                };
+            }
+            span.attributes.push(KeyValue::new(
+                "http.route",
+                AttributeValue::string(&format!("/bands/{}", span_idx % 5)),
+            ));
+            span.attributes.push(KeyValue::new(
+                "http.response.status_code",
+                AttributeValue::Int(if span_idx % 4 == 0 { 503 } else { 200 }),
+            ));
+        }
+        trace
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The filter box's text, parsed and applied, matches the spans the
+    /// documented syntax says, read here term by term without the parser
+    /// or `SpanFilter`: positive name words together as one substring,
+    /// services either/or, every other positive term, and no negated one.
+    #[test]
+    fn the_filter_box_matches_what_its_syntax_says(
+        trace in searchable_trace(),
+        words in prop::collection::vec(query_word(), 0..5),
+    ) {
+        let text = words.iter().map(QueryWord::text).collect::<Vec<_>>().join(" ");
+        let parsed = parse_query(&text);
+        prop_assert_eq!(
+            parsed.notes.len(),
+            words.iter().filter(|word| word.is_left_out()).count(),
+            "{} {:?}", text, parsed.notes
+        );
+        let tree = SpanTree::build(&trace);
+        let times = SpanTimes::from_trace(&trace);
+        let matches = parsed.filter.apply(&trace, &tree, &times);
+        let read: Vec<&QueryWord> = words.iter().filter(|word| !word.is_left_out()).collect();
+        let name = read
+            .iter()
+            .filter_map(|word| match (&word.term, word.negated) {
+                (QueryTerm::Name(name, _), false) => Some(*name),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        let services: Vec<&str> = read
+            .iter()
+            .filter(|word| !word.negated)
+            .flat_map(|word| match &word.term {
+                QueryTerm::Services(names) => names.clone(),
+                _ => vec![],
+            })
+            .collect();
+        for span_idx in 0..trace.spans.len() {
+            let services_hold = services.is_empty()
+                || QueryWord { negated: false, term: QueryTerm::Services(services.clone()) }
+                    .holds(&trace, &times, span_idx);
+            let expected = trace.spans[span_idx].name.to_lowercase().contains(&name)
+                && services_hold
+                && read.iter().all(|word| match (&word.term, word.negated) {
+                    (_, true) => !word.holds(&trace, &times, span_idx),
+                    (QueryTerm::Name(..) | QueryTerm::Services(_), false) => true,
+                    (_, false) => word.holds(&trace, &times, span_idx),
+                });
+            prop_assert_eq!(matches.is_match(span_idx), expected, "{} on span {}", text, span_idx);
+        }
     }
 }
 
@@ -254,11 +650,8 @@ fn skewed_trace() -> impl Strategy<Value = Trace> {
             ];
             for (span, (shift, kind_idx)) in trace.spans.iter_mut().zip(moves) {
                 span.kind = kinds[kind_idx];
-                // Real traces are timed from the Unix epoch. Near zero the
-                // adjusted view clamps shifted times at 0, which the shift
-                // bookkeeping below does not model (a flaky case, seen once).
-                span.start_unix_nanos += 1_000_000_000_000;
-                span.end_unix_nanos += 1_000_000_000_000;
+                // Times start near 0 (1,000 ns), so shifts that would take
+                // a subtree below 0 are generated too.
                 if shift % 3 == 0 {
                     span.start_unix_nanos = span.start_unix_nanos.saturating_add_signed(shift);
                     span.end_unix_nanos = span.end_unix_nanos.saturating_add_signed(shift);
