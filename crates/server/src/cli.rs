@@ -2,6 +2,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The trace UI of the original demo (Jaeger's port), where links point
+/// unless told otherwise.
+pub const DEFAULT_UI_URL: &str = "http://localhost:16686";
+
 /// tracelab: a lab for learning and debugging distributed tracing.
 #[derive(Debug, Parser)]
 #[command(name = "tracelab", version, about, long_about = None)]
@@ -121,8 +125,9 @@ pub struct LabArgs {
     pub reviews_addr: String,
 
     /// The trace UI the printed links point at, and the origin allowed to
-    /// call the services from a browser.
-    #[arg(long, value_name = "URL", default_value = "http://localhost:16686")]
+    /// call the services from a browser. With `up`, the default is the
+    /// address the embedded UI really listens on.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_UI_URL)]
     pub ui_url: String,
 
     /// The lesson step whose switches the services start with: 5 is the
@@ -250,6 +255,6 @@ pub struct CallArgs {
     pub concurrency: u64,
 
     /// The trace UI the printed link points at.
-    #[arg(long, value_name = "URL", default_value = "http://localhost:16686")]
+    #[arg(long, value_name = "URL", default_value = DEFAULT_UI_URL)]
     pub ui_url: String,
 }

@@ -112,6 +112,8 @@ pub struct RunningLab {
     /// The address each service really listens on (a port 0 in the options
     /// is a free port chosen by the system).
     pub addrs: Vec<(Service, SocketAddr)>,
+    /// Where everything is, with the real ports.
+    pub topology: Topology,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     otel: Vec<Arc<ServiceOtel>>,
@@ -185,6 +187,7 @@ impl RunningLab {
             });
         let mut running = RunningLab {
             addrs: Vec::new(),
+            topology: lab.topology.clone(),
             stop,
             tasks: Vec::new(),
             otel: Vec::new(),
@@ -257,6 +260,8 @@ pub struct RunningCollector {
     pub http_addr: SocketAddr,
     pub ui_addr: SocketAddr,
     pub store: Arc<tracelab_store::Store>,
+    /// Set once the services beside it listen (see [`RunningCollector::announce`]).
+    services: Arc<std::sync::OnceLock<Vec<ui::LabService>>>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -318,13 +323,18 @@ impl RunningCollector {
             local(&ui_listener, "the UI")?,
         );
         let (stop, stopped) = watch::channel(false);
+        let services: Arc<std::sync::OnceLock<Vec<ui::LabService>>> = Arc::default();
         let tasks = vec![
             spawn(
                 grpc,
                 collector::grpc::router(receiver.clone()),
                 stopped.clone(),
             ),
-            spawn(http, collector::http::router(receiver), stopped.clone()),
+            spawn(
+                http,
+                collector::http::router(receiver.clone()),
+                stopped.clone(),
+            ),
             spawn(
                 ui_listener,
                 ui::router(UiState {
@@ -332,7 +342,12 @@ impl RunningCollector {
                     app,
                     forward: forward_stats,
                     live: live.clone(),
-                }),
+                    services: services.clone(),
+                })
+                // OTLP/HTTP on the UI's port too: the app exports the spans
+                // of the calls it makes from the browser to its own origin,
+                // which needs no CORS and no second port open to pages.
+                .merge(collector::http::router(receiver)),
                 stopped.clone(),
             ),
             tokio::spawn(live.run(store.clone(), stopped.clone())),
@@ -344,9 +359,28 @@ impl RunningCollector {
             http_addr,
             ui_addr,
             store,
+            services,
             stop,
             tasks,
         })
+    }
+
+    /// Tells the UI where the demo's services listen, so that the Live page
+    /// can call them and flip their switches. The first call counts.
+    pub fn announce(&self, topology: &Topology, which: &[Service]) {
+        let services = which
+            .iter()
+            .filter_map(|&service| {
+                let endpoint = topology.endpoint(service)?;
+                Some(ui::LabService {
+                    name: service.name().to_owned(),
+                    url: endpoint.base_url(),
+                    host: endpoint.host.clone(),
+                    port: endpoint.port,
+                })
+            })
+            .collect();
+        let _ = self.services.set(services);
     }
 
     /// Stops accepting; requests in flight are answered (and their data
@@ -446,7 +480,17 @@ pub async fn run(
         Some(collector) => Some(RunningCollector::start(collector, data).await?),
         None => None,
     };
-    let lab = match args {
+    // The app the collector serves is where the services' trace links
+    // point and the origin allowed to call them, unless --ui-url says
+    // otherwise: with `--ui-addr 127.0.0.1:0` only the bound port is true.
+    let args = args.map(|args| {
+        let mut args = args.clone();
+        if let (Some(embedded), true) = (&embedded, args.ui_url == crate::cli::DEFAULT_UI_URL) {
+            args.ui_url = format!("http://{}", embedded.ui_addr);
+        }
+        args
+    });
+    let lab = match &args {
         Some(args) => {
             let mut settings = OtelSettings::from_env()?;
             for note in &settings.notes {
@@ -468,6 +512,9 @@ pub async fn run(
     if let Some(lab) = &lab {
         for (service, addr) in &lab.addrs {
             tracing::info!(service = service.name(), "listening on http://{addr}");
+        }
+        if let Some(embedded) = &embedded {
+            embedded.announce(&lab.topology, which);
         }
     }
     if let Some(embedded) = &embedded {

@@ -19,7 +19,8 @@
 //!   model, which the app's `/trace/{trace-id}` page draws.
 //! - `GET /api/tracelab/live`: server-sent events, a summary of each trace
 //!   as spans arrive ([`live`]), for the app's `/live` page.
-//! - `GET /api/tracelab/status`: what the store holds and what forwarding did.
+//! - `GET /api/tracelab/status`: what the store holds, what forwarding did,
+//!   and where the demo's services listen when `tracelab up` runs them.
 //! - Everything else: the app's release build, carried in the binary (or
 //!   read from `--ui-dir`), with `index.html` for the app's own routes.
 
@@ -90,6 +91,21 @@ pub struct UiState {
     pub forward: Option<(String, Arc<crate::collector::forward::ForwardStats>)>,
     /// The traces arriving, for `/api/tracelab/live`.
     pub live: Arc<live::LiveFeed>,
+    /// The demo's services running beside the collector (`tracelab up`),
+    /// once they listen: the Live page calls them and flips their switches.
+    /// Empty for `tracelab collector` alone.
+    pub services: Arc<std::sync::OnceLock<Vec<LabService>>>,
+}
+
+/// One of the demo's services, as `/api/tracelab/status` names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabService {
+    /// `bands-api` or `reviews-api`.
+    pub name: String,
+    /// `http://127.0.0.1:8000`: where a browser reaches it.
+    pub url: String,
+    pub host: String,
+    pub port: u16,
 }
 
 /// The router of port 16686.
@@ -472,6 +488,7 @@ async fn status(State(state): State<UiState>) -> Response {
                     "limits": state.store.describe_limits(),
                 },
                 "forward": forward,
+                "services": state.services.get().map_or(&[][..], Vec::as_slice),
             }),
         ),
         Err(response) => response,
@@ -665,6 +682,7 @@ mod api_tests {
             app: AppFiles::Dir(std::env::temp_dir().join("tracelab-no-app-here")),
             forward: None,
             live: Arc::new(live::LiveFeed::default()),
+            services: Arc::default(),
         }
     }
 
