@@ -39,13 +39,15 @@ pub mod extract;
 pub mod ids;
 #[cfg(feature = "opentelemetry")]
 pub mod propagator;
+pub mod quote;
 pub mod receiver;
 pub mod rule;
 pub mod snippet;
+pub mod systems;
 pub mod traceparent;
 pub mod tracestate;
 
-pub use extract::{find_headers, FoundHeader, FoundHeaders, HeaderName, Source};
+pub use extract::{find_headers, FoundHeader, FoundHeaders, HeaderName, OtherHeader, Source};
 pub use ids::{IdSource, RandomIds, SpanId, TraceFlags, TraceId};
 pub use receiver::{judge, receive, Action, Decision, Incoming, RestartReason, Verdict};
 pub use rule::{Rule, Severity, Violation};

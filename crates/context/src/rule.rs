@@ -158,6 +158,15 @@ rules! {
     /// The value is longer than 256 characters.
     TraceStateValueLength = "tracestate.value.length", Error, "§3.3.1.3.2",
         "a value has at most 256 characters";
+    /// A key Level 2 accepts but Level 1's key grammar or OpenTelemetry's
+    /// `TraceState` (Rust, opentelemetry 0.33) does not: a simple key starting
+    /// with a digit, more than one '@', an empty system id or one not starting
+    /// with a-z, a system id over 14 characters (Level 1) or over 13
+    /// (OpenTelemetry), a tenant id over 241 characters. Valid, so a warning:
+    /// but a receiver of the older grammar discards the member or the whole
+    /// header, and OpenTelemetry's propagator drops the whole tracestate.
+    TraceStateKeyLevel1 = "tracestate.key.level-1", Warning, "§3.3.1.3.1 (Level 1)",
+        "Level 2 accepts this key, Level 1 does not (a simple key starts with a-z; tenant@system has one '@', a tenant id of at most 241 characters and a system id of 1 to 14 starting with a-z): a Level 1 receiver may discard the member or the whole tracestate, and OpenTelemetry's TraceState (Rust 0.33) rejects two '@', over 13 characters after '@', or '_', '-', '*', '/' right after it, after which its propagator drops the whole tracestate";
     /// The combined header is longer than the 512 characters every vendor must propagate.
     TraceStateOverPropagationLimit = "tracestate.over-512", Warning, "§3.3.1.5",
         "vendors must propagate at least 512 characters; a longer tracestate may be truncated, whole entries at a time";

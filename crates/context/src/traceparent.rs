@@ -181,14 +181,8 @@ const TRACE_FLAGS: HexField = HexField {
     uppercase: Rule::TraceFlagsUppercase,
 };
 
-/// A short, printable excerpt of `text` for messages: at most 24 characters.
-pub(crate) fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(24).flat_map(char::escape_debug).collect();
-    if text.chars().nth(24).is_some() {
-        out.push('…');
-    }
-    out
-}
+/// Text quoted for a message as a person reads it (see [`crate::quote`]).
+pub(crate) use crate::quote::quoted;
 
 /// Checks one hex field of `N` bytes (`2 * N` digits) and decodes it.
 fn check_hex_field<const N: usize, S: Sink>(
@@ -211,17 +205,17 @@ fn check_hex_field<const N: usize, S: Sink>(
                 // The rule counts bytes; a message counting characters would
                 // say "has 2 characters; it needs 2" for "é0".
                 format!(
-                    "{} '{}' is {} bytes long (not all ASCII); it needs {} hex digits",
+                    "{} {} is {} bytes long (not all ASCII); it needs {} hex digits",
                     field.name,
-                    excerpt(text),
+                    quoted(text),
                     text.len(),
                     field.len
                 )
             } else {
                 format!(
-                    "{} '{}' has {} character{}; it needs {}",
+                    "{} {} has {} character{}; it needs {}",
                     field.name,
-                    excerpt(text),
+                    quoted(text),
                     chars,
                     if chars == 1 { "" } else { "s" },
                     field.len
@@ -234,11 +228,11 @@ fn check_hex_field<const N: usize, S: Sink>(
     // are never hex digits, so the ranges stay on character boundaries.
     let is_bad = |b: u8| lower_hex_value(b).is_none() && !is_upper(b);
     let describe_upper =
-        |run: &str| format!("{} is written in uppercase: '{}'", field.name, excerpt(run));
+        |run: &str| format!("{} is written in uppercase: {}", field.name, quoted(run));
     let classes = crate::ids::hex_classes(text.as_bytes());
     if classes.any_bad {
         checker.runs(text, range.start, field.hex, false, is_bad, |run| {
-            format!("{} has '{}': not a hex digit", field.name, excerpt(run))
+            format!("{} has {}: not a hex digit", field.name, quoted(run))
         })?;
     }
     match classes.upper {
@@ -525,8 +519,8 @@ pub(crate) fn check<S: Sink>(value: &str, sink: &mut S) -> Result<Checked, Stop>
             let tail = r.start + TRACE_FLAGS.len..r.end;
             checker.report(Rule::TraceParentFutureDelimiter, tail.clone(), || {
                 format!(
-                    "'{}' follows the flags where '-' or the end was expected",
-                    excerpt(&value[tail])
+                    "{} follows the flags where '-' or the end was expected",
+                    quoted(&value[tail])
                 )
             })?;
             r.end = r.start + TRACE_FLAGS.len;
@@ -544,9 +538,18 @@ pub(crate) fn check<S: Sink>(value: &str, sink: &mut S) -> Result<Checked, Stop>
         if !future {
             checker.report(Rule::TraceParentLength, rest.clone(), || {
                 format!(
-                    "version 00 ends after trace-flags, but {} more character(s) follow: '{}'",
-                    value[rest.clone()].chars().count(),
-                    excerpt(&value[rest.clone()])
+                    "version 00 ends after trace-flags, but {} more follow{}: {}",
+                    crate::quote::count(
+                        value[rest.clone()].chars().count(),
+                        "character",
+                        "characters"
+                    ),
+                    if value[rest.clone()].chars().nth(1).is_some() {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    quoted(&value[rest.clone()])
                 )
             })?;
         }

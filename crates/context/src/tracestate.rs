@@ -2,8 +2,9 @@
 //! mutate as a vendor does, truncate by the spec's order, and a report of
 //! every entry and every rule broken.
 
+use crate::quote::quoted;
 use crate::rule::{violation, Checker, Collect, FirstError, Rule, Severity, Sink, Stop, Violation};
-use crate::traceparent::{display_text, excerpt};
+use crate::traceparent::display_text;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
@@ -523,9 +524,9 @@ fn check_key<S: Sink>(
             key.start..key.start + first_len,
             || {
                 format!(
-                    "key '{}' starts with '{}'",
-                    excerpt(text),
-                    excerpt(&text[..first_len])
+                    "key {} starts with {}",
+                    quoted(text),
+                    quoted(&text[..first_len])
                 )
             },
         )?;
@@ -538,7 +539,7 @@ fn check_key<S: Sink>(
         Rule::TraceStateKeyChar,
         false,
         |b| !is_key_char(b),
-        |run| format!("key '{}' has '{}'", excerpt(text), excerpt(run)),
+        |run| format!("key {} has {}", quoted(text), quoted(run)),
     )?;
     let chars = text.chars().count();
     if chars > MAX_KEY_LEN {
@@ -575,7 +576,7 @@ fn check_value<S: Sink>(
         Rule::TraceStateValueChar,
         false,
         |b| !is_value_char(b),
-        |run| format!("value has '{}'", excerpt(run)),
+        |run| format!("value has {}", quoted(run)),
     )?;
     // In a header, trailing spaces are optional whitespace and never reach
     // here; a value given to `insert` must not end with one (`nblk-chr`).
@@ -594,6 +595,84 @@ fn check_value<S: Sink>(
         })?;
     }
     Ok(())
+}
+
+/// What Level 1's key grammar and OpenTelemetry's `TraceState` say of a
+/// key the current grammar accepts: `None` when both accept it, otherwise
+/// the message of [`Rule::TraceStateKeyLevel1`].
+///
+/// Level 1 (§3.3.1.3.1 of the 2020 Recommendation): `simple-key = lcalpha
+/// 0*255 keychar`, `multi-tenant-key = tenant-id "@" system-id`,
+/// `tenant-id = (lcalpha / DIGIT) 0*240 keychar`, `system-id = lcalpha
+/// 0*13 keychar`, where `keychar` has no '@'. OpenTelemetry (the Rust crate
+/// `opentelemetry` 0.33, `TraceState::valid_key`) rejects a second '@', more
+/// than 13 characters after the '@', and a character other than a-z or 0-9
+/// right after it; it accepts a key starting with a digit, an empty system
+/// id and a 241+ character tenant id. Its `TraceContextPropagator` turns a
+/// rejected key into an empty tracestate: every member is lost.
+fn older_grammars(key: &str) -> Option<String> {
+    let bytes = key.as_bytes();
+    let at_count = bytes.iter().filter(|&&b| b == b'@').count();
+    let first_at = bytes.iter().position(|&b| b == b'@');
+    if at_count == 0 && !bytes.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let level1 = match first_at {
+        None => Some(
+            "starts with a digit, which Level 1 allows only in a tenant id (tenant@system)"
+                .to_owned(),
+        ),
+        Some(_) if at_count > 1 => Some(format!(
+            "has {at_count} '@', where Level 1 allows one (tenant@system)"
+        )),
+        Some(at) => {
+            let system = &bytes[at + 1..];
+            if at > 241 {
+                Some(format!(
+                    "has a tenant id (before '@') of {at} characters, where Level 1 allows 241"
+                ))
+            } else if system.is_empty() {
+                Some(
+                    "ends with '@', where Level 1 needs a system id of 1 to 14 characters"
+                        .to_owned(),
+                )
+            } else if !system[0].is_ascii_lowercase() {
+                Some(format!(
+                    "has a system id (after '@') starting with '{}', where Level 1 needs a-z",
+                    char::from(system[0])
+                ))
+            } else if system.len() > 14 {
+                Some(format!(
+                    "has a system id (after '@') of {} characters, where Level 1 allows 14",
+                    system.len()
+                ))
+            } else {
+                None
+            }
+        }
+    };
+    let otel = match first_at {
+        None => None,
+        Some(_) if at_count > 1 => Some("two '@'"),
+        Some(at) if bytes.len() - at - 1 > 13 => Some("more than 13 characters after '@'"),
+        Some(at) => bytes
+            .get(at + 1)
+            .filter(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit()))
+            .map(|_| "a character other than a-z or 0-9 right after '@'"),
+    };
+    let key = quoted(key);
+    Some(match (level1, otel) {
+        (None, None) => return None,
+        (Some(level1), None) => format!(
+            "key {key} {level1}: a Level 1 receiver may discard it or the whole tracestate (OpenTelemetry's TraceState accepts it)"
+        ),
+        (Some(level1), Some(otel)) => format!(
+            "key {key} {level1}: a Level 1 receiver may discard it or the whole tracestate, and OpenTelemetry's TraceState rejects it ({otel}), so its propagator drops the whole tracestate"
+        ),
+        (None, Some(otel)) => format!(
+            "key {key} is valid in Level 1, but OpenTelemetry's TraceState rejects it ({otel}), so its propagator drops the whole tracestate"
+        ),
+    })
 }
 
 /// A cheap fingerprint of a key: its length and its first and last eight
@@ -697,7 +776,7 @@ pub(crate) fn check<S: Sink>(
         let layout = match (eq < end).then(|| eq - start) {
             None => {
                 checker.report(Rule::TraceStateMissingEquals, start..end, || {
-                    format!("member {count} '{}' has no '='", excerpt(member))
+                    format!("member {count} {} has no '='", quoted(member))
                 })?;
                 MemberLayout {
                     range: start..end,
@@ -714,6 +793,13 @@ pub(crate) fn check<S: Sink>(
                     check_value(&mut checker, value, val.clone())?;
                 }
                 let key_text = &value[key.clone()];
+                // Only a key the current grammar accepts is worth comparing
+                // with the older ones; a warning the fast path never reads.
+                if !S::STOPS_AT_FIRST_ERROR && checker.errors == errors_before {
+                    if let Some(detail) = older_grammars(key_text) {
+                        checker.report(Rule::TraceStateKeyLevel1, key.clone(), || detail)?;
+                    }
+                }
                 let previous = match &mut key_map {
                     Some(map) => match map.entry(key_text) {
                         Entry::Occupied(first) => Some(*first.get()),
@@ -747,8 +833,8 @@ pub(crate) fn check<S: Sink>(
                 if let Some(first) = previous {
                     checker.report(Rule::TraceStateDuplicateKey, key.clone(), || {
                         format!(
-                            "key '{}' of member {count} already appears as member {first}",
-                            excerpt(key_text)
+                            "key {} of member {count} already appears as member {first}",
+                            quoted(key_text)
                         )
                     })?;
                 }
@@ -767,11 +853,15 @@ pub(crate) fn check<S: Sink>(
     }
     if let Some(from) = over_limit_from {
         checker.report(Rule::TraceStateTooManyMembers, from..content_end, || {
-            format!(
-                "{count} members; the {} from member {} on are over the limit",
-                count - MAX_MEMBERS,
-                MAX_MEMBERS + 1
-            )
+            let first = MAX_MEMBERS + 1;
+            if count == first {
+                format!("{count} members, one more than the {MAX_MEMBERS} allowed: member {first} is over the limit")
+            } else {
+                format!(
+                    "{count} members, {} more than the {MAX_MEMBERS} allowed: members {first} to {count} are over the limit",
+                    count - MAX_MEMBERS
+                )
+            }
         })?;
     }
     Ok(checker.errors)
@@ -971,6 +1061,96 @@ mod tests {
         assert_eq!(
             cut.entries().map(|(k, _)| k).collect::<Vec<_>>(),
             vec!["a", "c"]
+        );
+    }
+
+    #[test]
+    fn keys_older_grammars_reject_are_valid_with_a_warning() {
+        let system_14 = format!("t@{}", "v".repeat(14));
+        let cases: [(&str, &str); 7] = [
+            ("foo@bar@baz", "rejects it (two '@')"),
+            ("t@vvvvvvvvvvvvvvv", "Level 1 allows 14"),
+            ("1abc", "starts with a digit"),
+            ("1abc", "OpenTelemetry's TraceState accepts it"),
+            ("foo@", "ends with '@'"),
+            ("foo@_x", "right after '@'"),
+            (
+                system_14.as_str(),
+                "is valid in Level 1, but OpenTelemetry's TraceState rejects it",
+            ),
+        ];
+        for (key, says) in cases {
+            let report = diagnose(&format!("rojo=1,{key}=1"));
+            assert!(report.is_valid(), "{key}");
+            let warnings: Vec<&Violation> = report
+                .violations
+                .iter()
+                .filter(|v| v.rule == Rule::TraceStateKeyLevel1)
+                .collect();
+            assert_eq!(warnings.len(), 1, "{key}: {:?}", report.violations);
+            assert_eq!(warnings[0].range(), 7..7 + key.len(), "{key}");
+            assert!(
+                warnings[0].message.contains(says),
+                "{key}: {}",
+                warnings[0].message
+            );
+        }
+        for key in [
+            "rojo",
+            "t@v",
+            "1abc@vendor",
+            "a-b_c*d/e",
+            &format!("{}@v", "t".repeat(241)),
+        ] {
+            let report = diagnose(&format!("{key}=1"));
+            assert_eq!(report.violations, [], "{key}");
+        }
+        // A key that is invalid anyway gets only its error.
+        let report = diagnose("Foo@bar@baz=1");
+        assert!(report
+            .violations
+            .iter()
+            .all(|v| v.rule != Rule::TraceStateKeyLevel1));
+    }
+
+    #[test]
+    fn too_many_members_says_which_in_words_that_agree() {
+        let members = |n: usize| {
+            (0..n)
+                .map(|i| format!("k{i}=v"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let message = |n| diagnose(&members(n)).violations[0].message.to_string();
+        assert!(
+            message(33).starts_with(
+                "33 members, one more than the 32 allowed: member 33 is over the limit"
+            ),
+            "{}",
+            message(33)
+        );
+        assert!(message(40).starts_with(
+            "40 members, 8 more than the 32 allowed: members 33 to 40 are over the limit"
+        ));
+    }
+
+    #[test]
+    fn messages_quote_text_as_a_person_reads_it() {
+        let report = diagnose("a=1,b\u{a0}c=2,\"d=3");
+        let messages: Vec<String> = report
+            .violations
+            .iter()
+            .map(|v| v.message.to_string())
+            .collect();
+        assert!(
+            messages[0].starts_with(
+                "key 'bc' (a no-break space, U+00A0, before c) has a no-break space, U+00A0 ("
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("key '\"d' starts with '\"'"),
+            "{messages:?}"
         );
     }
 

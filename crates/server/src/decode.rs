@@ -93,6 +93,33 @@ pub struct JsonReport {
     pub traceparent: Option<JsonTraceParent>,
     pub tracestate: Option<JsonTraceState>,
     pub receiver: JsonReceiver,
+    /// Other systems' trace headers, and names close to a trace context
+    /// header, in the order found.
+    pub other_headers: Vec<JsonOtherHeader>,
+    /// Which bare value was taken as the traceparent and why, when more than
+    /// one could have been.
+    pub choice: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonOtherHeader {
+    /// The name as written.
+    pub name: String,
+    pub value: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// `b3`, `jaeger`, `aws-xray`, `sentry`, `datadog`,
+    /// `opentelemetry-log`, or null for an unknown name.
+    pub system: Option<&'static str>,
+    /// What the header is, in words.
+    pub what: &'static str,
+    /// The ids it carries, in W3C form (32 and 16 lowercase hex digits).
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub sampled: Option<bool>,
+    /// `traceparent` or `tracestate` when the name looks like a misspelling.
+    pub did_you_mean: Option<&'static str>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +148,8 @@ pub struct JsonTraceState {
     pub entries: Vec<JsonEntry>,
     pub errors: Vec<JsonViolation>,
     pub warnings: Vec<JsonViolation>,
+    /// Where a value in a log line was cut short, and why.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,6 +243,7 @@ impl From<&Decoded> for JsonReport {
                     .collect(),
                 errors,
                 warnings,
+                note: decoded.found.tracestate().find_map(|h| h.note.clone()),
             }
         });
         let decision = &decoded.decision;
@@ -230,6 +260,24 @@ impl From<&Decoded> for JsonReport {
                     .map(|r| r.to_string())
                     .or_else(|| decision.tracestate_note()),
             },
+            other_headers: decoded
+                .found
+                .others
+                .iter()
+                .map(|o| JsonOtherHeader {
+                    name: o.name.clone(),
+                    value: o.value.clone(),
+                    line: o.line,
+                    system: o.carried.system.map(|s| s.as_str()),
+                    what: o.carried.what,
+                    trace_id: o.carried.trace_id.clone(),
+                    span_id: o.carried.span_id.clone(),
+                    sampled: o.carried.sampled,
+                    did_you_mean: o.carried.did_you_mean.map(|h| h.as_str()),
+                    note: o.carried.note.clone(),
+                })
+                .collect(),
+            choice: decoded.found.choice.clone(),
         }
     }
 }
@@ -295,6 +343,47 @@ fn render_violation(out: &mut String, value: &str, v: &Violation) {
     }
 }
 
+/// Other systems' headers and near-misses: what each is and the ids it carries.
+fn render_others(out: &mut String, found: &tracelab_context::FoundHeaders) {
+    for other in &found.others {
+        let c = &other.carried;
+        out.push_str(&format!(
+            "{BOLD}other header{BOLD:#} {} {DIM}(line {}){DIM:#}: {}\n",
+            printable(&other.name),
+            other.line,
+            c.what
+        ));
+        if let Some(meant) = c.did_you_mean {
+            out.push_str(&format!(
+                "  {WARN}did you mean {}?{WARN:#}\n",
+                meant.as_str()
+            ));
+        }
+        let mut ids = Vec::new();
+        if let Some(id) = &c.trace_id {
+            ids.push(format!("trace-id {id}"));
+        }
+        if let Some(id) = &c.span_id {
+            ids.push(format!("span-id {id}"));
+        }
+        if let Some(sampled) = c.sampled {
+            ids.push(if sampled { "sampled" } else { "not sampled" }.to_owned());
+        }
+        if !ids.is_empty() {
+            out.push_str(&format!("  {}\n", ids.join("  ")));
+        }
+        if let Some(note) = &c.note {
+            out.push_str(&format!("  {DIM}{}{DIM:#}\n", printable(note)));
+        }
+    }
+    if found.others_omitted > 0 {
+        out.push_str(&format!(
+            "  … and {} more other headers\n",
+            found.others_omitted
+        ));
+    }
+}
+
 /// The human-readable report, with ANSI styles (stripped when not on a terminal).
 pub fn render(decoded: &Decoded) -> String {
     let mut out = String::new();
@@ -314,7 +403,11 @@ pub fn render(decoded: &Decoded) -> String {
                 first.line, first.reason
             ));
         }
+        render_others(&mut out, found);
         return out;
+    }
+    if let Some(choice) = &found.choice {
+        out.push_str(&format!("{DIM}{}{DIM:#}\n", printable(choice)));
     }
     if let (Some(report), Some(header)) = (&decoded.traceparent, found.traceparent().next()) {
         let value = header.value.as_str();
@@ -416,7 +509,11 @@ pub fn render(decoded: &Decoded) -> String {
         if report.omitted > 0 {
             out.push_str(&format!("    … and {} more findings\n", report.omitted));
         }
+        if let Some(note) = found.tracestate().find_map(|h| h.note.as_deref()) {
+            out.push_str(&format!("    {DIM}{}{DIM:#}\n", printable(note)));
+        }
     }
+    render_others(&mut out, found);
     let decision = &decoded.decision;
     out.push_str(&format!(
         "{BOLD}receiver{BOLD:#}     {BOLD}{}{BOLD:#}",

@@ -183,7 +183,7 @@ fn skeleton(mut value: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn json_output_is_golden_in_keys_values_and_rule_names() {
-    let cases: [(&[&str], serde_json::Value); 3] = [
+    let cases: [(&[&str], serde_json::Value); 4] = [
         (
             &["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0B"],
             serde_json::json!({
@@ -201,7 +201,9 @@ fn json_output_is_golden_in_keys_values_and_rule_names() {
                     "warnings": []
                 },
                 "tracestate": null,
-                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"}
+                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"},
+                "other_headers": [],
+                "choice": null
             }),
         ),
         (
@@ -220,7 +222,9 @@ fn json_output_is_golden_in_keys_values_and_rule_names() {
                     "warnings": []
                 },
                 "tracestate": null,
-                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"}
+                "receiver": {"action": "restart", "traceparent": "00-<new trace id>-<new span id>-03", "tracestate": null, "note": "<text>"},
+                "other_headers": [],
+                "choice": null
             }),
         ),
         (
@@ -246,9 +250,73 @@ fn json_output_is_golden_in_keys_values_and_rule_names() {
                     "value": "rojo=00f067aa0ba902b7,Bad=1",
                     "entries": [{"key": "rojo", "value": "00f067aa0ba902b7"}, {"key": "Bad", "value": "1"}],
                     "errors": [{"rule": "tracestate.key.first-char", "start": 22, "end": 23, "message": "<text>"}],
+                    "warnings": [],
+                    "note": null
+                },
+                "receiver": {"action": "continue", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-<new span id>-01", "tracestate": null, "note": "<text>"},
+                "other_headers": [],
+                "choice": null
+            }),
+        ),
+        (
+            // A key Level 2 accepts and older grammars reject: valid, with
+            // its own warning; other systems' headers and a misspelt name
+            // are listed, never read as a traceparent.
+            &[
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "tracestate: foo@bar@baz=1",
+                "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                "traceparant: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ],
+            serde_json::json!({
+                "traceparent": {
+                    "valid": true,
+                    "value": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                    "version": "00",
+                    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "parent_id": "00f067aa0ba902b7",
+                    "flags": "01",
+                    "sampled": true,
+                    "random": false,
+                    "errors": [],
                     "warnings": []
                 },
-                "receiver": {"action": "continue", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-<new span id>-01", "tracestate": null, "note": "<text>"}
+                "tracestate": {
+                    "valid": true,
+                    "value": "foo@bar@baz=1",
+                    "entries": [{"key": "foo@bar@baz", "value": "1"}],
+                    "errors": [],
+                    "warnings": [{"rule": "tracestate.key.level-1", "start": 0, "end": 11, "message": "<text>"}],
+                    "note": null
+                },
+                "receiver": {"action": "continue", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-<new span id>-01", "tracestate": "foo@bar@baz=1", "note": null},
+                "other_headers": [
+                    {
+                        "name": "X-Amzn-Trace-Id",
+                        "value": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                        "line": 3,
+                        "system": "aws-xray",
+                        "what": "AWS X-Ray (Root=1-time-unique;Parent=…;Sampled=…)",
+                        "trace_id": "5759e988bd862e3fe1be46a994272793",
+                        "span_id": "53995c3f42cd8ad8",
+                        "sampled": true,
+                        "did_you_mean": null,
+                        "note": "<text>"
+                    },
+                    {
+                        "name": "traceparant",
+                        "value": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                        "line": 4,
+                        "system": null,
+                        "what": "not a trace context header",
+                        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                        "span_id": "00f067aa0ba902b7",
+                        "sampled": true,
+                        "did_you_mean": "traceparent",
+                        "note": "<text>"
+                    }
+                ],
+                "choice": null
             }),
         ),
     ];
@@ -258,4 +326,51 @@ fn json_output_is_golden_in_keys_values_and_rule_names() {
         let output = tracelab(&argv, None);
         assert_eq!(skeleton(json(&output)), expected, "{args:?}");
     }
+}
+
+#[test]
+fn text_output_names_other_systems_headers_and_the_level_1_warning() {
+    let output = tracelab(
+        &[
+            "decode",
+            "b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1",
+            "trace-parent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    // Not a traceparent: no W3C rule is claimed against either line.
+    assert!(!text.contains("error"), "{text}");
+    assert!(
+        text.contains("other header b3 (line 1): Zipkin B3"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "trace-id 80f198ee56343ba864fe8b2a57d3eff7  span-id e457b5a2e4d86bd1  sampled"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("other header trace-parent (line 2)"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean traceparent?"), "{text}");
+    assert_eq!(output.status.code(), Some(2), "no trace context header");
+
+    let output = tracelab(
+        &[
+            "decode",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "tracestate: rojo=1,t@vvvvvvvvvvvvvvv=2",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "valid: {text}");
+    assert!(text.contains("warning tracestate.key.level-1"), "{text}");
+    assert!(
+        text.contains("OpenTelemetry's TraceState rejects it"),
+        "{text}"
+    );
 }
