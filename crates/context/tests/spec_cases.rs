@@ -710,7 +710,7 @@ fn decode_cases() -> Vec<DecodeCase> {
         row(format!("{suite}\ntracestate: foo=1\ntracestate: {}=1", "z".repeat(257)), Action::Continue, keep, None, Some("tracestate.key.length"), "W3C suite: a 257-character key on a second line"),
         row(format!("{suite}\ntracestate: foo=bar=baz"), Action::Continue, keep, None, Some("tracestate.value.char"), "W3C suite: '=' in a value"),
         row(format!("{suite}\ntracestate: foo=,bar=3"), Action::Continue, keep, None, Some("tracestate.value.empty"), "W3C suite: an empty value"),
-        row(format!("trace-parent: 00-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01"), Action::Restart, None, None, None, "W3C suite: a wrong name makes the whole line a bare value, which is invalid"),
+        row(format!("trace-parent: 00-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01"), Action::Restart, None, None, None, "W3C suite: a wrong name is another header (a near-miss: did you mean traceparent?), so there is no traceparent and the trace restarts"),
         row(format!("traceparent: 00-{ALL_ZERO_TRACE_ID}-{SUITE_PARENT_ID}-01\ntracestate: foo=1"), Action::Restart, None, None, None, "W3C suite: an invalid traceparent restarts and drops the tracestate"),
         row(format!("traceparent: cc-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01-what-the-future-will-be-like"), Action::Continue, keep, None, None, "W3C suite: a future version continues the trace"),
         row(format!("traceparent: 00-{SUITE_TRACE_ID}-{SUITE_PARENT_ID}-01-what-the-future-will-be-like"), Action::Restart, None, None, None, "W3C suite: version 00 with trailing data restarts"),
