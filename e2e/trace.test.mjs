@@ -174,3 +174,71 @@ test('a call made while the Live page is open appears in its list, and opens in 
     lab.child.kill('SIGTERM');
   }
 });
+
+test('from the Live page, a real call goes through the running services with the switches set on them', async () => {
+  const lab = await startLab();
+  try {
+    const { page, assertClean } = await openPage(browser);
+    await page.goto(`http://${lab.addrs.ui}/live`);
+    await page.getByTestId('live-lab').waitFor();
+    const call = page.getByTestId('live-real-call');
+    // The button waits for the switches, which are read from the services.
+    await waitFor(() => call.isEnabled(), (enabled) => enabled, 'the switches are read');
+    const failing = page.locator('[data-testid="sim-switch"][data-switch="fail-reviews"]');
+    assert.equal(await failing.isChecked(), false, 'step 6 starts with reviews-api healthy');
+
+    // Flipping a switch changes it on the running services.
+    await failing.check();
+    await waitFor(
+      () => page.getByTestId('live-switches-note').textContent(),
+      (text) => text.includes('Switches set on bands-api and reviews-api'),
+      'the page says the services took the change',
+    );
+    const held = await (await fetch(`http://${lab.addrs.bands}/admin/switches`)).json();
+    assert.notEqual(held['fail-reviews'], 'none', `bands-api holds the change: ${JSON.stringify(held)}`);
+
+    // A real call from the browser: bands-api answers with reviews-api's failure.
+    await call.click();
+    const result = page.getByTestId('live-real-result');
+    const text = await waitFor(
+      () => result.textContent().catch(() => ''),
+      (content) => content.includes('bands-api answered'),
+      'the page says what bands-api answered',
+      20_000,
+    );
+    assert.match(text, /bands-api answered 5\d\d/);
+    assert.match(text, /sent traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-01/);
+    assert.match(text, /2 client spans exported/);
+    const traceId = await result.getAttribute('data-trace-id');
+    assert.match(traceId ?? '', /^[0-9a-f]{32}$/);
+
+    // The browser's spans and the services' form one trace, listed live.
+    const row = page.locator(`[data-testid="live-row"][data-trace-id="${traceId}"]`);
+    const listed = await waitFor(
+      () => row.textContent().catch(() => ''),
+      (content) => content.includes('client: get_band') && content.includes('reviews-api'),
+      'the real call is listed with the client and both services',
+      20_000,
+    );
+    assert.match(listed, /bands-api/);
+    assert.match(listed, /error/, 'the failure shows in the list');
+
+    // Turning the failure off again: the next call succeeds.
+    await failing.uncheck();
+    await waitFor(
+      async () => (await (await fetch(`http://${lab.addrs.bands}/admin/switches`)).json())['fail-reviews'],
+      (value) => value === 'none',
+      'the services are healthy again',
+    );
+    await call.click();
+    await waitFor(
+      () => result.textContent().catch(() => ''),
+      (content) => content.includes('bands-api answered 200'),
+      'the second call succeeds',
+      20_000,
+    );
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});

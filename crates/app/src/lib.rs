@@ -20,6 +20,7 @@
 mod header;
 mod nav;
 mod pages;
+pub mod real_call;
 pub mod waterfall;
 
 use leptos::prelude::*;

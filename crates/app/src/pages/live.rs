@@ -9,18 +9,34 @@
 //! The list keeps the newest [`tracelab_trace::summary::KEPT`] traces (a trace that grows moves to
 //! the top) and draws at most [`SHOWN`] of those the search matches.
 //!
+//! When `tracelab up` runs the demo's services beside the collector (the
+//! status names them), the page also makes **real calls**: the demo's client
+//! runs in a worker (`crate::real_call`), calls bands-api over the network
+//! with the `traceparent` it builds, and exports its own spans to the
+//! collector, so the trace arrives in the list like any other. The lesson's
+//! switches, drawn as on the Simulate page, are read from the running
+//! services and changed on them (`/admin/switches`); the client's switches
+//! apply to the browser's own client.
+//!
 //! Test hooks (`data-testid`): `live-status`, `live-count`, `live-row` (with
 //! `data-trace-id`), `live-filter-text` (words of the root's name or of a
-//! service), `live-filter-min-ms`, `live-filter-errors`, `live-more`.
+//! service), `live-filter-min-ms`, `live-filter-errors`, `live-more`;
+//! `live-lab` (the real calls), `live-real-call`, `live-real-result` (with
+//! `data-trace-id` once a call traced), `live-switches-note`, and the
+//! switches' `sim-switch` with `data-switch`, as on the Simulate page.
 
 use leptos::prelude::*;
+use tracelab_demo::{Failure, Switches};
 use tracelab_trace::axis::format_duration;
 use tracelab_trace::summary::{merge, LiveFilter, TraceSummary};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::simulate::worker::SimWorker;
+use super::simulate::{failures_group, flag_group, GROUPS};
 use super::{PageInfo, PageTitle};
+use crate::real_call::{Real, RealCallAnswer, RealCallRequest};
 
 pub const INFO: PageInfo = PageInfo {
     slug: "live",
@@ -42,24 +58,135 @@ enum Connection {
     Reconnecting,
 }
 
-/// Whether the server that served the page is a tracelab collector.
-async fn has_collector() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let Ok(response) = JsFuture::from(window.fetch_with_str("/api/tracelab/status")).await else {
-        return false;
-    };
-    let Ok(response) = response.dyn_into::<web_sys::Response>() else {
-        return false;
-    };
-    response.ok()
-        && response
-            .headers()
-            .get("content-type")
+/// One of the demo's services, as `/api/tracelab/status` names it.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+struct LabService {
+    name: String,
+    url: String,
+    host: String,
+    port: u16,
+}
+
+#[derive(serde::Deserialize)]
+struct LabStatus {
+    #[serde(default)]
+    services: Vec<LabService>,
+}
+
+/// `None` when the server that served the page is not a tracelab
+/// collector; otherwise the demo's services it runs (none for `tracelab
+/// collector` alone).
+async fn lab_status() -> Option<Vec<LabService>> {
+    let response = fetch("/api/tracelab/status", None).await.ok()?;
+    let is_json = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|kind| kind.starts_with("application/json"));
+    if !response.ok() || !is_json {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
+    Some(
+        serde_json::from_str::<LabStatus>(&text)
+            .map(|status| status.services)
+            .unwrap_or_default(),
+    )
+}
+
+/// `fetch(url)`, or with `body` a `PUT` of JSON; the response, or why none.
+async fn fetch(url: &str, body: Option<&str>) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    if let Some(body) = body {
+        init.set_method("PUT");
+        init.set_body(&JsValue::from_str(body));
+        let headers = web_sys::Headers::new().map_err(|_| "no Headers")?;
+        let _ = headers.append("content-type", "application/json");
+        init.set_headers(&headers);
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| format!("{url} did not answer"))?;
+    response
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| format!("{url} gave no response"))
+}
+
+/// A response's body as text.
+async fn text(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
             .ok()
-            .flatten()
-            .is_some_and(|kind| kind.starts_with("application/json"))
+            .and_then(|text| text.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The switches the running service holds.
+async fn read_switches(service: &LabService) -> Result<Switches, String> {
+    let url = format!("{}/admin/switches", service.url);
+    let response = fetch(&url, None).await?;
+    let body = text(&response).await;
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|error| format!("{url} did not answer JSON: {error}"))?;
+    let mut switches = Switches::default();
+    switches.apply_json(&json)?;
+    Ok(switches)
+}
+
+/// Sets `switches` on every service; what happened, in a sentence.
+async fn write_switches(services: &[LabService], switches: String) -> String {
+    let mut failed = Vec::new();
+    for service in services {
+        let url = format!("{}/admin/switches", service.url);
+        match fetch(&url, Some(&switches)).await {
+            Ok(response) if response.ok() => {}
+            Ok(response) => failed.push(format!(
+                "{} refused them ({}): {}",
+                service.name,
+                response.status(),
+                text(&response).await
+            )),
+            Err(error) => failed.push(error),
+        }
+    }
+    if failed.is_empty() {
+        format!(
+            "Switches set on {}.",
+            services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    } else {
+        failed.join(" ")
+    }
+}
+
+/// What the real calls show.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RealCalls {
+    /// The services of `tracelab up`; empty when none run here.
+    services: Vec<LabService>,
+    /// The switches were read from the services (changes are sent on).
+    switches_loaded: bool,
+    /// The switches as the services last said they hold them (JSON), so
+    /// that only a change is sent.
+    switches_held: String,
+    /// What became of the last change of switches.
+    switches_note: String,
+    running: bool,
+    last: Option<RealCallAnswer>,
+    /// Why the last call could not be made at all.
+    error: Option<String>,
 }
 
 /// Everything the page shows, in one signal (each signal or memo type of
@@ -69,6 +196,7 @@ struct LiveState {
     connection: Connection,
     traces: Vec<TraceSummary>,
     filter: LiveFilter,
+    real: RealCalls,
 }
 
 #[component]
@@ -77,14 +205,38 @@ pub fn Live() -> impl IntoView {
         connection: Connection::Checking,
         traces: Vec::new(),
         filter: LiveFilter::default(),
+        real: RealCalls::default(),
     });
+    let switches = RwSignal::new(Switches::default());
+    let fail_kind = RwSignal::new(Failure::ServerError);
     // Set once the stream is open, so leaving the page closes it.
     let opened: std::rc::Rc<std::cell::RefCell<Option<web_sys::EventSource>>> = Default::default();
     let keep = opened.clone();
     leptos::task::spawn_local(async move {
-        if !has_collector().await {
+        let Some(services) = lab_status().await else {
             state.update(|s| s.connection = Connection::NoCollector);
             return;
+        };
+        if let Some(bands) = services.first().cloned() {
+            state.update(|s| s.real.services = services);
+            leptos::task::spawn_local(async move {
+                match read_switches(&bands).await {
+                    Ok(read) => {
+                        if read.fail_reviews != Failure::None {
+                            fail_kind.set(read.fail_reviews);
+                        }
+                        state.update(|s| {
+                            s.real.switches_loaded = true;
+                            s.real.switches_held = read.to_json().to_string();
+                        });
+                        switches.set(read);
+                    }
+                    Err(error) => state.update(|s| {
+                        s.real.switches_note =
+                            format!("The services' switches could not be read: {error}")
+                    }),
+                }
+            });
         }
         let Ok(events) = web_sys::EventSource::new("/api/tracelab/live") else {
             state.update(|s| s.connection = Connection::NoCollector);
@@ -125,6 +277,127 @@ pub fn Live() -> impl IntoView {
     let set_filter =
         move |change: &dyn Fn(&mut LiveFilter)| state.update(|s| change(&mut s.filter));
 
+    // A change of switches goes to the running services, once they were
+    // read and only when it differs from what they hold.
+    Effect::new(move |_| {
+        let body = switches.with(|s| s.to_json().to_string());
+        let (changed, services) = state.with_untracked(|s| {
+            (
+                s.real.switches_loaded && s.real.switches_held != body,
+                s.real.services.clone(),
+            )
+        });
+        if changed {
+            state.update(|s| s.real.switches_held = body.clone());
+            leptos::task::spawn_local(async move {
+                let note = write_switches(&services, body).await;
+                state.update(|s| s.real.switches_note = note);
+            });
+        }
+    });
+
+    // The worker that makes the real calls, started on the first.
+    let worker: std::rc::Rc<std::cell::RefCell<Option<SimWorker>>> = Default::default();
+    let worker = send_wrapper::SendWrapper::new(worker);
+    let real_call = move |_| {
+        let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) else {
+            return;
+        };
+        let Some(bands) = state.with_untracked(|s| s.real.services.first().cloned()) else {
+            return;
+        };
+        let mut slot = worker.borrow_mut();
+        if slot.is_none() {
+            let started = SimWorker::start(move |answer| {
+                let answer = answer.and_then(|text| {
+                    serde_json::from_str::<Real<RealCallAnswer>>(&text)
+                        .map(|real| real.real)
+                        .map_err(|_| format!("the worker answered: {text}"))
+                });
+                state.update(|s| {
+                    s.real.running = false;
+                    match answer {
+                        Ok(answer) => {
+                            s.real.last = Some(answer);
+                            s.real.error = None;
+                        }
+                        Err(error) => s.real.error = Some(error),
+                    }
+                });
+            });
+            match started {
+                Ok(started) => *slot = Some(started),
+                Err(error) => {
+                    state.update(|s| s.real.error = Some(error));
+                    return;
+                }
+            }
+        }
+        let request = Real {
+            real: RealCallRequest {
+                id: 0,
+                switches: switches.get_untracked(),
+                bands_host: bands.host,
+                bands_port: bands.port,
+                origin,
+            },
+        };
+        if let (Some(worker), Ok(text)) = (slot.as_ref(), serde_json::to_string(&request)) {
+            state.update(|s| s.real.running = true);
+            worker.send(text);
+        }
+    };
+    let real_calls = move || {
+        state.with(|s| {
+            let real = &s.real;
+            if real.services.is_empty() {
+                return None;
+            }
+            let result = match (&real.error, &real.last) {
+                (Some(error), _) => Some((format!("✘ {error}"), None)),
+                (None, Some(last)) => Some((describe_real_call(last), last.trace_id.clone())),
+                (None, None) => None,
+            };
+            Some(view! {
+                <section class="live-lab" data-testid="live-lab">
+                    <h2>"Real calls"</h2>
+                    <p class="wf-muted">
+                        "The demo's client runs here in your browser and calls bands-api at "
+                        <code>{real.services[0].url.clone()}</code>
+                        " for real: its spans, and the services', arrive below. The switches are read from the running services and changed on them; the client's apply to this browser's client."
+                    </p>
+                    {GROUPS
+                        .iter()
+                        .map(|&(legend, flags)| flag_group(legend, flags, switches))
+                        .collect_view()}
+                    {failures_group(switches, fail_kind)}
+                    <p class="wf-muted" data-testid="live-switches-note" aria-live="polite">
+                        {real.switches_note.clone()}
+                    </p>
+                    <button
+                        type="button"
+                        data-testid="live-real-call"
+                        disabled=real.running || !real.switches_loaded
+                        on:click=real_call.clone()
+                    >
+                        {if real.running { "Calling…" } else { "Make a real call" }}
+                    </button>
+                    {result.map(|(text, trace_id)| {
+                        let link = trace_id.clone();
+                        view! {
+                            <p data-testid="live-real-result" data-trace-id=trace_id aria-live="polite">
+                                {text}
+                                {link.map(|id| view! {
+                                    " " <a href=format!("/trace/{id}")>"Open its trace"</a>
+                                })}
+                            </p>
+                        }
+                    })}
+                </section>
+            })
+        })
+    };
+
     view! {
         <PageTitle title=INFO.title />
         <p class="wf-muted" data-testid="live-status" aria-live="polite">
@@ -135,6 +408,7 @@ pub fn Live() -> impl IntoView {
                 Connection::Reconnecting => "The connection dropped; reconnecting (what arrives meanwhile is sent on reconnect)…",
             }}
         </p>
+        {real_calls}
         <div class="live-filters">
             <label>
                 "Search "
@@ -214,4 +488,33 @@ pub fn Live() -> impl IntoView {
             })
         }}
     }
+}
+
+/// A real call in a sentence: the answer, what the client sent, and whether
+/// its spans reached the collector.
+fn describe_real_call(call: &RealCallAnswer) -> String {
+    let mut parts = vec![match (call.status, &call.error) {
+        (Some(status), None) => format!("✔ bands-api answered {status}"),
+        (Some(status), Some(error)) => format!("✘ bands-api answered {status}: {error}"),
+        (None, Some(error)) => format!("✘ no answer: {error}"),
+        (None, None) => "✘ no answer".to_owned(),
+    }];
+    parts.push(match &call.traceparent {
+        Some(sent) => format!("sent traceparent: {sent}"),
+        None => "sent no traceparent".to_owned(),
+    });
+    match (&call.trace_id, &call.server_trace_id) {
+        (Some(client), Some(server)) if client != server => parts.push(format!(
+            "bands-api recorded its own trace {server}: the context did not cross"
+        )),
+        (None, Some(server)) => parts.push(format!("bands-api's trace: {server}")),
+        _ => {}
+    }
+    parts.push(match &call.exported {
+        Ok(0) => "the client recorded no spans".to_owned(),
+        Ok(1) => "1 client span exported".to_owned(),
+        Ok(n) => format!("{n} client spans exported"),
+        Err(error) => format!("the client's spans were not exported: {error}"),
+    });
+    parts.join(" · ")
 }

@@ -29,7 +29,7 @@
 
 mod hops;
 mod state;
-mod worker;
+pub(crate) mod worker;
 
 use std::sync::Arc;
 
@@ -60,7 +60,7 @@ const MAX_CALLS: usize = 20;
 
 /// The on/off switches by group, each with its label. The names are
 /// `Switches::FLAGS`; `fail-reviews` and the review count are drawn apart.
-const GROUPS: [(&str, &[(&str, &str)]); 3] = [
+pub(crate) const GROUPS: [(&str, &[(&str, &str)]); 3] = [
     (
         "Tracing",
         &[
@@ -562,7 +562,7 @@ fn step_detail(
 }
 
 /// One checkbox per on/off switch of a group.
-fn flag_group(
+pub(crate) fn flag_group(
     legend: &'static str,
     flags: &'static [(&'static str, &'static str)],
     switches: RwSignal<Switches>,
@@ -600,7 +600,10 @@ fn flag_group(
 }
 
 /// Failure injection and the number of reviews.
-fn failures_group(switches: RwSignal<Switches>, fail_kind: RwSignal<Failure>) -> AnyView {
+pub(crate) fn failures_group(
+    switches: RwSignal<Switches>,
+    fail_kind: RwSignal<Failure>,
+) -> AnyView {
     let max_reviews = MAX_REVIEWS.to_string();
     view! {
         <fieldset class="sim-group">
