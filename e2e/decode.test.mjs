@@ -232,3 +232,126 @@ test('the decode page fits 360 px with a long tracestate', async () => {
   assert.ok(scrollWidth <= 360, `/decode is ${scrollWidth}px wide`);
   await assertClean();
 });
+
+test('a bare traceparent is found with a tracestate line after it', async () => {
+  const { page, assertClean } = await openDecode();
+  await page.getByTestId('tp-input').fill(`${VALID}\ntracestate: rojo=00f067aa0ba902b7`);
+  await expectText(page.getByTestId('tp-field-trace-id'), '4bf92f3577b34da6a3ce929d0e0e4736');
+  await expectCount(page.getByTestId('ts-entry'), 1);
+  await expectVerdict(page, /^\W*valid\b/);
+  await expectText(page.getByTestId('tp-decision-action'), 'continue');
+  // Several candidates: the page says which one was taken and why.
+  await page.getByTestId('tp-input').fill(`${INVALID}\n${VALID}`);
+  await expectText(page.getByTestId('tp-field-parent-id'), '00f067aa0ba902b7');
+  assert.match(await page.getByTestId('tp-choice').textContent(), /^Line 2 was taken .* first that is valid/);
+  await assertClean();
+});
+
+test("other systems' headers are named with their ids, never blamed for W3C rules", async () => {
+  const { page, assertClean } = await openDecode();
+  await page.getByTestId('tp-input').fill(
+    [
+      'X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      'b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1',
+      'uber-trace-id: 4bf92f3577b34da6a3ce929d0e0e4736:f067aa0ba902b7:0:1',
+      `traceparant: ${VALID}`,
+    ].join('\n'),
+  );
+  await expectCount(page.getByTestId('other-header'), 4);
+  await expectCount(page.getByTestId('tp-error'), 0);
+  await expectVerdict(page, /only other trace headers/);
+  const texts = async (id) => page.getByTestId(id).allTextContents();
+  assert.deepEqual(await texts('other-header-name'), ['X-Amzn-Trace-Id', 'b3', 'uber-trace-id', 'traceparant']);
+  assert.deepEqual(await texts('other-trace-id'), [
+    '5759e988bd862e3fe1be46a994272793',
+    '80f198ee56343ba864fe8b2a57d3eff7',
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+  ]);
+  assert.deepEqual(await texts('other-span-id'), [
+    '53995c3f42cd8ad8',
+    'e457b5a2e4d86bd1',
+    '00f067aa0ba902b7',
+    '00f067aa0ba902b7',
+  ]);
+  assert.deepEqual(await texts('other-did-you-mean'), ['did you mean traceparent?']);
+  await assertClean();
+});
+
+test('a tracestate key older grammars reject is valid, with the level-1 warning', async () => {
+  const { page, assertClean } = await openDecode();
+  await page.getByTestId('tp-input').fill(`traceparent: ${VALID}\ntracestate: rojo=1,foo@bar@baz=2`);
+  await expectVerdict(page, /^\W*valid, with 1 warning/);
+  const finding = page.getByTestId('tp-error');
+  await expectCount(finding, 1);
+  assert.equal(await finding.getAttribute('data-rule'), 'tracestate.key.level-1');
+  assert.match(await finding.textContent(), /OpenTelemetry's TraceState rejects it \(two '@'\)/);
+  await assertClean();
+});
+
+test('messages quote a paste as it reads, naming invisible characters', async () => {
+  const { page, assertClean } = await openDecode();
+  await page.getByTestId('tp-input').fill(`"${VALID}"`);
+  await expectVerdict(page, /\binvalid\b/);
+  const messages = async () => (await page.getByTestId('tp-error').allTextContents()).join('\n');
+  assert.match(await messages(), /version '"00' has 3 characters; it needs 2/);
+  await page.getByTestId('tp-input').fill(`\u00a0${VALID}`);
+  await waitForText(messages, /a no-break space, U\+00A0, before 00/);
+  assert.doesNotMatch(await messages(), /\\u\{|\\"/);
+  await assertClean();
+});
+
+/** Polls `read` until its text matches `pattern`. */
+async function waitForText(read, pattern, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let text;
+  for (;;) {
+    text = await read();
+    if (pattern.test(text) || Date.now() >= deadline) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.match(text, pattern);
+}
+
+test('the page follows its fragment: an edited address bar, back and forward, an unreadable link', async () => {
+  const { page, assertClean } = await openDecode(`#tp=${encodeURIComponent(VALID)}`);
+  await expectText(page.getByTestId('tp-field-parent-id'), '00f067aa0ba902b7');
+  // An edited address bar: a new history entry with another fragment.
+  await page.evaluate((hash) => {
+    location.hash = hash;
+  }, `#tp=${encodeURIComponent(INVALID)}`);
+  await expectText(page.getByTestId('tp-field-parent-id'), '0000000000000000');
+  assert.equal(await page.getByTestId('tp-input').inputValue(), INVALID);
+  await expectVerdict(page, /\binvalid\b/);
+  // Back and forward between the two links.
+  await page.goBack();
+  await expectText(page.getByTestId('tp-field-parent-id'), '00f067aa0ba902b7');
+  assert.equal(await page.getByTestId('tp-input').inputValue(), VALID);
+  await page.goForward();
+  await expectText(page.getByTestId('tp-field-parent-id'), '0000000000000000');
+  // An unreadable fragment gets the note a fresh load shows, and stays in
+  // the address bar as it would on a fresh load.
+  await page.evaluate(() => {
+    location.hash = '#tp=%E0%A4%A';
+  });
+  await expectText(
+    page.getByTestId('tp-share-note'),
+    "The link's #tp= part is not valid percent-encoding, so nothing was loaded from it.",
+  );
+  assert.equal(await page.getByTestId('tp-input').inputValue(), '');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(new URL(page.url()).hash, '#tp=%E0%A4%A');
+  // The page's own writes are not answered: typing still updates the link once.
+  await page.getByTestId('tp-input').fill(VALID);
+  await page.waitForFunction((v) => {
+    try {
+      return decodeURIComponent(location.hash.slice('#tp='.length)) === v;
+    } catch {
+      return false; // still the unreadable fragment
+    }
+  }, VALID);
+  assert.equal(await page.getByTestId('tp-input').inputValue(), VALID);
+  await assertClean();
+});

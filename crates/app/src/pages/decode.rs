@@ -13,7 +13,14 @@
 //! `tp-decision`, `tp-decision-action`, `tp-next-traceparent`,
 //! `tp-next-tracestate`, `tp-tracestate-note`, `tp-share-note`,
 //! `tp-hint`, `tp-example-valid`, `tp-example-invalid`,
-//! `tp-example-tracestate`.
+//! `tp-example-tracestate`; other systems' headers and near-misses:
+//! `other-header` (one each), `other-header-name`, `other-trace-id`,
+//! `other-span-id`, `other-did-you-mean`, `other-note`; `tp-choice` (which
+//! bare value was taken), `found-note` (where a value was cut short).
+//!
+//! The page follows its fragment: a link to it followed from it, back and
+//! forward, or an edited address bar load the fragment's input again, with
+//! the same notes as a fresh load.
 
 pub(super) mod fragment;
 mod highlight;
@@ -64,6 +71,11 @@ pub fn Decode() -> impl IntoView {
     let loaded = fragment::read();
     let text = RwSignal::new(loaded.text.clone());
     let share_note = RwSignal::new(loaded.note);
+    let input_ref = NodeRef::<Textarea>::new();
+    // Set when the input came from the link rather than from typing: the
+    // link already holds it (or holds something unreadable, which a fresh
+    // load leaves in the address bar too), so it is not written back.
+    let from_link = StoredValue::new(false);
     // Recomputed on every input: `decode` is linear in the text and its
     // reports are capped, so even a megabyte stays quick.
     let decoded = Memo::new(move |_| text.with(|t| decode(t, &mut RandomIds)));
@@ -78,7 +90,8 @@ pub fn Decode() -> impl IntoView {
     let pending = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |ran_before: Option<()>| {
         text.track();
-        if ran_before.is_none() {
+        if ran_before.is_none() || from_link.get_value() {
+            from_link.set_value(false);
             return;
         }
         if let Some(handle) = pending.get_value() {
@@ -95,13 +108,41 @@ pub fn Decode() -> impl IntoView {
         );
         pending.set_value(handle.ok());
     });
+    // A link to this page followed from it, back and forward between two
+    // links, or an edited address bar change only the fragment: no reload,
+    // so it is read again. Our own writes use replaceState, which fires no
+    // hashchange, so this never answers the page's own writes. The listener
+    // only counts; the effect reads inside the page's owner, where the
+    // router's location (which `fragment::read` uses) has caught up.
+    let hash_changes = RwSignal::new(0_u32);
+    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        hash_changes.update(|n| *n = n.wrapping_add(1));
+    });
+    Effect::new(move |ran_before: Option<()>| {
+        hash_changes.track();
+        if ran_before.is_none() {
+            return;
+        }
+        let loaded = fragment::read();
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        if let Some(textarea) = input_ref.get_untracked() {
+            textarea.set_value(&loaded.text);
+        }
+        share_note.set(loaded.note);
+        if text.get_untracked() != loaded.text {
+            from_link.set_value(true);
+            text.set(loaded.text);
+        }
+    });
     on_cleanup(move || {
+        hash_listener.remove();
         if let Some(Some(handle)) = pending.try_get_value() {
             handle.clear();
         }
     });
 
-    let input_ref = NodeRef::<Textarea>::new();
     let fill = move |example: &'static str| {
         // The textarea is not bound to `text` (writing a megabyte back into
         // it on every keystroke would be wasted work), so set it directly.

@@ -73,6 +73,10 @@ pub fn verdict_text(d: &Decoded) -> (&'static str, String) {
         Action::Restart => "a receiver starts a new trace",
     };
     let (class, text) = match (&d.traceparent, &d.tracestate) {
+        (None, None) if !d.found.others.is_empty() => (
+            "invalid",
+            "invalid: no traceparent or tracestate header was found in this text, only other trace headers (listed below).".to_owned(),
+        ),
         (None, None) => (
             "invalid",
             "invalid: no traceparent or tracestate header was found in this text.".to_owned(),
@@ -113,6 +117,7 @@ pub fn verdict(class: &'static str, text: String, testid: &'static str) -> impl 
 pub fn report(d: &Decoded) -> impl IntoView {
     view! {
         {found(d)}
+        {others(d)}
         {traceparent_section(d)}
         {findings(d)}
         {tracestate_section(d)}
@@ -127,11 +132,16 @@ fn found(d: &Decoded) -> impl IntoView {
         .take(MAX_FOUND_LISTED)
         .map(|h| {
             let place = format!(" on line {}, from {}: ", h.line, h.source.describe());
+            let note = h
+                .note
+                .as_ref()
+                .map(|n| view! { <p class="note" data-testid="found-note">{n.clone()}</p> });
             view! {
                 <li data-testid="found-header">
                     <code>{h.name.as_str()}</code>
                     {place}
                     <code>{display_text(&h.value, MAX_SHOWN)}</code>
+                    {note}
                 </li>
             }
         })
@@ -175,10 +185,68 @@ fn found(d: &Decoded) -> impl IntoView {
             } else {
                 view! { <ul class="found" data-testid="tp-found">{listed} {more}</ul> }.into_any()
             }}
+            {d.found.choice.clone().map(|c| view! { <p data-testid="tp-choice">{c}</p> })}
             <p data-testid="tp-ignored">{ignored_text}</p>
             {ignored_list}
         },
     )
+}
+
+/// Other systems' trace headers and near-misses: what each is and the ids
+/// it carries, never judged by W3C rules. Nothing is drawn when there are none.
+fn others(d: &Decoded) -> Option<impl IntoView> {
+    let found = &d.found;
+    if found.others.is_empty() {
+        return None;
+    }
+    let id = |label: &'static str, testid: &'static str, value: &Option<String>| {
+        value.clone().map(|v| {
+            view! {
+                <span class="other-id">
+                    {label} " " <code data-testid=testid>{v}</code>
+                </span>
+            }
+        })
+    };
+    let items = found
+        .others
+        .iter()
+        .map(|o| {
+            let c = &o.carried;
+            let meant = c.did_you_mean.map(|h| {
+                view! {
+                    <strong class="warning" data-testid="other-did-you-mean">
+                        {format!("did you mean {}?", h.as_str())}
+                    </strong>
+                }
+            });
+            let sampled = c.sampled.map(|s| if s { " sampled" } else { " not sampled" });
+            view! {
+                <li data-testid="other-header">
+                    <code data-testid="other-header-name">{o.name.clone()}</code>
+                    {format!(" on line {}: {} ", o.line, c.what)}
+                    {meant}
+                    <br />
+                    {id("trace-id", "other-trace-id", &c.trace_id)}
+                    " "
+                    {id("span-id", "other-span-id", &c.span_id)}
+                    {sampled}
+                    {c.note.clone().map(|n| view! { <p class="note" data-testid="other-note">{n}</p> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let more = (found.others_omitted > 0)
+        .then(|| view! { <li>{format!("and {} more", found.others_omitted)}</li> });
+    Some(report_section(
+        "others-heading",
+        "Other trace headers",
+        None,
+        view! {
+            <p>"Not W3C trace context, so no W3C rule applies; ids are shown in W3C form."</p>
+            <ul class="found">{items} {more}</ul>
+        },
+    ))
 }
 
 /// The traceparent value the report's byte ranges point into.
