@@ -674,3 +674,146 @@ test('switching to the adjusted view keeps the list where it was scrolled', asyn
   assert.ok(rows.some((row) => row.rowIndex > 5000 && row.rowIndex < 5040), `rows near 5000: ${rows[0]?.rowIndex}…`);
   await assertClean();
 });
+
+/** How many spans the filter matches, from the summary ("12 of 10,000 spans match · …"). */
+async function matchCount(page) {
+  const text = await page.getByTestId('wf-summary').textContent();
+  const found = text.match(/^([\d,]+) of/);
+  return found ? Number(found[1].replaceAll(',', '')) : null;
+}
+
+// Issue 21, item 9: these matched nothing and said nothing.
+test('the filter reads >=, <, <=, bare numbers, name:, -word and several services, and names what it cannot read', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  const filter = page.getByTestId('wf-filter');
+
+  const counts = {};
+  for (const query of ['>=10ms', '<1ms', '>10', '>10ms', 'name:GET', '-error', 'service:db', 'service:cache', 'service:db service:cache']) {
+    await filter.fill(query);
+    counts[query] = await waitFor(
+      () => matchCount(page),
+      (count) => count !== null && count > 0 && count < N_SPANS,
+      `"${query}" matches some spans but not all`,
+    );
+    assert.equal(await page.getByTestId('wf-no-match').count(), 0, `"${query}" shows rows`);
+    assert.equal(await page.getByTestId('wf-query-note').count(), 0, `"${query}" is understood`);
+  }
+  assert.equal(
+    counts['service:db service:cache'],
+    counts['service:db'] + counts['service:cache'],
+    'two services match either',
+  );
+  assert.equal(counts['>10'], counts['>10ms'], 'a bare number is milliseconds');
+
+  await filter.fill('GET >5parsecs');
+  const note = await waitFor(
+    () => page.getByTestId('wf-query-note').textContent(),
+    (text) => text.includes('“>5parsecs” is not understood'),
+    'the note names the word not understood',
+  );
+  assert.match(note, /Filter syntax: service:NAME/, 'and gives the syntax');
+  assert.ok((await matchCount(page)) > 0, 'the rest of the query still applies');
+  await assertClean();
+});
+
+/** The selected row's and the details' boxes, and the window's height. */
+function selectionBoxes(page) {
+  return page.evaluate(() => {
+    const row = document.querySelector('[data-testid="wf-row"][aria-selected="true"]');
+    const details = document.querySelector('[data-testid="wf-details"]');
+    const box = (element) => element && element.getBoundingClientRect().toJSON();
+    return { row: box(row), details: box(details), height: window.innerHeight };
+  });
+}
+
+/** A span far down the 10,000-span list, found by End. */
+async function farSpanId() {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('End');
+  const rows = await waitFor(
+    () => renderedRows(page),
+    (rows) => rows.some((row) => row.rowIndex === N_SPANS),
+    'the last row renders',
+  );
+  await assertClean();
+  return rows.find((row) => row.rowIndex === N_SPANS - 5).spanId;
+}
+
+// Issue 21, items 10 and 11: the linked row lay below the window, and the
+// names could not be read beside the details.
+for (const viewport of [{ width: 1280, height: 800 }, { width: 360, height: 740 }]) {
+  test(`at ${viewport.width} px a span link opens with the row and its details on screen, names readable`, async () => {
+    const spanId = await farSpanId();
+    const { page, assertClean } = await openPage(browser, viewport);
+    await page.goto(sampleUrl(`#span=${spanId}`));
+    await expectText(page.getByTestId('wf-details-span-id'), spanId);
+    const { row, details, height } = await waitFor(
+      () => selectionBoxes(page),
+      ({ row, details }) => row && details,
+      'the selected row and the details render',
+    );
+    assert.ok(row.top >= 0 && row.bottom <= height, `the row (${row.top}–${row.bottom}) is in the window (${height})`);
+    assert.ok(details.top < height - 100 && details.bottom > 0, `the details (${details.top}–${details.bottom}) are on screen`);
+    // Beside the details (wide) or under them (narrow), the row is not covered.
+    assert.ok(row.bottom <= details.top || row.right <= details.left, 'the details do not cover the row');
+    const name = await page.evaluate(() => {
+      const row = document.querySelector('[data-testid="wf-row"][aria-selected="true"]');
+      const service = row.querySelector('.wf-service');
+      const span = row.querySelector('.wf-span-name');
+      return {
+        serviceCut: service.scrollWidth > service.clientWidth,
+        serviceWidth: service.clientWidth,
+        spanWidth: span.getBoundingClientRect().width,
+        spanCut: span.scrollWidth > span.clientWidth,
+      };
+    });
+    if (viewport.width >= 1280) {
+      assert.ok(!name.serviceCut && !name.spanCut, `service and name are whole: ${JSON.stringify(name)}`);
+    } else {
+      // The service shows as its colour on a phone (the legend names it);
+      // the name keeps a readable width (a dozen characters), however deep
+      // the row, and the details beneath give it whole.
+      assert.ok(name.spanWidth >= 80, `the name has room: ${JSON.stringify(name)}`);
+    }
+    await assertClean();
+  });
+}
+
+// Issue 21, item 12.
+test('the keys help is a modal dialog that takes focus and gives it back; closing the details returns focus to the list', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').nth(3).click();
+  await page.getByTestId('wf-details').waitFor();
+  const scrollerFocused = () =>
+    page.getByTestId('wf-scroller').evaluate((element) => element === document.activeElement);
+  assert.ok(await scrollerFocused(), 'a click on a row focuses the list');
+
+  await page.keyboard.press('?');
+  const help = page.getByTestId('wf-help');
+  await help.waitFor();
+  const state = await help.evaluate((dialog) => ({
+    tag: dialog.tagName,
+    modal: dialog.matches(':modal'),
+    focusInside: dialog.contains(document.activeElement),
+  }));
+  assert.deepEqual(state, { tag: 'DIALOG', modal: true, focusInside: true });
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+  assert.ok(await scrollerFocused(), 'Escape gives focus back to the list');
+  await page.getByTestId('wf-details').waitFor();
+
+  await page.getByTestId('wf-details').getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('wf-details').waitFor({ state: 'detached' });
+  assert.ok(await scrollerFocused(), 'closing the details returns focus to the list');
+  assert.ok(
+    (await renderedRows(page)).some((row) => row.selected),
+    'the row that opened them is still selected',
+  );
+  await assertClean();
+});
+

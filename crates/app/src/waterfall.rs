@@ -28,8 +28,10 @@
 //! `data-depth`, `data-critical="true"` on the critical path, `data-match`
 //! on filter matches, `aria-rowindex` counting from 1), `wf-details`,
 //! `wf-filter`, `wf-orphan`, `wf-skew`; also `wf-scroller` (the scrolling
-//! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`,
-//! `wf-toggle`, `wf-no-match`, `wf-link-note`, `wf-details-span-id`,
+//! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`
+//! (the keys help, while open),
+//! `wf-toggle`, `wf-no-match`, `wf-query-note` (the filter words not
+//! understood, with the syntax), `wf-link-note`, `wf-details-span-id`,
 //! `wf-details-traceparent`, `wf-axis`, `wf-minimap`, `wf-zoom-reset`,
 //! `wf-reroot` (the details' button), `wf-root-note` and `wf-root-reset`
 //! (shown while a subtree is shown alone), `wf-adjust` (the switch),
@@ -689,13 +691,33 @@ fn waterfall_view(
     // times draws the view again into the same elements, so the scroller
     // keeps its position; a browser test checks it.)
     Effect::new(move |_| {
-        if scroller.get().is_none() {
+        let Some(element) = scroller.get() else {
             return;
-        }
+        };
         measure();
         if scroll_top.get_untracked() == 0.0 {
             if let Some(position) = selected.get_untracked().and_then(position_of) {
-                scroll_to_position(position);
+                // Near the top of the list, two rows above it for context,
+                // and the whole list in the window: the row is then on
+                // screen with its details, which sit beside the list as tall
+                // as it (wide screens) or over the page's foot (narrow ones).
+                element.set_scroll_top((position.saturating_sub(2) as f64 * ROW_HEIGHT_PX) as i32);
+                scroll_top.set(f64::from(element.scroll_top()));
+                element.scroll_into_view_with_bool(false);
+                // On narrow screens the details lie over the window's foot
+                // (fixed, so they have no offset parent): once the row is
+                // drawn, bring it to the window's top, above them.
+                request_animation_frame(move || {
+                    let details = element
+                        .parent_element()
+                        .and_then(|body| body.query_selector(".wf-details").ok().flatten())
+                        .map(|details| details.unchecked_into::<web_sys::HtmlElement>());
+                    if details.is_some_and(|details| details.offset_parent().is_none()) {
+                        if let Ok(Some(row)) = element.query_selector(".wf-selected") {
+                            row.scroll_into_view_with_bool(true);
+                        }
+                    }
+                });
             }
         }
     });
@@ -1082,13 +1104,21 @@ fn waterfall_view(
             }
         }
     };
+    // What the filter box could not read, next to it, with the syntax: a
+    // word not understood is left out of the filter, never silently
+    // matched as text.
     let query_notes = move || {
         parsed.with(|parsed| {
-            parsed
-                .notes
-                .iter()
-                .map(|note| note_view(None, format!("⚠ {note}")))
-                .collect_view()
+            (!parsed.notes.is_empty()).then(|| {
+                note_view(
+                    Some("wf-query-note"),
+                    format!(
+                        "⚠ {} Filter syntax: {}",
+                        parsed.notes.join(" "),
+                        query::SYNTAX
+                    ),
+                )
+            })
         })
     };
     let empty_note = move || {
@@ -1178,7 +1208,7 @@ fn waterfall_view(
                     data-testid="wf-filter"
                     node_ref=filter_input
                     aria-label="Filter spans"
-                    placeholder="Filter: name, service:db, attr:GET, error, >10ms   ( / )"
+                    placeholder="Filter: name service:db attr:GET error >=10ms -word   ( / )"
                     maxlength=MAX_QUERY_CHARS.to_string()
                     prop:value=move || query.get()
                     on:input=move |event| query.set(event_target_value(&event))
@@ -1336,13 +1366,20 @@ fn waterfall_view(
                             &details_prepared.layout,
                             span_idx,
                             color_idx,
-                            move || details_open.set(false),
+                            // Focus goes back to the list, on the row that
+                            // opened the details (still selected), not to the page.
+                            move || {
+                                details_open.set(false);
+                                if let Some(element) = scroller.get_untracked() {
+                                    let _ = element.focus();
+                                }
+                            },
                             can_reroot.then_some(move || set_root.run(Some(span_idx))),
                         ),
                     )
                 }}
             </div>
-            {move || help_open.get().then(|| help_overlay(help_open))}
+            {help_overlay(help_open, scroller)}
         </div>
     }
 }
@@ -1523,8 +1560,11 @@ fn row_view(
     .into_any()
 }
 
-/// The keys, listed; `?` or Escape closes it.
-fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
+/// The keys, listed, in the platform's modal dialog (`showModal`): focus
+/// moves into it, the page behind is inert to pointer, keyboard and
+/// assistive technology, and closing it (`?`, Escape, the button) puts
+/// focus back where it was, as the dialog element does.
+fn help_overlay(help_open: RwSignal<bool>, scroller: NodeRef<html::Div>) -> impl IntoView {
     const KEYS: [(&str, &str); 14] = [
         ("↑ / ↓", "previous / next span"),
         ("n / N", "next / previous filter match"),
@@ -1539,13 +1579,36 @@ fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
         ("Esc", "close details or this help"),
         ("/", "focus the filter"),
         ("?", "show or hide this help"),
-        (
-            "Filter words",
-            "service:NAME attr:TEXT error >5ms, others match the name",
-        ),
+        ("Filter words", query::SYNTAX),
     ];
+    // Found through the list's element rather than a node ref of its own:
+    // each distinct node ref type costs the bundle more than this lookup.
+    Effect::new(move |_| {
+        let open = help_open.get();
+        let dialog = scroller
+            .get()
+            .and_then(|element| element.closest(".wf").ok().flatten())
+            .and_then(|root| root.query_selector("dialog").ok().flatten())
+            .map(|element| element.unchecked_into::<web_sys::HtmlDialogElement>());
+        if let Some(dialog) = dialog {
+            if open && !dialog.open() {
+                // Fails only when the dialog is not in the document.
+                let _ = dialog.show_modal();
+            } else if !open && dialog.open() {
+                dialog.close();
+            }
+        }
+    });
     view! {
-        <div class="wf-help" data-testid="wf-help" role="dialog" aria-label="Keyboard shortcuts">
+        // Always in the page, so that closing it returns focus natively;
+        // the test hook marks it only while open.
+        <dialog
+            class="wf-help"
+            data-testid=move || help_open.get().then_some("wf-help")
+            aria-label="Keyboard shortcuts"
+            // Escape closes a modal dialog by itself: keep the signal in step.
+            on:close=move |_| help_open.set(false)
+        >
             <h2>"Keyboard"</h2>
             <dl>
                 {KEYS
@@ -1554,7 +1617,7 @@ fn help_overlay(help_open: RwSignal<bool>) -> impl IntoView {
                     .collect_view()}
             </dl>
             <button type="button" on:click=move |_| help_open.set(false)>"Close"</button>
-        </div>
+        </dialog>
     }
 }
 

@@ -7,7 +7,7 @@
 //! the help overlay, and beside the box ([`SYNTAX`]) whenever part of a query
 //! is not understood:
 //! - `service:NAME`: the whole service name (ignoring ASCII case); several
-//!   `service:` words, or `service:A,B`, match any of them (either/or);
+//!   `service:` words match any of them (either/or);
 //! - `name:TEXT`, or any other word: a substring of the span name (the name
 //!   words joined by one space, so `GET /bands` finds `GET /bands/{id}`);
 //! - `attr:TEXT`: a substring of an attribute key or value (several must
@@ -16,12 +16,13 @@
 //! - durations: `>5ms` longer than, `>=5ms` at least, `<1ms` shorter than,
 //!   `<=1ms` at most, in `ns`, `us` (`µs`), `ms` or `s`, with decimals
 //!   (`>1.5s`); a bare number is milliseconds (`>10` is `>10ms`, as
-//!   Honeycomb's `duration_ms`); `duration>5ms` and spaces (`> 5 ms`,
-//!   `duration >= 5ms`) read the same; several bounds all hold (`>1ms <5ms`);
+//!   Honeycomb's `duration_ms`; Jaeger's form wants the unit, which reads
+//!   the same here); several bounds all hold (`>1ms <5ms`);
 //! - `-` before any of these leaves out the spans it matches: `-error`,
 //!   `-service:db`, `-GET`, `->5s`.
 //!
-//! A word that looks like a criterion but cannot be read (`>5parsecs`,
+//! An operator followed by anything but a number is text (`<b>1</b>`). A
+//! word that looks like a criterion but cannot be read (`>5parsecs`,
 //! `service:` with no name) is left out of the filter, and a note says which
 //! word and why, so a typo never silently hides every span.
 //!
@@ -48,56 +49,37 @@ pub struct ParsedQuery {
     pub notes: Vec<String>,
 }
 
-/// One criterion read from a word (or from an operator and the words after
-/// it).
-enum Term<'a> {
-    Services(&'a str),
-    Name(&'a str),
-    Attribute(&'a str),
-    Error,
-    /// At least this many nanoseconds.
-    AtLeast(u64),
-    /// At most this many nanoseconds.
-    AtMost(u64),
-}
-
 /// Reads the filter box's text.
 pub fn parse_query(text: &str) -> ParsedQuery {
     let text = truncate_chars(text, MAX_QUERY_CHARS);
-    let words: Vec<&str> = text.split_whitespace().collect();
     let mut parsed = ParsedQuery::default();
     let mut name_words: Vec<&str> = Vec::new();
-    let mut word_idx = 0;
-    while word_idx < words.len() {
-        let start_idx = word_idx;
-        let (negated, word) = match words[word_idx].strip_prefix('-') {
+    for typed in text.split_whitespace() {
+        let (negated, word) = match typed.strip_prefix('-') {
             Some(rest) if !rest.is_empty() => (true, rest),
-            _ => (false, words[word_idx]),
+            _ => (false, typed),
         };
-        let term = read_term(word, &words, &mut word_idx);
-        word_idx += 1;
-        let term = match term {
-            Ok(term) => term,
+        // A negated word fills a filter of its own, which then leaves out
+        // what it matches.
+        let mut excluded = SpanFilter::default();
+        let filter = if negated {
+            &mut excluded
+        } else {
+            &mut parsed.filter
+        };
+        match read_word(filter, word) {
+            Ok(Some(name)) if negated => excluded.name_contains = Some(name.to_owned()),
+            Ok(Some(name)) => name_words.push(name),
+            Ok(None) => {}
             Err(why) => {
-                let typed = words[start_idx..word_idx].join(" ");
                 parsed.notes.push(format!(
                     "“{typed}” is not understood ({why}), so it is left out."
                 ));
                 continue;
             }
-        };
+        }
         if negated {
-            let mut excluded = SpanFilter::default();
-            if let Term::Name(name) = term {
-                excluded.name_contains = Some(name.to_owned());
-            } else {
-                add_term(&mut excluded, term);
-            }
             parsed.filter.excluded.push(excluded);
-        } else if let Term::Name(name) = term {
-            name_words.push(name);
-        } else {
-            add_term(&mut parsed.filter, term);
         }
     }
     if !name_words.is_empty() {
@@ -106,125 +88,71 @@ pub fn parse_query(text: &str) -> ParsedQuery {
     parsed
 }
 
-/// Adds a criterion other than a name word to `filter`.
-fn add_term(filter: &mut SpanFilter, term: Term<'_>) {
-    match term {
-        Term::Services(names) => filter.services.extend(
-            names
-                .split(',')
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned),
-        ),
-        Term::Name(name) => filter.name_contains = Some(name.to_owned()),
-        Term::Attribute(text) => filter.attributes_contain.push(text.to_owned()),
-        Term::Error => filter.errors_only = true,
-        // Several bounds all hold: keep the tightest.
-        Term::AtLeast(nanos) => {
-            filter.min_duration_nanos = filter.min_duration_nanos.max(Some(nanos));
-        }
-        Term::AtMost(nanos) => {
-            filter.max_duration_nanos = Some(
-                filter
-                    .max_duration_nanos
-                    .map_or(nanos, |max| max.min(nanos)),
-            );
-        }
-    }
-}
-
-/// Reads the term that starts at `words[*word_idx]` (`word` is that word
-/// without its `-`), moving `word_idx` to the last word it took; `Err` says
-/// why it cannot be read.
-fn read_term<'a>(
-    word: &'a str,
-    words: &[&'a str],
-    word_idx: &mut usize,
-) -> Result<Term<'a>, &'static str> {
-    let next_starts_comparison = words
-        .get(*word_idx + 1)
-        .is_some_and(|next| next.starts_with(['<', '>']));
-    // `duration>5ms`, `duration:>5ms` and `duration >5ms` as Tempo and
-    // Honeycomb write it.
-    let comparison = match strip_prefix_ignore_case(word, "duration") {
-        Some("") if next_starts_comparison => {
-            *word_idx += 1;
-            words[*word_idx]
-        }
-        Some(rest) => rest.strip_prefix(':').unwrap_or(rest),
-        None => word,
+/// Adds the criterion `word` sets to `filter`, or returns the text it
+/// searches span names for; `Err` says why it cannot be read.
+fn read_word<'a>(filter: &mut SpanFilter, word: &'a str) -> Result<Option<&'a str>, &'static str> {
+    let (at_least, inclusive, value) = match word.as_bytes() {
+        [b'>', b'=', ..] => (true, true, &word[2..]),
+        [b'<', b'=', ..] => (false, true, &word[2..]),
+        [b'>', ..] => (true, false, &word[1..]),
+        [b'<', ..] => (false, false, &word[1..]),
+        _ => return read_key_word(filter, word),
     };
-    if comparison.starts_with(['<', '>']) {
-        return read_comparison(comparison, words, word_idx);
+    // A bound is an operator and a number: `<b>1</b>` or a lone `>` is text.
+    if !value.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return read_key_word(filter, word);
     }
-    let Some((key, value)) = word.split_once(':') else {
-        return Ok(if word.eq_ignore_ascii_case("error") {
-            Term::Error
-        } else {
-            Term::Name(word)
-        });
-    };
-    let key = key.to_ascii_lowercase();
-    let term = match key.as_str() {
-        "service" => Term::Services(value),
-        "name" | "operation" => Term::Name(value),
-        "attr" => Term::Attribute(value),
-        "is" | "status" if value.eq_ignore_ascii_case("error") => return Ok(Term::Error),
-        "is" | "status" => return Err("only error can follow it"),
-        // Any other `key:value` is text in a span name (`redis:GET`).
-        _ => return Ok(Term::Name(word)),
-    };
-    if value.trim_matches(',').is_empty() {
-        return Err("nothing follows the colon");
-    }
-    Ok(term)
-}
-
-/// `>5ms`, `>= 1.5 s`, `<200`: the operator is the start of `text`; the
-/// value may follow in `text` or in the next word, and its unit in the word
-/// after that.
-fn read_comparison<'a>(
-    text: &'a str,
-    words: &[&'a str],
-    word_idx: &mut usize,
-) -> Result<Term<'a>, &'static str> {
-    let (operator, mut value) = match text.get(..2) {
-        Some(two @ (">=" | "<=")) => (two, &text[2..]),
-        _ => text.split_at(1),
-    };
-    if value.is_empty() {
-        match words.get(*word_idx + 1) {
-            Some(next) => {
-                *word_idx += 1;
-                value = next;
-            }
-            None => return Err("no duration follows"),
-        }
-    }
-    let mut unit = "";
-    let number_end = value
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(value.len());
-    let (number, attached_unit) = value.split_at(number_end);
-    if !attached_unit.is_empty() {
-        unit = attached_unit;
-    } else if let Some(next) = words
-        .get(*word_idx + 1)
-        .filter(|next| unit_nanos(next).is_some())
-    {
-        // `> 5 ms`: the unit is the next word.
-        *word_idx += 1;
-        unit = next;
-    }
+    let (number, unit) = split_number(value);
+    // A bare number is milliseconds.
     let nanos = parse_number_nanos(number, if unit.is_empty() { "ms" } else { unit })
         .ok_or("a duration is a number and ns, us, ms or s")?;
-    Ok(match operator {
-        ">=" => Term::AtLeast(nanos),
-        "<=" => Term::AtMost(nanos),
-        // Strictly longer: at least one nanosecond more (clamped at the
+    if at_least {
+        // Strictly longer is at least one nanosecond more (clamped at the
         // 584-year maximum, which nothing is longer than).
-        ">" => Term::AtLeast(nanos.saturating_add(1)),
-        _ => Term::AtMost(nanos.checked_sub(1).ok_or("nothing is shorter than 0")?),
-    })
+        let min = if inclusive {
+            nanos
+        } else {
+            nanos.saturating_add(1)
+        };
+        // Several bounds all hold: keep the tightest.
+        filter.min_duration_nanos = filter.min_duration_nanos.max(Some(min));
+    } else {
+        let max = if inclusive {
+            nanos
+        } else {
+            nanos.checked_sub(1).ok_or("nothing is shorter than 0")?
+        };
+        filter.max_duration_nanos = Some(filter.max_duration_nanos.map_or(max, |old| old.min(max)));
+    }
+    Ok(None)
+}
+
+/// `key:value` words and `error`; anything else is name text.
+fn read_key_word<'a>(
+    filter: &mut SpanFilter,
+    word: &'a str,
+) -> Result<Option<&'a str>, &'static str> {
+    let Some((key, value)) = word.split_once(':') else {
+        if word.eq_ignore_ascii_case("error") {
+            filter.errors_only = true;
+            return Ok(None);
+        }
+        return Ok(Some(word));
+    };
+    let known = ["service", "name", "attr", "is", "status"]
+        .iter()
+        .position(|known| key.eq_ignore_ascii_case(known));
+    match known {
+        // Any other `key:value` is text in a span name (`redis:GET`).
+        None => return Ok(Some(word)),
+        Some(_) if value.is_empty() => return Err("nothing follows the colon"),
+        Some(0) => filter.services.push(value.to_owned()),
+        Some(1) => return Ok(Some(value)),
+        Some(2) => filter.attributes_contain.push(value.to_owned()),
+        Some(_) if value.eq_ignore_ascii_case("error") => filter.errors_only = true,
+        Some(_) => return Err("only error can follow it"),
+    }
+    Ok(None)
 }
 
 /// The first `max_chars` characters of `text`.
@@ -233,12 +161,6 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> &str {
         Some((byte_idx, _)) => &text[..byte_idx],
         None => text,
     }
-}
-
-fn strip_prefix_ignore_case<'a>(word: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = word.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &word[prefix.len()..])
 }
 
 /// Nanoseconds in one `unit` (`ns`, `us`, `µs`, `ms`, `s`, any ASCII case).
@@ -262,11 +184,16 @@ fn unit_nanos(unit: &str) -> Option<u64> {
 /// the standard library's float parser and its 10 KB table into the browser
 /// bundle for this one box.
 pub fn parse_duration_nanos(text: &str) -> Option<u64> {
+    let (number, unit) = split_number(text);
+    parse_number_nanos(number, unit)
+}
+
+/// `text` split where its digits and dots end.
+fn split_number(text: &str) -> (&str, &str) {
     let unit_start = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
-    let (number, unit) = text.split_at(unit_start);
-    parse_number_nanos(number, unit)
+    text.split_at(unit_start)
 }
 
 /// `number` (digits with at most one dot) of `unit`s, as nanoseconds.
@@ -314,7 +241,7 @@ mod tests {
     #[test]
     fn the_forms_of_jaeger_tempo_and_honeycomb_searches_are_read() {
         let ms = 1_000_000;
-        let cases: [(&str, Option<u64>, Option<u64>); 12] = [
+        let cases: [(&str, Option<u64>, Option<u64>); 7] = [
             (">=10ms", Some(10 * ms), None),
             (">10ms", Some(10 * ms + 1), None),
             ("<1ms", None, Some(ms - 1)),
@@ -322,11 +249,6 @@ mod tests {
             // A bare number is milliseconds.
             (">10", Some(10 * ms + 1), None),
             ("<=2.5", None, Some(2_500_000)),
-            ("> 10 ms", Some(10 * ms + 1), None),
-            (">= 10ms", Some(10 * ms), None),
-            ("duration>5ms", Some(5 * ms + 1), None),
-            ("duration:>=5ms", Some(5 * ms), None),
-            ("DURATION >= 5", Some(5 * ms), None),
             (">1ms >=2ms <9ms <=8ms", Some(2 * ms), Some(8 * ms)),
         ];
         for (text, min, max) in cases {
@@ -336,8 +258,8 @@ mod tests {
             assert_eq!(parsed.filter.max_duration_nanos, max, "{text}");
             assert_eq!(parsed.filter.name_contains, None, "{text}");
         }
-        let parsed = parse_query("name:GET Name:/bands operation:x");
-        assert_eq!(parsed.filter.name_contains.as_deref(), Some("GET /bands x"));
+        let parsed = parse_query("name:GET Name:/bands");
+        assert_eq!(parsed.filter.name_contains.as_deref(), Some("GET /bands"));
         assert!(parse_query("status:ERROR").filter.errors_only);
         assert!(parse_query("is:error").filter.errors_only);
         // `key:value` words of no known key are name text.
@@ -347,10 +269,17 @@ mod tests {
     }
 
     #[test]
+    fn an_operator_without_a_number_is_name_text() {
+        for text in ["<b>1</b>", ">", "=>"] {
+            let parsed = parse_query(text);
+            assert_eq!(parsed.filter.name_contains.as_deref(), Some(text));
+            assert!(parsed.notes.is_empty(), "{text}");
+        }
+    }
+
+    #[test]
     fn several_services_are_either_or() {
         let parsed = parse_query("service:db service:cache");
-        assert_eq!(parsed.filter.services, ["db", "cache"]);
-        let parsed = parse_query("service:db,cache,");
         assert_eq!(parsed.filter.services, ["db", "cache"]);
     }
 
@@ -373,8 +302,7 @@ mod tests {
     fn words_not_understood_are_left_out_and_named() {
         for (text, typed) in [
             (">5parsecs", ">5parsecs"),
-            (">= 5parsecs", ">= 5parsecs"),
-            (">", ">"),
+            (">=5parsecs", ">=5parsecs"),
             ("service:", "service:"),
             ("-attr:", "-attr:"),
             ("<0ms", "<0ms"),

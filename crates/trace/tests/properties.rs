@@ -391,18 +391,16 @@ proptest! {
 enum QueryTerm {
     /// A plain word, or `name:WORD` when the flag is set.
     Name(&'static str, bool),
-    /// `service:A` or `service:A,B`.
+    /// `service:A service:B …`.
     Services(Vec<&'static str>),
     Attribute(&'static str),
     /// `error`, `is:error` or `status:error`.
     Error(&'static str),
     /// `PREFIX OP NUMBER UNIT`, spaced or not.
     Duration {
-        prefix: &'static str,
         operator: &'static str,
         number: u64,
         unit: &'static str,
-        spaced: bool,
     },
 }
 
@@ -414,29 +412,27 @@ struct QueryWord {
 
 impl QueryWord {
     fn text(&self) -> String {
+        let dash = if self.negated { "-" } else { "" };
         let term = match &self.term {
             QueryTerm::Name(word, false) => word.to_string(),
             QueryTerm::Name(word, true) => format!("name:{word}"),
-            QueryTerm::Services(names) => format!("service:{}", names.join(",")),
+            // Several `service:` words, each with the dash when negated.
+            QueryTerm::Services(names) => {
+                return names
+                    .iter()
+                    .map(|name| format!("{dash}service:{name}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
             QueryTerm::Attribute(text) => format!("attr:{text}"),
             QueryTerm::Error(word) => word.to_string(),
             QueryTerm::Duration {
-                prefix,
                 operator,
                 number,
                 unit,
-                spaced,
-            } => {
-                let gap = if *spaced { " " } else { "" };
-                let unit_gap = if *spaced && !unit.is_empty() { " " } else { "" };
-                format!("{prefix}{operator}{gap}{number}{unit_gap}{unit}")
-            }
+            } => format!("{operator}{number}{unit}"),
         };
-        if self.negated {
-            format!("-{term}")
-        } else {
-            term
-        }
+        format!("{dash}{term}")
     }
 
     /// `<0` is refused (nothing is shorter than 0) and left out.
@@ -516,28 +512,17 @@ fn query_word() -> impl Strategy<Value = QueryWord> {
         prop_oneof![Just("error"), Just("is:error"), Just("Status:Error")]
             .prop_map(QueryTerm::Error),
         (
-            prop_oneof![
-                Just(""),
-                Just("duration"),
-                Just("duration:"),
-                Just("duration ")
-            ],
             prop_oneof![Just(">"), Just(">="), Just("<"), Just("<=")],
             prop_oneof![
                 (0u64..1_500, prop_oneof![Just("us"), Just("µs"), Just("ns")]),
                 (0u64..3, prop_oneof![Just("ms"), Just(""), Just("s")]),
             ],
-            any::<bool>(),
         )
-            .prop_map(
-                |(prefix, operator, (number, unit), spaced)| QueryTerm::Duration {
-                    prefix,
-                    operator,
-                    number,
-                    unit,
-                    spaced,
-                }
-            ),
+            .prop_map(|(operator, (number, unit))| QueryTerm::Duration {
+                operator,
+                number,
+                unit,
+            }),
     ];
     (prop::bool::weighted(0.3), term).prop_map(|(negated, term)| QueryWord { negated, term })
 }
