@@ -183,14 +183,20 @@ impl FoundHeaders {
             tracestate: self.tracestate().map(|h| h.value.as_str()).collect(),
         }
     }
+    /// Lists a line passed over, in text order (bare candidates passed over
+    /// are listed after the scan, among the others).
     fn ignore(&mut self, line: usize, range: Range<usize>, reason: String) {
         if self.ignored.len() < Self::MAX_IGNORED {
-            self.ignored.push(IgnoredLine {
-                line,
-                start: range.start,
-                end: range.end,
-                reason,
-            });
+            let at = self.ignored.partition_point(|l| l.start < range.start);
+            self.ignored.insert(
+                at,
+                IgnoredLine {
+                    line,
+                    start: range.start,
+                    end: range.end,
+                    reason,
+                },
+            );
         } else {
             self.ignored_omitted += 1;
         }
@@ -299,11 +305,11 @@ fn choose_bare(text: &str, found: &mut FoundHeaders, bare: Vec<(usize, Range<usi
         Some(_) => None,
         None => Some(
             bare.iter()
-                .position(|(_, r)| TraceParent::parse(&text[r.clone()]).is_ok())
+                .position(|(_, r)| is_traceparent(&text[r.clone()]))
                 .unwrap_or(0),
         ),
     };
-    let any_valid = taken.is_some_and(|i| TraceParent::parse(&text[bare[i].1.clone()]).is_ok());
+    let any_valid = taken.is_some_and(|i| is_traceparent(&text[bare[i].1.clone()]));
     for (i, (line, range)) in bare.iter().enumerate() {
         if Some(i) == taken {
             continue;
@@ -317,7 +323,6 @@ fn choose_bare(text: &str, found: &mut FoundHeaders, bare: Vec<(usize, Range<usi
         };
         found.ignore(*line, range.clone(), reason);
     }
-    found.ignored.sort_by_key(|l| l.start);
     let Some(t) = taken else {
         found.choice = Some(format!(
             "{} passed over: the traceparent header on line {} is the one a receiver reads.",
@@ -357,6 +362,18 @@ fn choose_bare(text: &str, found: &mut FoundHeaders, bare: Vec<(usize, Range<usi
             note: None,
         },
     );
+}
+
+/// `value` read as a valid `traceparent`. Not inlined: the parser is
+/// already in the binary once, and copies of it in the finder would only
+/// add to the browser's first load.
+#[inline(never)]
+pub(crate) fn traceparent_of(value: &str) -> Option<TraceParent> {
+    TraceParent::parse(value).ok()
+}
+
+fn is_traceparent(value: &str) -> bool {
+    traceparent_of(value).is_some()
 }
 
 /// A line that is only a value shaped like a `traceparent`: no space inside,

@@ -15,7 +15,6 @@
 //! reader for the `key=value;…` families, no regex, no float.
 
 use crate::extract::HeaderName;
-use crate::traceparent::TraceParent;
 use crate::tracestate::TraceState;
 
 /// A tracing system whose header was recognised.
@@ -272,7 +271,7 @@ pub fn recognise(name: &str, value: &str) -> Option<Carried> {
 /// decoded as that header.
 pub fn suggest(name: &str, value: &str) -> Option<Carried> {
     let close = |target: &str| name.len() <= 32 && edit_distance(name, target) <= 2;
-    let as_traceparent = TraceParent::parse(value).ok();
+    let as_traceparent = crate::extract::traceparent_of(value);
     let meant = if close("traceparent") || (as_traceparent.is_some() && !close("tracestate")) {
         HeaderName::TraceParent
     } else if close("tracestate") {
