@@ -2,7 +2,7 @@
 //! bounded: at most [`Limits::max_connections`] connections at once (the
 //! next waits in the kernel's backlog until one closes), a deadline for a
 //! request's headers (a client that trickles them is cut off), a cap on
-//! their size (hyper answers 431), and a graceful stop that lets requests
+//! their size (431, or 414 when the URI alone is too long), and a graceful stop that lets requests
 //! in flight finish.
 //!
 //! axum's own `serve` configures none of these, which is why this exists.
@@ -27,7 +27,8 @@ pub struct Limits {
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
     /// The largest request head (request line and headers) read; a larger
-    /// one is answered 431 Request Header Fields Too Large.
+    /// one is answered 431 Request Header Fields Too Large (414 URI Too Long
+    /// when the URI alone is larger).
     pub max_head_bytes: usize,
     /// How long requests in flight may take to finish once a stop is asked.
     pub drain_timeout: Duration,
@@ -44,6 +45,9 @@ impl Default for Limits {
     }
 }
 
+/// The longest URI hyper reads; a longer one it answers 414 itself.
+const MAX_URI_BYTES: usize = 64 * 1024;
+
 /// Answers 431 with a JSON error when the request line and headers are
 /// larger than `max_bytes`.
 async fn limit_head(
@@ -59,13 +63,25 @@ async fn limit_head(
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum::<usize>();
     if size > max_bytes {
+        // A URI that alone is over the limit is 414 URI Too Long, which says
+        // what to shorten; otherwise the headers are, 431.
+        let uri_len = request.uri().to_string().len();
+        let (status, what, len) = if uri_len > max_bytes {
+            (axum::http::StatusCode::URI_TOO_LONG, "URI", uri_len)
+        } else {
+            (
+                axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers",
+                size,
+            )
+        };
         let body = serde_json::json!({
             "error": format!(
-                "the request's headers are {size} bytes; this server reads at most {max_bytes}"
+                "the request's {what} are {len} bytes; this server reads at most {max_bytes}"
             )
         });
         let mut response = axum::response::Response::new(axum::body::Body::from(body.to_string()));
-        *response.status_mut() = axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        *response.status_mut() = status;
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/json"),
@@ -102,7 +118,12 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(limits.max_head_bytes.max(8192));
+        // Room for a URI as long as hyper reads (64 KiB) beside the headers
+        // allowed: a longer URI is then answered 414 URI Too Long by hyper,
+        // and a shorter one over the limit 414 by `limit_head`, rather than
+        // 431 for headers the client did not send. Only a head over both
+        // (over 128 KiB by default) is cut off with hyper's 431.
+        .max_buf_size(limits.max_head_bytes.max(8192) + MAX_URI_BYTES);
     // hyper applies `max_buf_size` to a connection's first request only;
     // later requests on a kept-alive connection are measured here.
     let max_head = limits.max_head_bytes;

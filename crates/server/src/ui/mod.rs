@@ -22,7 +22,11 @@
 //! - `GET /api/tracelab/status`: what the store holds, what forwarding did,
 //!   and where the demo's services listen when `tracelab up` runs them.
 //! - Everything else: the app's release build, carried in the binary (or
-//!   read from `--ui-dir`), with `index.html` for the app's own routes.
+//!   read from `--ui-dir`), with `index.html` for the app's own routes (an
+//!   unknown one gets the app's not-found page). A path no route could
+//!   have ([`check_app_path`]: bad percent-encoding, not UTF-8, an encoded
+//!   `/` or a `..`) is a 404, still with `index.html` so the app says so;
+//!   one over [`MAX_APP_PATH`] bytes is a 414.
 
 pub mod live;
 pub mod model;
@@ -503,6 +507,19 @@ async fn unknown_api(Path(rest): Path<String>) -> Response {
 /// `/decode`, …), or a page saying how to get the app when there is none.
 async fn app_file(State(state): State<UiState>, request: Request) -> Response {
     let path = request.uri().path().trim_start_matches('/');
+    let status = match check_app_path(path) {
+        Ok(()) => StatusCode::OK,
+        Err(status @ StatusCode::URI_TOO_LONG) => {
+            return error_response(
+                status,
+                format!(
+                    "the path is {} bytes; no page of the app has one over {MAX_APP_PATH}",
+                    path.len()
+                ),
+            )
+        }
+        Err(status) => status,
+    };
     if !state.app.available() {
         let mut response = Response::new(Body::from(NO_APP));
         *response.status_mut() = StatusCode::NOT_FOUND;
@@ -512,7 +529,12 @@ async fn app_file(State(state): State<UiState>, request: Request) -> Response {
         );
         return response;
     }
-    let (bytes, name) = match state.app.read(path).filter(|_| !path.is_empty()) {
+    // A path that cannot be a file is not looked up: the app's page (with
+    // its 404) is the answer.
+    let file = (status == StatusCode::OK && !path.is_empty())
+        .then(|| state.app.read(path))
+        .flatten();
+    let (bytes, name) = match file {
         Some(bytes) => (bytes, path),
         None => match state.app.read("index.html") {
             Some(bytes) => (bytes, "index.html"),
@@ -520,6 +542,7 @@ async fn app_file(State(state): State<UiState>, request: Request) -> Response {
         },
     };
     let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
@@ -535,6 +558,46 @@ async fn app_file(State(state): State<UiState>, request: Request) -> Response {
         }),
     );
     response
+}
+
+/// The longest path (without its leading `/`) the app is served for. Its
+/// routes are short (`trace/<32 hex digits>` is the longest), and a longer
+/// path is a mistake or a probe, answered 414 URI Too Long.
+pub const MAX_APP_PATH: usize = 2048;
+
+/// Whether `path` (as requested, percent-encoded, without its leading `/`)
+/// could be a route or a file of the app: `Err(414)` when it is longer than
+/// [`MAX_APP_PATH`]; `Err(404)` when a segment is not valid
+/// percent-encoding, does not decode to UTF-8, or decodes to `.`, `..` or
+/// something holding `/`, `\` or NUL (no route or file has such a name,
+/// and a file lookup must never see one).
+pub fn check_app_path(path: &str) -> Result<(), StatusCode> {
+    if path.len() > MAX_APP_PATH {
+        return Err(StatusCode::URI_TOO_LONG);
+    }
+    for segment in path.split('/') {
+        let mut bytes = Vec::with_capacity(segment.len());
+        let mut rest = segment.as_bytes();
+        while let Some((&byte, after)) = rest.split_first() {
+            if byte == b'%' {
+                let value = after
+                    .get(..2)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .ok_or(StatusCode::NOT_FOUND)?;
+                bytes.push(value);
+                rest = &after[2..];
+            } else {
+                bytes.push(byte);
+                rest = after;
+            }
+        }
+        let decoded = String::from_utf8(bytes).map_err(|_| StatusCode::NOT_FOUND)?;
+        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\', '\0']) {
+            return Err(StatusCode::NOT_FOUND);
+        }
+    }
+    Ok(())
 }
 
 const NO_APP: &str = "This tracelab was built without the app, so there is no UI to serve \
@@ -558,6 +621,40 @@ fn content_type(name: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn app_paths_no_route_could_have_are_refused() {
+        use super::{check_app_path, MAX_APP_PATH};
+        use axum::http::StatusCode;
+        for fine in [
+            "",
+            "decode",
+            "trace/4bf92f3577b34da6a3ce929d0e0e4736",
+            "a%20b",
+            "caf%C3%A9",
+        ] {
+            assert_eq!(check_app_path(fine), Ok(()), "{fine}");
+        }
+        for bad in [
+            "%FF",
+            "%",
+            "%4",
+            "%zz",
+            "..%2f..",
+            "a/%2e%2e/b",
+            "%2E",
+            "a%5Cb",
+            "a%00b",
+            "%E0%A4%A",
+            "%C3%28",
+            "..",
+        ] {
+            assert_eq!(check_app_path(bad), Err(StatusCode::NOT_FOUND), "{bad}");
+        }
+        let long = "a".repeat(MAX_APP_PATH + 1);
+        assert_eq!(check_app_path(&long), Err(StatusCode::URI_TOO_LONG));
+        assert_eq!(check_app_path(&long[1..]), Ok(()));
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,142 @@
+//! The app as `tracelab` serves it, asked for paths no page has: over-long
+//! ones get 414, malformed ones (bad percent-encoding, not UTF-8, an encoded
+//! `/` or `..`) 404 with the app's page (which shows its not-found page),
+//! never a 500 or a file outside the app; an unknown but well-formed route
+//! still gets the app with 200, and the app's files are still served.
+//!
+//! Requests go over a raw TCP socket, byte for byte as written here: an HTTP
+//! client would normalise or refuse some of these paths before sending them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const INDEX: &str = "<!doctype html><title>the app</title>";
+
+/// A `tracelab collector` serving the app from a directory of its own.
+struct Served {
+    child: Child,
+    ui: String,
+    dir: std::path::PathBuf,
+}
+
+impl Served {
+    fn start() -> Served {
+        let dir = std::env::temp_dir().join(format!("tracelab-ui-paths-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let app = dir.join("app");
+        std::fs::create_dir_all(&app).expect("a temporary directory");
+        std::fs::write(app.join("index.html"), INDEX).expect("index.html written");
+        std::fs::write(app.join("app.js"), "console.log(1)").expect("app.js written");
+        // A file beside the app that no request may reach.
+        std::fs::write(dir.join("secret.txt"), "secret").expect("secret written");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .args([
+                "collector",
+                "--otlp-grpc-addr",
+                "127.0.0.1:0",
+                "--otlp-http-addr",
+                "127.0.0.1:0",
+                "--ui-addr",
+                "127.0.0.1:0",
+                "--in-memory",
+                "--ui-dir",
+            ])
+            .arg(&app)
+            .env("TRACELAB_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the collector starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut ui = None;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ui.is_none() && Instant::now() < deadline {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(rest) = line.split("UI and query API on http://").nth(1) {
+                ui = Some(rest.trim_end_matches('/').trim().to_owned());
+            }
+        }
+        // Keep reading the log, so the collector never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served {
+            child,
+            ui: ui.expect("the collector says where the UI listens"),
+            dir,
+        }
+    }
+
+    /// Sends `GET <path>` exactly as given; the status code and the body.
+    fn get(&self, path: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.ui).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a timeout");
+        let mut request = b"GET ".to_vec();
+        request.extend_from_slice(path);
+        request.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        stream.write_all(&request).expect("sent");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn over_long_and_malformed_paths_get_414_or_404_never_500() {
+    let served = Served::start();
+
+    // What works keeps working: a file, a route, an unknown route (the app
+    // draws its not-found page).
+    assert_eq!(served.get(b"/app.js"), (200, "console.log(1)".to_owned()));
+    for route in [&b"/decode"[..], b"/", b"/no/such/page"] {
+        assert_eq!(served.get(route), (200, INDEX.to_owned()), "{route:?}");
+    }
+
+    // 100 KB of path.
+    let mut long = b"/".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 100 * 1024));
+    assert_eq!(served.get(&long).0, 414, "a 100 KB path");
+    // Over the app's own limit, under the server's head limit.
+    let mut longish = b"/".to_vec();
+    longish.extend(std::iter::repeat_n(b'a', 5000));
+    assert_eq!(served.get(&longish).0, 414, "a 5000-byte path");
+
+    for path in [
+        &b"/%FF"[..],
+        b"/%",
+        b"/%4",
+        b"/..%2f..",
+        b"/..%2f..%2fsecret.txt",
+        b"/%2e%2e/secret.txt",
+        b"/%E0%A4%A",
+        b"/%C3%28",
+        b"/a%00b",
+    ] {
+        let (status, body) = served.get(path);
+        assert_eq!(status, 404, "{}", String::from_utf8_lossy(path));
+        // The app's page, so the browser shows the app's not-found page.
+        assert_eq!(body, INDEX, "{}", String::from_utf8_lossy(path));
+    }
+}
