@@ -409,3 +409,77 @@ test('an earlier call reopens from the list, and its settings can be put back', 
   assert.deepEqual((await hopContexts(page))[0], firstHop, 'the same settings give the same trace');
   await assertClean();
 });
+
+test('a timed-out call says which hop timed out, after how long, and what made it slow', async () => {
+  // Step 6 traces every service; 20 reviews with one query per review
+  // take longer than bands-api waits for reviews-api.
+  const { page, assertClean } = await openSimulate('#step=6&seed=3');
+  await switchInput(page, 'slow-reviews').check();
+  await switchInput(page, 'n-reviews').fill('20');
+  await waitFor(() => page.url(), (url) => new URL(url).hash.includes('reviews-20'), 'the URL holds 20 reviews');
+  await makeCall(page, 1);
+  const said = page.getByTestId('sim-timeout');
+  await said.first().waitFor();
+  assert.equal(await said.count(), 1, 'one hop timed out');
+  const text = await said.textContent();
+  assert.match(text, /bands-api gave up on reviews-api after 2,000 ms/);
+  assert.match(text, /reviews-api made 20 database queries/);
+  assert.match(text, /N\+1/);
+  // The same call without the planted problem answers in time: no such note.
+  await switchInput(page, 'slow-reviews').uncheck();
+  await makeCall(page, 2);
+  assert.equal(await page.getByTestId('sim-timeout').count(), 0);
+  await assertClean();
+});
+
+/** The page's WebAssembly memory, in bytes (every Memory in the page, found through CDP). */
+async function pageWasmBytes(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { result: proto } = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+    const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.objectId });
+    const { result } = await cdp.send('Runtime.callFunctionOn', {
+      objectId: objects.objectId,
+      functionDeclaration: 'function () { return this.reduce((sum, memory) => sum + memory.buffer.byteLength, 0); }',
+      returnByValue: true,
+    });
+    return result.value;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** The simulation worker's WebAssembly memory, in bytes (its wasm-bindgen init returns the exports). */
+async function workerWasmBytes(page) {
+  const [worker] = page.workers();
+  assert.ok(worker, 'the simulation runs in a worker');
+  // eslint-disable-next-line no-undef
+  return worker.evaluate(async () => (await wasm_bindgen()).memory.buffer.byteLength);
+}
+
+test('memory stays flat over 300 calls, in the page and in the worker', async () => {
+  // Each call was kept alive by the list of calls (a render effect per entry
+  // that outlived the list): about 2.5 KB of the page's memory per call.
+  const { page, assertClean } = await openSimulate('#step=6');
+  const calls = async (from, to) => {
+    for (let n = from; n <= to; n += 1) {
+      await page.getByTestId('sim-call').click();
+      await page.getByTestId('sim-result').filter({ hasText: `Call #${n} ` }).waitFor();
+    }
+  };
+  // Warm-up: the 20 calls kept, the allocator's pools, the worker started.
+  await calls(1, 100);
+  const pageBefore = await pageWasmBytes(page);
+  const workerBefore = await workerWasmBytes(page);
+  await calls(101, 300);
+  const pageGrowth = (await pageWasmBytes(page)) - pageBefore;
+  const workerGrowth = (await workerWasmBytes(page)) - workerBefore;
+  // Memory grows in 64 KiB pages: at most three over 200 calls (it was
+  // about eight, 2.5 KB a call).
+  const BOUND = 3 * 64 * 1024;
+  assert.ok(pageGrowth <= BOUND, `the page's wasm memory grew ${pageGrowth} bytes over 200 calls`);
+  assert.ok(workerGrowth <= BOUND, `the worker's wasm memory grew ${workerGrowth} bytes over 200 calls`);
+  assert.equal(await page.getByTestId('sim-call-entry').count(), 20, 'the page keeps 20 calls');
+  await assertClean();
+});

@@ -31,7 +31,8 @@
 //! crosses every hop as header text made and read by `tracelab-context`'s
 //! `W3cPropagator`. [`sim::make_call`] runs one call and returns the
 //! response, each hop's headers and the spans, which [`convert`] turns into
-//! `tracelab-trace`'s model for the waterfall.
+//! `tracelab-trace`'s model for the waterfall; [`diagnose`] reads those
+//! traces to say why a request timed out.
 //!
 //! What it is not for: sockets, HTTP parsing, the DOM, exporting to a
 //! collector, or real randomness. The crate does no I/O and compiles for
@@ -48,6 +49,7 @@ pub mod client;
 pub mod convert;
 pub mod data;
 pub mod db;
+pub mod diagnose;
 pub mod http;
 pub mod lesson;
 pub mod net;

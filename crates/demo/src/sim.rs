@@ -100,6 +100,11 @@ pub struct Hop {
     /// empty when no response came back.
     pub response_headers: Vec<(String, String)>,
     pub sent_unix_nanos: u64,
+    /// How long the caller waited before giving up, when no response came
+    /// back in time (its timeout); `None` when one did, or the request
+    /// failed otherwise. Read by [`crate::diagnose::timeouts`].
+    #[serde(default)]
+    pub timed_out_after_nanos: Option<u64>,
 }
 
 impl Hop {
@@ -176,6 +181,7 @@ impl Transport for SimulatedNetwork<'_> {
                     response_status: None,
                     response_headers: Vec::new(),
                     sent_unix_nanos: sent,
+                    timed_out_after_nanos: None,
                 });
                 hops.len() - 1
             };
@@ -198,6 +204,9 @@ impl Transport for SimulatedNetwork<'_> {
             let timeout_nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
             if self.clock.now_unix_nanos().saturating_sub(sent) > timeout_nanos {
                 self.clock.set(sent.saturating_add(timeout_nanos));
+                if let Some(hop) = lock(&self.hops).get_mut(hop_idx) {
+                    hop.timed_out_after_nanos = Some(timeout_nanos);
+                }
                 return Err(TransportError::Timeout(timeout));
             }
             if let Some(hop) = lock(&self.hops).get_mut(hop_idx) {
@@ -512,6 +521,11 @@ pub struct CallReport {
     /// Every recorded span as (span-id in hex, name, service), to say which
     /// span a hop's parent-id names.
     pub spans: Vec<(String, String, Service)>,
+    /// One sentence per hop that timed out: which, after how long, and what
+    /// made the callee slow ([`crate::diagnose::timeouts`]). Made here, in
+    /// the simulation's worker, so the page's bundle does not carry it.
+    #[serde(default)]
+    pub timeouts: Vec<String>,
 }
 
 impl CallReport {
@@ -527,12 +541,14 @@ impl CallReport {
 impl CallOutcome {
     /// The report of this call (see [`CallReport`]).
     pub fn report(&self) -> CallReport {
+        let traces = self.traces();
         CallReport {
             response_status: self.response_status,
             response_json: self.response_json.clone(),
             trace_link: self.trace_link.clone(),
             hops: self.hops.clone(),
-            traces: self.traces(),
+            timeouts: crate::diagnose::timeouts(&self.hops, &traces),
+            traces,
             spans: self
                 .spans
                 .iter()

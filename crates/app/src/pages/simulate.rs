@@ -21,6 +21,8 @@
 //! `lesson-code` (one per code excerpt of the current step),
 //! `sim-result`, `sim-restore`, `sim-trace-link`, `sim-trace` (one per trace drawn),
 //! `sim-no-trace`, `sim-call-entry` (one per call kept, most recent first),
+//! `sim-timeout` (one per request that timed out: which, after how long,
+//! and what made it slow),
 //! `sim-running` (says so while a call runs), `sim-error`.
 //!
 //! The simulation itself runs in a Web Worker (`worker`, built from
@@ -740,6 +742,13 @@ fn call_view(call: &Call, restore: impl Fn() + Send + Sync + 'static) -> AnyView
             {link}
             <h3>{format!("Requests on the wire ({})", outcome.hops.len())}</h3>
             {hops::hop_list(outcome)}
+            // Why a request timed out, next to the waterfall that shows it
+            // (worked out by the simulation: `tracelab_demo::diagnose`).
+            {outcome
+                .timeouts
+                .iter()
+                .map(|said| view! { <p class="sim-bad" data-testid="sim-timeout">"⏱ " {said.clone()}</p> })
+                .collect_view()}
             {traces_view(&call.traces)}
         </section>
     }
@@ -824,19 +833,23 @@ fn trace_item(idx: usize, n_traces: usize, trace: Arc<Trace>) -> AnyView {
 }
 
 /// One entry of the list of calls; choosing it shows that call again.
+///
+/// Called inside the list's reactive closure, which tracks `shown` here, so
+/// `aria-pressed` is a plain value redrawn with the list. A reactive
+/// attribute on each entry (a render effect of its own) was kept alive by
+/// Leptos after the list was redrawn, 20 of them per call: the page's wasm
+/// memory grew by about 2.5 KB with every call, without bound.
 fn call_entry(call: Arc<Call>, shown: RwSignal<Option<Arc<Call>>>) -> AnyView {
     let number = call.number;
     let summary = call.summary();
+    let pressed = shown.with(|s| s.as_ref().is_some_and(|c| c.number == number));
     view! {
         <li>
             <button
                 type="button"
                 class="sim-call-entry"
                 data-testid="sim-call-entry"
-                aria-pressed=move || {
-                    let pressed = shown.with(|s| s.as_ref().is_some_and(|c| c.number == number));
-                    if pressed { "true" } else { "false" }
-                }
+                aria-pressed=if pressed { "true" } else { "false" }
                 on:click=move |_| shown.set(Some(call.clone()))
             >
                 {summary}
