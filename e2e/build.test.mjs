@@ -313,3 +313,86 @@ test('the build page fits 360 px and works by keyboard', async () => {
   assert.deepEqual(unlabelled, []);
   await assertClean();
 });
+
+test('a new entry never repeats a key, even after one was removed', async () => {
+  const { page, assertClean } = await openBuild();
+  await builtTraceparent(page);
+  const entries = page.getByTestId('build-ts-entry');
+  for (let n = 1; n <= 3; n += 1) {
+    await page.getByTestId('build-ts-add').click();
+    await waitFor(() => entries.count(), (count) => count === n, `${n} entries`);
+  }
+  await entries.nth(0).getByTestId('build-ts-remove').click();
+  await waitFor(() => entries.count(), (count) => count === 2, 'two entries left');
+  await page.getByTestId('build-ts-add').click();
+  await waitFor(() => entries.count(), (count) => count === 3, 'three entries again');
+  const keys = await page.getByTestId('build-ts-key').evaluateAll((inputs) => inputs.map((input) => input.value));
+  assert.deepEqual(keys, ['vendor2', 'vendor3', 'vendor4']);
+  assert.equal(new Set(keys).size, keys.length, 'every key is unique');
+  await assertClean();
+});
+
+test('the request URL typed on the page is in the share link, and old links keep the default', async () => {
+  const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const first = await openBuild(`#tp=${encodeURIComponent(tp)}`);
+  const defaultUrl = await first.page.getByTestId('build-url').inputValue();
+  assert.ok(defaultUrl.startsWith('http'), `a default URL: ${defaultUrl}`);
+  const url = 'https://api.example.com/orders?id=7&x=a b';
+  await first.page.getByTestId('build-url').fill(url);
+  await first.page.waitForFunction((url) => location.hash.includes(`url=${encodeURIComponent(url)}`), url);
+  const link = first.page.url();
+  await first.assertClean();
+
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(link);
+  await expectText(page.getByTestId('build-traceparent'), tp);
+  await waitFor(() => page.getByTestId('build-url').inputValue(), (value) => value === url, 'the URL from the link');
+  assert.match(await page.getByTestId('build-curl').textContent(), /api\.example\.com\/orders/);
+  // A link made before the URL was kept opens with the default URL.
+  await page.goto(new URL(`build#tp=${encodeURIComponent(tp)}`, server.url).href);
+  await page.reload();
+  await waitFor(() => page.getByTestId('build-url').inputValue(), (value) => value === defaultUrl, 'the default URL');
+  await assertClean();
+});
+
+test('Build follows its fragment: an edited address bar, Back and Forward, an unreadable link', async () => {
+  const a = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const b = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+  const { page, assertClean } = await openBuild(`#tp=${encodeURIComponent(a)}`);
+  await expectText(page.getByTestId('build-traceparent'), a);
+  await page.evaluate(() => {
+    window.tracelabNoReload = true;
+  });
+
+  // Typed into the address bar: a new history entry, no reload.
+  await page.evaluate((b) => {
+    location.hash = `#tp=${encodeURIComponent(b)}&ts=${encodeURIComponent('rojo=1')}`;
+  }, b);
+  await expectText(page.getByTestId('build-traceparent'), b);
+  assert.equal(await page.getByTestId('build-trace-id').inputValue(), b.split('-')[1]);
+  assert.equal(await page.getByTestId('build-flag-sampled').isChecked(), false);
+  await expectText(page.getByTestId('build-tracestate'), 'rojo=1');
+
+  await page.goBack();
+  await expectText(page.getByTestId('build-traceparent'), a);
+  assert.equal(await page.getByTestId('build-ts-entry').count(), 0, 'the first link has no entry');
+  await page.goForward();
+  await expectText(page.getByTestId('build-traceparent'), b);
+  await expectText(page.getByTestId('build-tracestate'), 'rojo=1');
+  // The page's own rewrite of the fragment does not start a loop: it
+  // settles on the link's state.
+  await page.waitForTimeout(600);
+  await expectText(page.getByTestId('build-traceparent'), b);
+
+  // An unreadable fragment says so, as on a fresh load of the same link.
+  await page.evaluate(() => {
+    location.hash = '#tp=%E0%A4%A';
+  });
+  await waitFor(
+    textOf(page.getByTestId('build-load-note')),
+    (t) => /not valid percent-encoding/.test(t),
+    'the note on the unreadable link',
+  );
+  assert.equal(await page.evaluate(() => window.tracelabNoReload), true, 'no reload happened');
+  await assertClean();
+});

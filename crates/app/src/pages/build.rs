@@ -241,14 +241,52 @@ fn id_field(
 pub fn Build() -> impl IntoView {
     let built = Built::new();
     let random_error = RwSignal::new(None::<String>);
-    let (loaded, load_note) = built.load_from_url();
+    let load_note = RwSignal::new(None::<String>);
     let link_note = RwSignal::new(None::<String>);
-    if !loaded {
-        if let Err(e) = built.new_trace() {
-            random_error.set(Some(e));
-        }
-    }
     let next_ids = RwSignal::new(NextHopIds::draw());
+    // What a fresh load does with the link: its state, or a new trace when
+    // it holds no traceparent, and a note on what could not be used.
+    let load = move || {
+        built.clear();
+        let (loaded, note) = built.load_from_url();
+        load_note.set(note);
+        random_error.set(None);
+        if !loaded {
+            if let Err(e) = built.new_trace() {
+                random_error.set(Some(e));
+            }
+        }
+        next_ids.set(NextHopIds::draw());
+    };
+    load();
+
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    // An edited address bar, or Back and Forward between two links to this
+    // page, changes only the fragment: no reload, so the link is read again
+    // as on a fresh load. Our own writes use replaceState, which fires no
+    // hashchange, so this cannot loop. As on the Simulate page, the listener
+    // only counts; the effect reads once the router's location (which
+    // `read_param` uses) has caught up, and builds the new entries under the
+    // page's owner, not the effect's, whose next run would dispose of them.
+    let owner = Owner::current();
+    let hash_changes = RwSignal::new(0_u32);
+    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        // A write of the state before the change must not undo it.
+        if let Some(Some(handle)) = pending.try_get_value() {
+            handle.clear();
+        }
+        hash_changes.update(|n| *n = n.wrapping_add(1));
+    });
+    Effect::new(move |ran_before: Option<()>| {
+        hash_changes.track();
+        if ran_before.is_some() {
+            match &owner {
+                Some(owner) => owner.with(load),
+                None => load(),
+            }
+        }
+    });
+    on_cleanup(move || hash_listener.remove());
 
     let tp_value = Memo::new(move |_| built.traceparent());
     let tp_report = Memo::new(move |_| tp_value.with(|v| traceparent::diagnose(v)));
@@ -260,17 +298,21 @@ pub fn Build() -> impl IntoView {
     // Mirror the state in the URL a moment after editing stops. Unlike the
     // Decode page, the first run writes too: a fresh page has just drawn a
     // trace, which the link should hold at once.
-    let pending = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
         tp_value.track();
         ts_checked.track();
+        built.url.track();
         if let Some(handle) = pending.get_value() {
             handle.clear();
         }
         let handle = set_timeout_with_handle(
             move || {
                 let saved = tp_value.try_with_untracked(|tp| {
-                    ts_checked.with_untracked(|ts| Built::save_to_url(tp, &ts.value, INFO.path))
+                    ts_checked.with_untracked(|ts| {
+                        built
+                            .url
+                            .with_untracked(|url| Built::save_to_url(tp, &ts.value, url, INFO.path))
+                    })
                 });
                 if let Some(note) = saved {
                     link_note.try_set(note);
@@ -407,14 +449,17 @@ pub fn Build() -> impl IntoView {
                     }
                 })
         }}
-        {load_note
-            .map(|note| {
-                view! {
-                    <p class="share-note" data-testid="build-load-note">
-                        {note}
-                    </p>
-                }
-            })}
+        {move || {
+            load_note
+                .get()
+                .map(|note| {
+                    view! {
+                        <p class="share-note" data-testid="build-load-note">
+                            {note}
+                        </p>
+                    }
+                })
+        }}
         {move || {
             link_note
                 .get()
@@ -513,6 +558,6 @@ pub fn Build() -> impl IntoView {
         })}
 
         <tracestate_editor::TraceStateEditor built=built checked=ts_checked />
-        <output::Output tp_value=tp_value ts_checked=ts_checked next_ids=next_ids />
+        <output::Output tp_value=tp_value ts_checked=ts_checked next_ids=next_ids url=built.url />
     }
 }

@@ -2,7 +2,7 @@
 //! them (each with a copy button), and what the next service sends on.
 
 use leptos::prelude::*;
-use tracelab_context::snippet::{Request, DEMO_URL};
+use tracelab_context::snippet::Request;
 use tracelab_context::{receive, Action, Incoming};
 
 use super::clipboard::{select_text_of, write_text};
@@ -81,8 +81,9 @@ pub fn Output(
     tp_value: Memo<String>,
     ts_checked: Memo<CheckedState>,
     next_ids: RwSignal<NextHopIds>,
+    /// The request URL the snippets send to (kept in the link).
+    url: RwSignal<String>,
 ) -> impl IntoView {
-    let url = RwSignal::new(DEMO_URL.to_owned());
     // Every snippet is made from the same three values.
     let render = move |make: fn(&Request<'_>) -> String| {
         Signal::derive(move || {

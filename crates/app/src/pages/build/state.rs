@@ -1,12 +1,15 @@
 //! What the Build page edits, and its URL fragment.
 //!
-//! Format: `#tp=<traceparent>&ts=<tracestate>`, each value as
-//! `encodeURIComponent` writes it, `ts` left out when there is no entry. The
-//! values are the header values exactly as built (so a link to a half-typed,
-//! invalid header reopens it as it was), at most 4096 characters encoded
-//! together. The fragment is never sent to a server.
+//! Format: `#tp=<traceparent>&ts=<tracestate>&url=<request URL>`, each
+//! value as `encodeURIComponent` writes it, `ts` left out when there is no
+//! entry, `url` when it is the demo's ([`DEMO_URL`], also what a link
+//! without `url` gets, so older links read as before). The values are
+//! exactly as typed (so a link to a half-typed, invalid header reopens it as
+//! it was), at most 4096 characters encoded together. The fragment is never
+//! sent to a server.
 
 use leptos::prelude::*;
+use tracelab_context::snippet::DEMO_URL;
 use tracelab_context::traceparent::VERSION_00_LEN;
 use tracelab_context::{tracestate, IdSource, RandomIds, SpanId, TraceFlags, TraceId};
 
@@ -18,6 +21,21 @@ pub const MAX_EDITOR_ENTRIES: usize = tracestate::MAX_MEMBERS + 8;
 
 const TP_KEY: &str = "tp=";
 const TS_KEY: &str = "ts=";
+const URL_KEY: &str = "url=";
+
+/// The key "Add entry" gives a new entry: `vendor<n>`, `n` one past the
+/// number of entries, or the next number free when that key is taken (after
+/// a removal, say), so that a new key never repeats one in the list.
+pub fn fresh_key<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> String {
+    let mut n = keys.clone().count() + 1;
+    loop {
+        let key = format!("vendor{n}");
+        if !keys.clone().any(|taken| taken == key) {
+            return key;
+        }
+        n += 1;
+    }
+}
 
 /// One `tracestate` entry in the editor. `id` stays with the entry when it
 /// moves, so its row (and the focus in it) moves with it.
@@ -37,6 +55,8 @@ pub struct Built {
     /// Only the sampled and random bits: a sender sends the others as zero.
     pub flags: RwSignal<TraceFlags>,
     pub entries: RwSignal<Vec<Entry>>,
+    /// The request URL the snippets send to.
+    pub url: RwSignal<String>,
     next_entry_id: StoredValue<usize>,
 }
 
@@ -47,8 +67,29 @@ impl Built {
             parent_id: RwSignal::new(String::new()),
             flags: RwSignal::new(TraceFlags(TraceFlags::SAMPLED | TraceFlags::RANDOM)),
             entries: RwSignal::new(Vec::new()),
+            url: RwSignal::new(DEMO_URL.to_owned()),
             next_entry_id: StoredValue::new(0),
         }
+    }
+
+    /// Back to an empty page, before a link is read again: no ids, the
+    /// default flags and URL, no entry.
+    pub fn clear(&self) {
+        self.trace_id.set(String::new());
+        self.parent_id.set(String::new());
+        self.flags
+            .set(TraceFlags(TraceFlags::SAMPLED | TraceFlags::RANDOM));
+        self.entries.set(Vec::new());
+        self.url.set(DEMO_URL.to_owned());
+    }
+
+    /// "Add entry": a new entry with a key no other entry has.
+    pub fn add_fresh_entry(&self) {
+        let key = self.entries.with(|entries| {
+            let keys: Vec<String> = entries.iter().map(|e| e.key.get()).collect();
+            fresh_key(keys.iter().map(String::as_str))
+        });
+        self.add_entry(&key, "value");
     }
 
     /// The `traceparent` value as built: version 00 and the fields as typed.
@@ -147,6 +188,11 @@ impl Built {
                 None
             }
         };
+        match fragment::read_param(URL_KEY) {
+            Ok(Some(url)) => self.url.set(url),
+            Ok(None) => {}
+            Err(Malformed) => notes.push("the link's url= part is not valid percent-encoding"),
+        }
         let mut loaded = false;
         if let Some(tp) = tp {
             // Split as typed, not parsed: a link to an invalid header opens
@@ -199,8 +245,18 @@ impl Built {
     }
 
     /// Writes the state into the URL; returns a note when it is too long.
-    pub fn save_to_url(traceparent: &str, tracestate: &str, page_path: &str) -> Option<String> {
-        fragment::write_params(&[(TP_KEY, traceparent), (TS_KEY, tracestate)], page_path)
+    pub fn save_to_url(
+        traceparent: &str,
+        tracestate: &str,
+        url: &str,
+        page_path: &str,
+    ) -> Option<String> {
+        // The demo's URL is the default: left out, so links stay short.
+        let url = if url == DEMO_URL { "" } else { url };
+        fragment::write_params(
+            &[(TP_KEY, traceparent), (TS_KEY, tracestate), (URL_KEY, url)],
+            page_path,
+        )
             .err()
             .map(|TooLong| {
                 format!(
@@ -255,7 +311,19 @@ impl IdSource for NextHopIds {
 
 #[cfg(test)]
 mod tests {
-    use super::capitalize;
+    use super::{capitalize, fresh_key};
+
+    #[test]
+    fn a_fresh_key_never_repeats_one_in_the_list() {
+        assert_eq!(fresh_key([].into_iter()), "vendor1");
+        assert_eq!(fresh_key(["vendor1", "vendor2"].into_iter()), "vendor3");
+        // Three added, the first removed: not vendor3 again.
+        assert_eq!(fresh_key(["vendor2", "vendor3"].into_iter()), "vendor4");
+        assert_eq!(
+            fresh_key(["vendor3", "vendor4", "x"].into_iter()),
+            "vendor5"
+        );
+    }
 
     #[test]
     fn capitalize_raises_only_a_leading_ascii_letter() {

@@ -84,10 +84,7 @@ pub fn TraceStateEditor(built: Built, checked: Memo<CheckedState>) -> impl IntoV
                     data-testid="build-ts-add"
                     node_ref=add_button
                     disabled=full
-                    on:click=move |_| {
-                        let n = built.entries.with(Vec::len);
-                        built.add_entry(&format!("vendor{}", n + 1), "value");
-                    }
+                    on:click=move |_| built.add_fresh_entry()
                 >
                     "Add entry"
                 </button>
