@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { expectText, openPage } from './support/browser.mjs';
+import { expectText, openPage, waitFor } from './support/browser.mjs';
 import { browser, server, useApp } from './support/harness.mjs';
 
 // The pages in navigation order, with the heading each one shows.
@@ -97,5 +97,59 @@ test('fits a 360 px wide screen without sideways scrolling', async () => {
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(scrollWidth <= 360, `/${route} is ${scrollWidth}px wide`);
   }
+  await assertClean();
+});
+
+test('each page keeps its input across the navigation bar: Decode → Build → Decode → Build', async () => {
+  const { page, assertClean } = await openPage(browser);
+  const header = 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  await page.goto(new URL('decode', server.url).href);
+  await expectText(page.getByTestId('page-title'), 'Decode');
+  await page.getByTestId('tp-input').fill(header);
+  // The page writes its fragment a moment after typing stops.
+  await page.waitForFunction(() => location.hash.startsWith('#tp='));
+
+  await page.getByTestId('nav-build').click();
+  await expectText(page.getByTestId('page-title'), 'Build');
+  const traceId = await waitFor(
+    () => page.getByTestId('build-trace-id').inputValue(),
+    (value) => /^[0-9a-f]{32}$/.test(value),
+    'a new trace on Build',
+  );
+  await page.waitForFunction((traceId) => location.hash.includes(traceId), traceId);
+
+  await page.getByTestId('nav-decode').click();
+  await expectText(page.getByTestId('page-title'), 'Decode');
+  await waitFor(() => page.getByTestId('tp-input').inputValue(), (value) => value === header, 'Decode keeps its input');
+  // The navigation still marks the page shown, whatever its fragment.
+  assert.equal(await page.getByTestId('nav-decode').getAttribute('aria-current'), 'page');
+
+  await page.getByTestId('nav-build').click();
+  await expectText(page.getByTestId('page-title'), 'Build');
+  await waitFor(() => page.getByTestId('build-trace-id').inputValue(), (value) => value === traceId, 'Build keeps its trace');
+  await assertClean();
+});
+
+test('the Sample page follows its fragment: an edited address bar, Back and Forward, an unreadable link', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(new URL(`sample#q=${encodeURIComponent('service:db')}`, server.url).href);
+  const filter = () => page.getByTestId('wf-filter').inputValue();
+  await waitFor(filter, (value) => value === 'service:db', 'the linked filter');
+  await page.evaluate(() => {
+    location.hash = '#q=error';
+  });
+  await waitFor(filter, (value) => value === 'error', 'the edited fragment');
+  await page.goBack();
+  await waitFor(filter, (value) => value === 'service:db', 'Back');
+  await page.goForward();
+  await waitFor(filter, (value) => value === 'error', 'Forward');
+  await page.evaluate(() => {
+    location.hash = '#q=%E0%A4%A';
+  });
+  await waitFor(
+    async () => ((await page.getByTestId('wf-link-note').count()) > 0 ? page.getByTestId('wf-link-note').textContent() : ''),
+    (text) => /not valid percent-encoding/.test(text),
+    'the note on the unreadable link',
+  );
   await assertClean();
 });

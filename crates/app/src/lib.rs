@@ -31,6 +31,9 @@ use leptos_router::path;
 /// page for the current route.
 #[component]
 pub fn App() -> impl IntoView {
+    // Each page's input as the person last left it, for the navigation's
+    // links: kept above the router, for as long as the app runs.
+    nav::keep_page_state();
     view! {
         <Router>
             <header::Header />

@@ -1,7 +1,11 @@
-//! The navigation bar: one link per page in [`crate::pages::PAGES`].
+//! The navigation bar: one link per page in [`crate::pages::PAGES`], each
+//! taking the person back to that page as they last left it
+//! ([`keep_page_state`]).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::pages::PAGES;
 
@@ -28,4 +32,55 @@ pub fn Nav() -> impl IntoView {
             </ul>
         </nav>
     }
+}
+
+/// Makes every page keep its input across the navigation bar: going from
+/// Decode to Build and back through it reopens Decode as it was.
+///
+/// A page keeps its input in its URL (each page's fragment format), so
+/// this keeps, for each page, the query and fragment (`?…#…`) it had when
+/// the person last clicked anything while it was shown, and a click on a
+/// navigation link to a page points that link at its page's last state
+/// just before the router follows it. The clicks are seen in the capture
+/// phase on the window, before the router's own handler: the pages write
+/// their fragment with `replaceState`, which the router does not see, so
+/// only the address bar has it, and only until the navigation replaces it.
+///
+/// Called once when the app starts; the listener lives as long as the page.
+/// One plain listener rather than reactive links: it costs the first load
+/// far less than a reactive `href` on each link.
+pub fn keep_page_state() {
+    let mut last: [String; PAGES.len()] = Default::default();
+    let slot = |path: &str| PAGES.iter().position(|page| page.path == path);
+    let on_click = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let location = window().location();
+        if let (Ok(path), Ok(search), Ok(hash)) =
+            (location.pathname(), location.search(), location.hash())
+        {
+            if let Some(shown) = slot(&path) {
+                last[shown] = format!("{search}{hash}");
+            }
+        }
+        let link = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest(".site-nav a").ok().flatten());
+        let Some(link) = link else {
+            return;
+        };
+        // The page's own path, whatever state was put on the link before.
+        let Some(href) = link.get_attribute("href") else {
+            return;
+        };
+        let path = href.split(['?', '#']).next().unwrap_or_default();
+        if let Some(target) = slot(path) {
+            let _ = link.set_attribute("href", &format!("{path}{}", last[target]));
+        }
+    });
+    let _ = window().add_event_listener_with_callback_and_bool(
+        "click",
+        on_click.as_ref().unchecked_ref(),
+        true,
+    );
+    on_click.forget();
 }
