@@ -60,106 +60,117 @@ fn slow_part(hop: &Hop, traces: &[Trace]) -> Option<String> {
 /// The larger of two suspects under the span `root`: the run of same-named
 /// sibling spans with the largest total (the shape of N+1 queries), or the
 /// span with the most time of its own (a pause, a hang).
+///
+/// Plain loops over indices: this runs in the simulation's worker, whose
+/// bundle has a budget, and iterator chains cost more code than they save.
 fn explain(trace: &Trace, root: usize, service: &str) -> String {
     let spans = &trace.spans;
+    let n = spans.len();
     let duration = |idx: usize| {
-        let span = &spans[idx];
-        span.end_unix_nanos.saturating_sub(span.start_unix_nanos)
+        spans[idx]
+            .end_unix_nanos
+            .saturating_sub(spans[idx].start_unix_nanos)
     };
-    let children = |parent: usize| {
-        let id = spans[parent].span_id;
-        (0..spans.len()).filter(move |&idx| spans[idx].parent_span_id == Some(id) && idx != parent)
-    };
-    // The root and its descendants, without recursion: spans are few here,
-    // but a trace may have parent cycles, so each span is taken once.
-    let mut subtree = vec![root];
-    let mut next = 0;
-    while let Some(&parent) = subtree.get(next) {
-        next += 1;
-        for child in children(parent) {
-            if !subtree.contains(&child) {
-                subtree.push(child);
+    // Each span's parent, by index.
+    let mut parent = vec![usize::MAX; n];
+    for (idx, slot) in parent.iter_mut().enumerate() {
+        if let Some(id) = spans[idx].parent_span_id {
+            if let Some(p) = spans.iter().position(|span| span.span_id == id) {
+                *slot = p;
             }
         }
     }
-    // (count, total, first span) of the largest run of same-named siblings.
-    let mut run: Option<(usize, u64, usize)> = None;
-    // (own time, span) of the span that spent most time in itself.
-    let mut own: Option<(u64, usize)> = None;
-    for &parent in &subtree {
-        let kids: Vec<usize> = children(parent).collect();
-        let in_children: u64 = kids.iter().map(|&kid| duration(kid)).sum();
-        let self_time = duration(parent).saturating_sub(in_children);
-        if own.is_none_or(|(best, _)| self_time > best) {
-            own = Some((self_time, parent));
+    // The root and its descendants, without recursion; each span once, so a
+    // parent cycle cannot loop.
+    let mut subtree = vec![root];
+    let mut next = 0;
+    while next < subtree.len() {
+        let at = subtree[next];
+        next += 1;
+        for (idx, &of) in parent.iter().enumerate() {
+            if of == at && !subtree.contains(&idx) {
+                subtree.push(idx);
+            }
         }
-        for (i, &kid) in kids.iter().enumerate() {
-            let name = &spans[kid].name;
-            // Counted once, from the first sibling of that name.
-            if kids[..i].iter().any(|&before| spans[before].name == *name) {
+    }
+    // (total, count, first span) of the largest run of same-named siblings,
+    // and (own time, span) of the span that spent most time in itself.
+    let (mut run, mut own) = ((0, 0, root), (0, root));
+    for &at in &subtree {
+        let mut in_children = 0;
+        for kid in 0..n {
+            if parent[kid] != at || kid == at {
                 continue;
             }
-            let same: Vec<usize> = kids[i..]
-                .iter()
-                .copied()
-                .filter(|&other| spans[other].name == *name)
-                .collect();
-            let total = same.iter().map(|&idx| duration(idx)).sum();
-            if same.len() > 1 && run.is_none_or(|(_, best, _)| total > best) {
-                run = Some((same.len(), total, kid));
+            in_children += duration(kid);
+            let (mut total, mut count) = (0, 0);
+            for other in 0..n {
+                if parent[other] == at && spans[other].name == spans[kid].name {
+                    total += duration(other);
+                    count += 1;
+                }
             }
+            if count > 1 && total > run.0 {
+                run = (total, count, kid);
+            }
+        }
+        let own_time = duration(at).saturating_sub(in_children);
+        if own_time > own.0 {
+            own = (own_time, at);
         }
     }
     let whole = millis(duration(root));
-    match (run, own) {
-        (Some((count, total, first)), own) if own.is_none_or(|(time, _)| total >= time) => {
-            let span = &spans[first];
-            let is_query = span.attributes.iter().any(|kv| kv.key.starts_with("db."));
-            let what = if is_query {
-                format!("{count} database queries")
-            } else {
-                format!("{count} “{}” calls", span.name)
-            };
-            let why = if is_query {
-                ", an N+1 query: one query per row where one query for all rows would do"
-            } else {
-                ""
-            };
-            format!(
-                "{service} made {what} (“{}”) one after another, {} of its {whole}{why}",
-                span.name,
-                millis(total)
+    if run.1 > 1 && run.0 >= own.0 {
+        let span = &spans[run.2];
+        let is_query = span.attributes.iter().any(|kv| kv.key.starts_with("db."));
+        let (what, why) = if is_query {
+            (
+                "database queries",
+                ", an N+1 query: one query per row where one query for all rows would do",
             )
-        }
-        (_, Some((time, idx))) => {
-            let span = &spans[idx];
-            // The log line written just before the longest stretch in
-            // which the span did nothing else: what it was doing then.
-            let next_after = |at: u64| {
-                let later_events = span.events.iter().map(|e| e.time_unix_nanos);
-                let child_starts = children(idx).map(|kid| spans[kid].start_unix_nanos);
-                later_events
-                    .chain(child_starts)
-                    .filter(|&time| time > at)
-                    .fold(span.end_unix_nanos, u64::min)
-            };
-            let said = span
-                .events
-                .iter()
-                .max_by_key(|event| {
-                    next_after(event.time_unix_nanos).saturating_sub(event.time_unix_nanos)
-                })
-                .map(|event| format!("; its log says “{}”", event.name))
-                .unwrap_or_default();
-            let whose = if idx == root {
-                format!("{service} spent {}", millis(time))
-            } else {
-                format!("{service}'s “{}” spent {}", span.name, millis(time))
-            };
-            format!("{whose} of its {whole} in itself, not in any span it called{said}")
-        }
-        (_, None) => format!("{service} took {whole}"),
+        } else {
+            ("calls", "")
+        };
+        return format!(
+            "{service} made {} {what} (“{}”) one after another, {} of its {whole}{why}",
+            run.1,
+            span.name,
+            millis(run.0)
+        );
     }
+    let span = &spans[own.1];
+    // The log line written just before the longest stretch in which the
+    // span did nothing else: what it was doing then.
+    let mut said = String::new();
+    let mut longest = 0;
+    for event in &span.events {
+        let at = event.time_unix_nanos;
+        let mut until = span.end_unix_nanos;
+        for other in &span.events {
+            if other.time_unix_nanos > at {
+                until = until.min(other.time_unix_nanos);
+            }
+        }
+        for kid in 0..n {
+            if parent[kid] == own.1 && spans[kid].start_unix_nanos > at {
+                until = until.min(spans[kid].start_unix_nanos);
+            }
+        }
+        // On a tie the later line wins: written last before the stretch.
+        if until.saturating_sub(at) >= longest {
+            longest = until.saturating_sub(at);
+            said = format!("; its log says “{}”", event.name);
+        }
+    }
+    let whose = if own.1 == root {
+        String::new()
+    } else {
+        format!("'s “{}”", span.name)
+    };
+    format!(
+        "{service}{whose} spent {} of its {whole} in itself, not in any span it called{said}",
+        millis(own.0)
+    )
 }
 
 /// Whole milliseconds with thousands separated: `1,900 ms`. Integers only:
