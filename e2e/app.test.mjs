@@ -153,3 +153,21 @@ test('the Sample page follows its fragment: an edited address bar, Back and Forw
   );
   await assertClean();
 });
+
+test('a page keeps its input across a page load in between (the tab remembers it)', async () => {
+  const { page, assertClean } = await openPage(browser);
+  const header = 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  await page.goto(new URL('decode', server.url).href);
+  await expectText(page.getByTestId('page-title'), 'Decode');
+  await page.getByTestId('tp-input').fill(header);
+  await page.waitForFunction(() => location.hash.startsWith('#tp='));
+  await page.getByTestId('nav-build').click();
+  await expectText(page.getByTestId('page-title'), 'Build');
+  // A page load, as between pages the app loads apart.
+  await page.reload();
+  await expectText(page.getByTestId('page-title'), 'Build');
+  await page.getByTestId('nav-decode').click();
+  await expectText(page.getByTestId('page-title'), 'Decode');
+  await waitFor(() => page.getByTestId('tp-input').inputValue(), (value) => value === header, 'Decode keeps its input');
+  await assertClean();
+});

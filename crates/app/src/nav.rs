@@ -46,6 +46,9 @@ pub fn Nav() -> impl IntoView {
 /// their fragment with `replaceState`, which the router does not see, so
 /// only the address bar has it, and only until the navigation replaces it.
 ///
+/// The states are also kept in the tab's `sessionStorage`, so they outlive
+/// a page load (a reload, or a move between pages the app loads apart).
+///
 /// Called once when the app starts; the listener lives as long as the page.
 /// One plain listener rather than reactive links: it costs the first load
 /// far less than a reactive `href` on each link.
@@ -59,6 +62,7 @@ pub fn keep_page_state() {
         {
             if let Some(shown) = slot(&path) {
                 last[shown] = format!("{search}{hash}");
+                session_storage("setItem", PAGES[shown].slug, Some(&last[shown]));
             }
         }
         let link = event
@@ -74,7 +78,9 @@ pub fn keep_page_state() {
         };
         let path = href.split(['?', '#']).next().unwrap_or_default();
         if let Some(target) = slot(path) {
-            let _ = link.set_attribute("href", &format!("{path}{}", last[target]));
+            let state = session_storage("getItem", PAGES[target].slug, None)
+                .unwrap_or_else(|| last[target].clone());
+            let _ = link.set_attribute("href", &format!("{path}{state}"));
         }
     });
     let _ = window().add_event_listener_with_callback_and_bool(
@@ -83,4 +89,20 @@ pub fn keep_page_state() {
         true,
     );
     on_click.forget();
+}
+
+/// `sessionStorage.getItem(key)` or `.setItem(key, value)`, for the page
+/// state under `tracelab.page.<slug>`, through JS reflection (web-sys's
+/// binding needs a feature of its own for these two calls). `None` where
+/// the browser refuses storage (a sandboxed frame, say), or for no item.
+fn session_storage(method: &str, slug: &str, value: Option<&str>) -> Option<String> {
+    let storage = js_sys::Reflect::get(&window(), &JsValue::from_str("sessionStorage")).ok()?;
+    let function = js_sys::Reflect::get(&storage, &JsValue::from_str(method)).ok()?;
+    let function = function.dyn_into::<js_sys::Function>().ok()?;
+    let key = JsValue::from_str(&format!("tracelab.page.{slug}"));
+    let answer = match value {
+        Some(value) => function.call2(&storage, &key, &JsValue::from_str(value)),
+        None => function.call1(&storage, &key),
+    };
+    answer.ok()?.as_string()
 }
