@@ -776,21 +776,61 @@ proptest! {
         prop_assert_eq!(kept, (!entries.is_empty()).then_some(tracestate));
     }
 
-    #[test]
-    fn receive_restarts_an_invalid_traceparent_without_tracestate(
-        value in traceparent_like(),
-        tracestate in tracestate_like(),
-    ) {
-        let Err(error) = TraceParent::parse(&value) else {
-            return Ok(());
-        };
-        let incoming = Incoming { traceparent: vec![&value], tracestate: vec![&tracestate] };
-        let decision = receive(&incoming, &mut FixedIds);
-        prop_assert_eq!(decision.action, Action::Restart);
-        prop_assert_eq!(decision.restart_reason, Some(RestartReason::Invalid(error)));
-        prop_assert_eq!(decision.traceparent.trace_id(), RECEIVER_TRACE_ID);
-        prop_assert_eq!(decision.traceparent.parent_id(), RECEIVER_SPAN_ID);
-        prop_assert_eq!(decision.tracestate, None);
-        prop_assert_eq!(decision.tracestate_dropped, None);
+}
+
+/// Values `TraceParent::parse` refuses: most of what `traceparent_like`
+/// makes, the rest filtered out, so every case below checks something.
+fn invalid_traceparent() -> impl Strategy<Value = (String, Violation)> {
+    traceparent_like().prop_filter_map("a valid traceparent", |value| {
+        TraceParent::parse(&value).err().map(|error| (value, error))
+    })
+}
+
+/// A receiver given a `traceparent` it cannot parse starts a new trace and
+/// drops the `tracestate`. Run by hand rather than in `proptest!` so that it
+/// can count what it exercised: every case is an invalid value, and they
+/// break many different rules, not one over and over.
+#[test]
+fn receive_restarts_an_invalid_traceparent_without_tracestate() {
+    use std::sync::Mutex;
+    const CASES: u32 = 256;
+    let exercised: Mutex<(u32, HashSet<&'static str>)> = Mutex::new((0, HashSet::new()));
+    let mut runner = proptest::test_runner::TestRunner::new(config(CASES));
+    let result = runner.run(
+        &(invalid_traceparent(), tracestate_like()),
+        |((value, error), tracestate)| {
+            let incoming = Incoming {
+                traceparent: vec![&value],
+                tracestate: vec![&tracestate],
+            };
+            let decision = receive(&incoming, &mut FixedIds);
+            prop_assert_eq!(decision.action, Action::Restart);
+            prop_assert_eq!(
+                decision.restart_reason,
+                Some(RestartReason::Invalid(error.clone()))
+            );
+            prop_assert_eq!(decision.traceparent.trace_id(), RECEIVER_TRACE_ID);
+            prop_assert_eq!(decision.traceparent.parent_id(), RECEIVER_SPAN_ID);
+            prop_assert_eq!(decision.tracestate, None);
+            prop_assert_eq!(decision.tracestate_dropped, None);
+            if let Ok(mut seen) = exercised.lock() {
+                seen.0 += 1;
+                seen.1.insert(error.rule.name());
+            }
+            Ok(())
+        },
+    );
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
+    let (cases, rules) = exercised
+        .into_inner()
+        .expect("no case panicked holding the lock");
+    // Shrinking may run a case more than once, so at least, not exactly.
+    assert!(cases >= CASES, "only {cases} invalid values were received");
+    assert!(
+        rules.len() >= 10,
+        "the invalid values broke only {} rules: {rules:?}",
+        rules.len()
+    );
 }
