@@ -178,7 +178,7 @@ async fn fetch(
         Err(error) => {
             let aborted = error
                 .dyn_ref::<js_sys::Error>()
-                .is_some_and(|e| String::from(e.name()) == "AbortError");
+                .is_some_and(|e| e.name() == "AbortError");
             return Err(if aborted {
                 TransportError::Timeout(timeout)
             } else {

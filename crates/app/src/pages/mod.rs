@@ -28,7 +28,8 @@ pub struct PageInfo {
     pub summary: &'static str,
 }
 
-/// The pages in navigation order. The routes in [`crate::App`] must match.
+/// The pages in navigation order. The routes in [`crate::App`] and
+/// [`crate::TraceApp`] must match.
 pub const PAGES: [&PageInfo; 5] = [
     &decode::INFO,
     &build::INFO,
@@ -36,6 +37,45 @@ pub const PAGES: [&PageInfo; 5] = [
     &sample::INFO,
     &live::INFO,
 ];
+
+/// Whether `path` is one of the trace pages, which [`crate::TraceApp`]
+/// draws (everything with a waterfall: Simulate, Sample, Trace, Live), as
+/// opposed to the first load's [`crate::App`] (Home, Decode, Build). The
+/// two are separate wasm binaries, so that the first load stays small.
+pub fn is_trace_page(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    [simulate::INFO.path, sample::INFO.path, live::INFO.path].contains(&path)
+        || path.starts_with("/trace/")
+}
+
+/// Shown while the browser goes to a page of the other app, which a page
+/// load of the route's address brings. The address is taken from the
+/// router: the page being left may still rewrite the address bar's
+/// fragment as it goes. `replace`, since the router already made the
+/// history entry.
+#[component]
+pub fn OtherApp() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    // The router keeps the query without its `?` and the fragment with or
+    // without its `#`.
+    let mut target = location.pathname.get_untracked();
+    let search = location.search.get_untracked();
+    if !search.is_empty() {
+        target.push('?');
+        target.push_str(&search);
+    }
+    let hash = location.hash.get_untracked();
+    if !hash.is_empty() {
+        if !hash.starts_with('#') {
+            target.push('#');
+        }
+        target.push_str(&hash);
+    }
+    if let Err(error) = window().location().replace(&target) {
+        leptos::logging::error!("tracelab could not load the page's app: {error:?}");
+    }
+    view! { <p class="wf-muted" data-testid="app-loading">"Loading…"</p> }
+}
 
 /// The heading every page starts with. Its `data-testid` is how the browser
 /// tests know which page is showing.
