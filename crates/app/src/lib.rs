@@ -21,7 +21,7 @@
 //! builds the second one as wasm-bindgen's `no-modules` output (index.html's
 //! `data-type="worker"` link), which [`load_trace_app`] loads into the page
 //! when the address is a trace page. Going from a page of one app to a page
-//! of the other is a page load ([`pages::OtherApp`]).
+//! of the other is a page load (`pages::OtherApp`).
 //!
 //! Browser tests (`e2e/`) find elements by their `data-testid` attributes,
 //! which are therefore part of this crate's interface: `app-title`, `nav`,
@@ -30,9 +30,11 @@
 
 mod header;
 mod nav;
-pub mod pages;
+mod pages;
 pub mod real_call;
 pub mod waterfall;
+
+pub use pages::is_trace_page;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};

@@ -13,7 +13,7 @@ fn main() {
         .location()
         .pathname()
         .unwrap_or_default();
-    if tracelab_app::pages::is_trace_page(&path) {
+    if tracelab_app::is_trace_page(&path) {
         tracelab_app::load_trace_app();
     } else {
         leptos::mount::mount_to_body(tracelab_app::App);

@@ -63,9 +63,22 @@ fn read_params(spans: Option<&str>, seed: Option<&str>) -> SampleParams {
             }
             clamped as usize
         }
+        // A negative count is a number, only below the range: say so, as
+        // for zero, rather than call it unreadable.
+        Some(text)
+            if text.len() > 1
+                && text.starts_with('-')
+                && text[1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            notes.push(format!(
+                "spans={text} is outside 1 to {MAX_SPANS}; showing {}.",
+                count_spans(1)
+            ));
+            1
+        }
         Some(text) => {
             notes.push(format!(
-                "spans={text} is not a whole number; showing {}.",
+                "spans={text} is not a count of spans (a whole number from 1 to {MAX_SPANS}); showing {}.",
                 count_spans(DEFAULT_SPANS)
             ));
             DEFAULT_SPANS
@@ -530,12 +543,18 @@ mod tests {
         // Zero, too many, and more digits than a u64 holds.
         for (text, expected) in [
             ("0", 1),
+            ("-5", 1),
             ("2000000", MAX_SPANS),
             ("99999999999999999999999", MAX_SPANS),
         ] {
             let params = read_params(Some(text), None);
             assert_eq!(params.n_spans, expected, "spans={text}");
             assert_eq!(params.notes.len(), 1, "spans={text} says it was clamped");
+            assert!(
+                params.notes[0].contains("is outside 1 to"),
+                "spans={text}: {:?}",
+                params.notes
+            );
         }
     }
 
