@@ -3,9 +3,11 @@
 //! store cleanly and answers for every acknowledged trace; over gRPC and
 //! HTTP it answers as OTLP says, partial success included.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
+
+use support::Tracelab;
 
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -18,7 +20,7 @@ use prost::Message;
 
 /// A running `tracelab collector` and where it listens.
 struct Collector {
-    child: Child,
+    tracelab: Tracelab,
     grpc: String,
     http: String,
     ui: String,
@@ -33,55 +35,43 @@ impl Collector {
 
     /// [`Collector::start`] with OTLP/HTTP on `http_addr` and more options.
     fn start_with(data_dir: &std::path::Path, http_addr: &str, extra: &[&str]) -> Collector {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-            .args([
-                "collector",
-                "--otlp-grpc-addr",
-                "127.0.0.1:0",
-                "--otlp-http-addr",
-                http_addr,
-                "--ui-addr",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .args(extra)
-            .env("TRACELAB_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the collector starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let (mut grpc, mut http, mut ui) = (None, None, None);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while (grpc.is_none() || ui.is_none()) && Instant::now() < deadline {
-            let Some(Ok(line)) = lines.next() else { break };
-            if let Some(rest) = line.split("OTLP/gRPC on ").nth(1) {
-                let mut parts = rest.split(", OTLP/HTTP on http://");
-                grpc = parts.next().map(str::to_owned);
-                http = parts.next().map(|addr| addr.trim().to_owned());
-            }
-            if let Some(rest) = line.split("UI and query API on http://").nth(1) {
-                ui = Some(rest.trim_end_matches('/').trim().to_owned());
-            }
-        }
-        // Keep reading the log, so the collector never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let fixed = [
+            "collector",
+            "--otlp-grpc-addr",
+            "127.0.0.1:0",
+            "--otlp-http-addr",
+            http_addr,
+            "--ui-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ];
+        let mut args: Vec<&std::ffi::OsStr> = fixed.iter().map(std::ffi::OsStr::new).collect();
+        args.push(data_dir.as_os_str());
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        let tracelab = Tracelab::start(&args, |announced| {
+            announced.grpc.is_some() && announced.ui.is_some()
+        });
+        let announced = &tracelab.announced;
+        let (grpc, http, ui) = (
+            announced
+                .grpc
+                .clone()
+                .expect("the collector says where OTLP/gRPC listens"),
+            announced
+                .http
+                .clone()
+                .expect("the collector says where OTLP/HTTP listens"),
+            announced
+                .ui
+                .clone()
+                .expect("the collector says where the UI listens"),
+        );
         Collector {
-            child,
-            grpc: grpc.expect("the collector says where OTLP/gRPC listens"),
-            http: http.expect("the collector says where OTLP/HTTP listens"),
-            ui: ui.expect("the collector says where the UI listens"),
+            tracelab,
+            grpc,
+            http,
+            ui,
         }
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -175,8 +165,8 @@ async fn every_batch_acknowledged_before_a_kill_9_is_there_after_a_restart() {
     }
     let mut collector = collector;
     // `Child::kill` is SIGKILL on Unix: no flush, no shutdown.
-    collector.child.kill().expect("killed");
-    let _ = collector.child.wait();
+    collector.tracelab.child.kill().expect("killed");
+    let _ = collector.tracelab.child.wait();
     for sender in senders {
         let _ = sender.await;
     }

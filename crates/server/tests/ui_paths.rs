@@ -7,16 +7,19 @@
 //! Requests go over a raw TCP socket, byte for byte as written here: an HTTP
 //! client would normalise or refuse some of these paths before sending them.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::Tracelab;
 
 const INDEX: &str = "<!doctype html><title>the app</title>";
 
 /// A `tracelab collector` serving the app from a directory of its own.
 struct Served {
-    child: Child,
+    _tracelab: Tracelab,
     ui: String,
     dir: std::path::PathBuf,
 }
@@ -31,40 +34,30 @@ impl Served {
         std::fs::write(app.join("app.js"), "console.log(1)").expect("app.js written");
         // A file beside the app that no request may reach.
         std::fs::write(dir.join("secret.txt"), "secret").expect("secret written");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-            .args([
-                "collector",
-                "--otlp-grpc-addr",
-                "127.0.0.1:0",
-                "--otlp-http-addr",
-                "127.0.0.1:0",
-                "--ui-addr",
-                "127.0.0.1:0",
-                "--in-memory",
-                "--ui-dir",
-            ])
-            .arg(&app)
-            .env("TRACELAB_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the collector starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let mut ui = None;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while ui.is_none() && Instant::now() < deadline {
-            let Some(Ok(line)) = lines.next() else { break };
-            if let Some(rest) = line.split("UI and query API on http://").nth(1) {
-                ui = Some(rest.trim_end_matches('/').trim().to_owned());
-            }
-        }
-        // Keep reading the log, so the collector never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let args: Vec<&std::ffi::OsStr> = [
+            "collector",
+            "--otlp-grpc-addr",
+            "127.0.0.1:0",
+            "--otlp-http-addr",
+            "127.0.0.1:0",
+            "--ui-addr",
+            "127.0.0.1:0",
+            "--in-memory",
+            "--ui-dir",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([app.as_os_str()])
+        .collect();
+        let tracelab = Tracelab::start(&args, |announced| announced.ui.is_some());
+        let ui = tracelab
+            .announced
+            .ui
+            .clone()
+            .expect("the collector says where the UI listens");
         Served {
-            child,
-            ui: ui.expect("the collector says where the UI listens"),
+            _tracelab: tracelab,
+            ui,
             dir,
         }
     }
@@ -97,8 +90,7 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The process is killed as `_tracelab` drops, after this.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -4,78 +4,52 @@
 //! the UI's own port takes OTLP/HTTP JSON, so the browser can export the
 //! spans of the calls it makes without CORS.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use serde_json::{json, Value};
+use support::Tracelab;
 
-/// A running `tracelab up` and where its parts listen.
-struct Up {
-    child: Child,
-    bands: String,
-    ui: String,
-}
-
-impl Up {
-    fn start() -> Up {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-            .args([
-                "up",
-                "--in-memory",
-                "--bands-addr",
-                "127.0.0.1:0",
-                "--reviews-addr",
-                "127.0.0.1:0",
-                "--otlp-grpc-addr",
-                "127.0.0.1:0",
-                "--otlp-http-addr",
-                "127.0.0.1:0",
-                "--ui-addr",
-                "127.0.0.1:0",
-            ])
-            .env("TRACELAB_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("tracelab up starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let (mut bands, mut ui) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while (bands.is_none() || ui.is_none()) && Instant::now() < deadline {
-            let Some(Ok(line)) = lines.next() else { break };
-            if line.contains("bands-api") {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    bands = rest.split_whitespace().next().map(str::to_owned);
-                }
-            }
-            if let Some(rest) = line.split("UI and query API on http://").nth(1) {
-                ui = Some(rest.trim_end_matches('/').trim().to_owned());
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        Up {
-            child,
-            bands: bands.expect("tracelab up says where bands-api listens"),
-            ui: ui.expect("tracelab up says where the UI listens"),
-        }
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tracelab up` on free ports, once bands-api and the UI have said where
+/// they listen; its bands-api and UI addresses.
+fn start_up() -> (Tracelab, String, String) {
+    let args: Vec<&std::ffi::OsStr> = [
+        "up",
+        "--in-memory",
+        "--bands-addr",
+        "127.0.0.1:0",
+        "--reviews-addr",
+        "127.0.0.1:0",
+        "--otlp-grpc-addr",
+        "127.0.0.1:0",
+        "--otlp-http-addr",
+        "127.0.0.1:0",
+        "--ui-addr",
+        "127.0.0.1:0",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let up = Tracelab::start(&args, |announced| {
+        announced.bands.is_some() && announced.ui.is_some()
+    });
+    let bands = up
+        .announced
+        .bands
+        .clone()
+        .expect("tracelab up says where bands-api listens");
+    let ui = up
+        .announced
+        .ui
+        .clone()
+        .expect("tracelab up says where the UI listens");
+    (up, bands, ui)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_origin() {
-    let up = Up::start();
+    let (_up, bands, ui) = start_up();
     let client = reqwest::Client::new();
-    let origin = format!("http://{}", up.ui);
+    let origin = format!("http://{ui}");
 
     // The status names each service with the port it really bound.
     let status: Value = client
@@ -91,7 +65,7 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
     assert_eq!(names, ["bands-api", "reviews-api"], "{status}");
     assert_eq!(
         services[0]["url"].as_str(),
-        Some(format!("http://{}", up.bands).as_str())
+        Some(format!("http://{bands}").as_str())
     );
 
     // The page's origin (the UI's real port, not the default 16686) may PUT
@@ -99,7 +73,7 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
     let preflight = client
         .request(
             reqwest::Method::OPTIONS,
-            format!("http://{}/admin/switches", up.bands),
+            format!("http://{bands}/admin/switches"),
         )
         .header("origin", &origin)
         .header("access-control-request-method", "PUT")
@@ -118,7 +92,7 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
     let other = client
         .request(
             reqwest::Method::OPTIONS,
-            format!("http://{}/admin/switches", up.bands),
+            format!("http://{bands}/admin/switches"),
         )
         .header("origin", "http://evil.example")
         .header("access-control-request-method", "PUT")
