@@ -262,31 +262,9 @@ pub fn Build() -> impl IntoView {
 
     let pending = StoredValue::new(None::<TimeoutHandle>);
     // An edited address bar, or Back and Forward between two links to this
-    // page, changes only the fragment: no reload, so the link is read again
-    // as on a fresh load. Our own writes use replaceState, which fires no
-    // hashchange, so this cannot loop. As on the Simulate page, the listener
-    // only counts; the effect reads once the router's location (which
-    // `read_param` uses) has caught up, and builds the new entries under the
-    // page's owner, not the effect's, whose next run would dispose of them.
-    let owner = Owner::current();
-    let hash_changes = RwSignal::new(0_u32);
-    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
-        // A write of the state before the change must not undo it.
-        if let Some(Some(handle)) = pending.try_get_value() {
-            handle.clear();
-        }
-        hash_changes.update(|n| *n = n.wrapping_add(1));
-    });
-    Effect::new(move |ran_before: Option<()>| {
-        hash_changes.track();
-        if ran_before.is_some() {
-            match &owner {
-                Some(owner) => owner.with(load),
-                None => load(),
-            }
-        }
-    });
-    on_cleanup(move || hash_listener.remove());
+    // page: the link is read again, as on a fresh load, and the new entries
+    // are built under the page's owner.
+    super::decode::fragment::follow_hash_changes(Some(pending), load);
 
     let tp_value = Memo::new(move |_| built.traceparent());
     let tp_report = Memo::new(move |_| tp_value.with(|v| traceparent::diagnose(v)));

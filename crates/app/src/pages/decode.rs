@@ -109,24 +109,9 @@ pub fn Decode() -> impl IntoView {
         pending.set_value(handle.ok());
     });
     // A link to this page followed from it, back and forward between two
-    // links, or an edited address bar change only the fragment: no reload,
-    // so it is read again. Our own writes use replaceState, which fires no
-    // hashchange, so this never answers the page's own writes. The listener
-    // only counts; the effect reads inside the page's owner, where the
-    // router's location (which `fragment::read` uses) has caught up.
-    let hash_changes = RwSignal::new(0_u32);
-    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
-        hash_changes.update(|n| *n = n.wrapping_add(1));
-    });
-    Effect::new(move |ran_before: Option<()>| {
-        hash_changes.track();
-        if ran_before.is_none() {
-            return;
-        }
+    // links, or an edited address bar: read again, as on a fresh load.
+    fragment::follow_hash_changes(Some(pending), move || {
         let loaded = fragment::read();
-        if let Some(handle) = pending.get_value() {
-            handle.clear();
-        }
         if let Some(textarea) = input_ref.get_untracked() {
             textarea.set_value(&loaded.text);
         }
@@ -137,7 +122,6 @@ pub fn Decode() -> impl IntoView {
         }
     });
     on_cleanup(move || {
-        hash_listener.remove();
         if let Some(Some(handle)) = pending.try_get_value() {
             handle.clear();
         }

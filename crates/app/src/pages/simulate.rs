@@ -200,21 +200,9 @@ pub fn Simulate() -> impl IntoView {
     });
     let switches = RwSignal::new(loaded.switches);
     let link_notes = RwSignal::new(link_notes);
-    // A link to this page followed from this page, or an edited address bar,
-    // changes only the fragment: no reload, so the state is read again. (Our
-    // own writes use replaceState, which fires no hashchange.) The listener
-    // only counts; the effect reads, inside the page's reactive owner, where
-    // the router's location (which `read_param` uses) is reachable and has
-    // caught up with the address bar.
-    let hash_changes = RwSignal::new(0_u32);
-    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
-        hash_changes.update(|n| *n = n.wrapping_add(1));
-    });
-    Effect::new(move |ran_before: Option<()>| {
-        hash_changes.track();
-        if ran_before.is_none() {
-            return;
-        }
+    // A link to this page followed from this page, or an edited address
+    // bar: read again, as on a fresh load.
+    fragment::follow_hash_changes(None, move || {
         let (loaded, notes) = read_fragment();
         step.set(loaded.step);
         seed.set(loaded.seed);
@@ -224,7 +212,6 @@ pub fn Simulate() -> impl IntoView {
         switches.set(loaded.switches);
         link_notes.set(notes);
     });
-    on_cleanup(move || hash_listener.remove());
     let calls = RwSignal::new(Vec::<Arc<Call>>::new());
     let shown = RwSignal::new(None::<Arc<Call>>);
 

@@ -134,3 +134,40 @@ fn replace_fragment(location: &web_sys::Location, fragment: &str) {
     let url = format!("{path}{search}{fragment}");
     let _ = history.replace_state_with_url(&state, "", Some(&url));
 }
+
+/// Calls `read_again` whenever only the address bar's fragment changes (an
+/// edited address bar, Back and Forward between two links to the page):
+/// no page load happens then, so the page reads its link again as a fresh
+/// load would. The pages' own writes use `replaceState`, which fires no
+/// `hashchange`, so this never answers them and cannot loop.
+///
+/// `pending` is the page's delayed write of its state, if it has one: it is
+/// cancelled first, so that it cannot undo the change. The listener only
+/// counts; `read_again` runs in an effect, under the page's owner (where the
+/// router's location, which [`read`] and [`read_param`] use, has caught up,
+/// and where what it builds lives as long as the page, not the effect).
+pub fn follow_hash_changes(
+    pending: Option<leptos::prelude::StoredValue<Option<leptos::prelude::TimeoutHandle>>>,
+    read_again: impl Fn() + 'static,
+) {
+    use leptos::prelude::*;
+
+    let owner = Owner::current();
+    let changes = RwSignal::new(0_u32);
+    let listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(Some(handle)) = pending.and_then(|pending| pending.try_get_value()) {
+            handle.clear();
+        }
+        changes.update(|n| *n = n.wrapping_add(1));
+    });
+    Effect::new(move |ran_before: Option<()>| {
+        changes.track();
+        if ran_before.is_some() {
+            match &owner {
+                Some(owner) => owner.with(&read_again),
+                None => read_again(),
+            }
+        }
+    });
+    on_cleanup(move || listener.remove());
+}
