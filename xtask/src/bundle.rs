@@ -42,7 +42,7 @@ const TRACE_APP_PREFIX: &str = "trace-app";
 const PARTS: [(&str, u64); 3] = [
     ("first load", BUDGET_BYTES),
     ("trace pages' app", TRACE_APP_BUDGET_BYTES),
-    ("simulation worker", WORKER_BUDGET_BYTES),
+    ("worker", WORKER_BUDGET_BYTES),
 ];
 
 /// The part a file of dist/ belongs to.
@@ -254,7 +254,7 @@ mod tests {
             text.contains("380.0 KB"),
             "the worker is not in the first load: {text}"
         );
-        assert!(text.contains("simulation worker"), "{text}");
+        assert!(text.contains("worker"), "{text}");
         assert!(text.contains("178.0 KB"), "{text}");
         assert!(text.contains("3.0 KB OVER"), "{text}");
     }

@@ -123,7 +123,7 @@ fn steps() -> Vec<Step> {
             trunk
         }),
         Step {
-            name: "bundle budgets (first load, worker)",
+            name: "bundle budgets (first load, trace pages, worker)",
             action: Box::new(|| bundle::check(&project::root().join("dist"))),
         },
         Step {
