@@ -175,6 +175,85 @@ test('a call made while the Live page is open appears in its list, and opens in 
   }
 });
 
+/** OTLP/HTTP JSON of one span per trace id, each a root named `${name}-${index}`. */
+function rootSpans(service, name, traceIds, { error = false } = {}) {
+  const start = BigInt(Date.now()) * 1_000_000n;
+  return {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeSpans: [{
+        spans: traceIds.map((traceId, index) => ({
+          traceId,
+          spanId: (index + 1).toString(16).padStart(16, '0'),
+          name: `${name}-${index}`,
+          kind: 2,
+          startTimeUnixNano: String(start),
+          endTimeUnixNano: String(start + 2_000_000n),
+          status: error ? { code: 2 } : {},
+        })),
+      }],
+    }],
+  };
+}
+
+test('a burst of traces is listed whole on the Live page, and a trace that grows moves to the top with its new summary', async () => {
+  const lab = await startLab();
+  try {
+    const { page, assertClean } = await openPage(browser);
+    await page.goto(`http://${lab.addrs.ui}/live`);
+    await waitFor(
+      () => page.getByTestId('live-status').textContent().catch(() => ''),
+      (text) => text.startsWith('Connected'),
+      'the page follows the live stream',
+    );
+    await page.getByTestId('live-filter-text').fill('burst');
+    // 300 traces in one request: more than the collector summarizes in one
+    // tick, and more than the page draws (200).
+    const ids = Array.from({ length: 300 }, (_, i) => `b0${i.toString(16).padStart(30, '0')}`);
+    const otlp = `http://${lab.addrs.ui}/v1/traces`;
+    const post = async (body) => {
+      const response = await fetch(otlp, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    await post(rootSpans('burst-api', 'burst', ids));
+    await waitFor(
+      () => page.getByTestId('live-count').textContent(),
+      (text) => /^300 of \d+ traces$/.test(text.trim()),
+      'every trace of the burst is counted',
+      20_000,
+    );
+    const rows = page.locator('[data-testid="live-row"]');
+    assert.equal(await rows.count(), 200, 'the page draws 200 rows');
+    assert.match(await page.getByTestId('live-more').textContent(), /^100 more match/);
+    const drawn = await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-trace-id')));
+    assert.equal(new Set(drawn).size, 200, 'each trace drawn once');
+
+    // A second span for one trace of the burst: it is listed once, first,
+    // with two spans and an error.
+    const grown = ids[0];
+    const second = rootSpans('burst-api', 'late', [grown], { error: true });
+    second.resourceSpans[0].scopeSpans[0].spans[0].spanId = 'ffffffffffffffff';
+    await post(second);
+    const row = page.locator(`[data-testid="live-row"][data-trace-id="${grown}"]`);
+    await waitFor(
+      () => row.textContent().catch(() => ''),
+      (text) => text.includes('2 spans') && text.includes('1 error'),
+      'the grown trace shows its new summary',
+      20_000,
+    );
+    assert.equal(await row.count(), 1, 'the grown trace has one row');
+    assert.equal(await rows.first().getAttribute('data-trace-id'), grown, 'it moved to the top');
+    assert.match((await page.getByTestId('live-count').textContent()).trim(), /^300 of \d+ traces$/);
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});
+
 test('from the Live page, a real call goes through the running services with the switches set on them', async () => {
   const lab = await startLab();
   try {

@@ -5,11 +5,17 @@
 use crate::project::{self, command};
 use crate::{bundle, setup, Result};
 
-/// The scripts in `e2e/bench/`, in the order they run.
-const BROWSER_BENCHMARKS: &[&str] = &["decode-keystroke.mjs", "waterfall-paint.mjs"];
+/// The scripts in `e2e/bench/`, in the order they run. `live-stream.mjs`
+/// runs the release `tracelab collector` (`TRACELAB_BIN`) serving this build.
+const BROWSER_BENCHMARKS: &[&str] = &[
+    "decode-keystroke.mjs",
+    "waterfall-paint.mjs",
+    "live-stream.mjs",
+];
 
 pub fn run() -> Result {
     setup::run()?;
+    project::build_tracelab_release(&[])?;
     let mut trunk = project::trunk();
     trunk.args(["build", "--release"]);
     project::run(&mut trunk)?;
@@ -23,6 +29,10 @@ pub fn run() -> Result {
         let mut node = command("node");
         node.current_dir(&bench_dir)
             .env("TRACELAB_DIST", project::root().join("dist"))
+            .env(
+                "TRACELAB_BIN",
+                project::root().join("target/release/tracelab"),
+            )
             .arg(script);
         project::run(&mut node)?;
     }

@@ -8,7 +8,7 @@ pub const KEPT: usize = 5_000;
 
 /// One trace in a line: what the collector publishes as spans arrive, and
 /// what the Live page lists and searches.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -40,16 +40,68 @@ pub struct LiveFilter {
 
 impl LiveFilter {
     pub fn matches(&self, trace: &TraceSummary) -> bool {
-        let text = self.text.trim().to_ascii_lowercase();
-        (text.is_empty()
-            || trace.root_name.to_ascii_lowercase().contains(&text)
-            || trace
-                .services
-                .iter()
-                .any(|service| service.to_ascii_lowercase().contains(&text)))
-            && trace.duration_nanos >= self.min_ms.saturating_mul(1_000_000)
-            && (!self.errors_only || trace.errors > 0)
+        self.matches_text(&self.needle(), trace)
     }
+
+    /// The traces of `list` that match, the first `shown` of them, and how
+    /// many match in all. The Live page calls this on every redraw over up
+    /// to [`KEPT`] traces, so it reads the search words once and compares
+    /// without allocating per trace.
+    pub fn select<'a>(&self, list: &'a [TraceSummary], shown: usize) -> Selection<'a> {
+        let needle = self.needle();
+        let mut selection = Selection {
+            shown: Vec::with_capacity(shown.min(list.len())),
+            matching: 0,
+        };
+        for trace in list {
+            if self.matches_text(&needle, trace) {
+                selection.matching += 1;
+                if selection.shown.len() < shown {
+                    selection.shown.push(trace);
+                }
+            }
+        }
+        selection
+    }
+
+    fn needle(&self) -> String {
+        self.text.trim().to_ascii_lowercase()
+    }
+
+    /// `needle` is the search text, trimmed and lower-case.
+    fn matches_text(&self, needle: &str, trace: &TraceSummary) -> bool {
+        trace.duration_nanos >= self.min_ms.saturating_mul(1_000_000)
+            && (!self.errors_only || trace.errors > 0)
+            && (needle.is_empty()
+                || contains_ignoring_ascii_case(&trace.root_name, needle)
+                || trace
+                    .services
+                    .iter()
+                    .any(|service| contains_ignoring_ascii_case(service, needle)))
+    }
+}
+
+/// What a search selects from a list.
+#[derive(Debug, PartialEq)]
+pub struct Selection<'a> {
+    /// The first matching traces, in the list's order.
+    pub shown: Vec<&'a TraceSummary>,
+    /// How many traces match, shown or not.
+    pub matching: usize,
+}
+
+/// Whether `haystack` contains `needle` (already lower-case), ASCII letters
+/// compared in either case, as `to_ascii_lowercase().contains()` would say,
+/// without the copy.
+fn contains_ignoring_ascii_case(haystack: &str, needle: &str) -> bool {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || haystack.windows(needle.len()).any(|window| {
+            window
+                .iter()
+                .zip(needle)
+                .all(|(byte, wanted)| byte.to_ascii_lowercase() == *wanted)
+        })
 }
 
 /// Puts `summary` at the top of `list`, replacing an older summary of the
@@ -58,6 +110,37 @@ pub fn merge(list: &mut Vec<TraceSummary>, summary: TraceSummary) {
     list.retain(|existing| existing.trace_id != summary.trace_id);
     list.insert(0, summary);
     list.truncate(KEPT);
+}
+
+/// Merges `arrived` (in the order they arrived, the newest last) into
+/// `list` at once, as [`merge`] one by one would: the newest at the top,
+/// each trace once with its latest summary, at most [`KEPT`]. Linear in
+/// both lengths, where merging one at a time costs the list's length for
+/// each: the Live page receives summaries in bursts of hundreds while the
+/// list holds thousands.
+pub fn merge_all(list: &mut Vec<TraceSummary>, arrived: Vec<TraceSummary>) {
+    if arrived.is_empty() {
+        return;
+    }
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut merged: Vec<TraceSummary> = Vec::with_capacity(KEPT.min(list.len() + arrived.len()));
+    for summary in arrived.into_iter().rev() {
+        if merged.len() == KEPT {
+            break;
+        }
+        if seen.insert(summary.trace_id.clone()) {
+            merged.push(summary);
+        }
+    }
+    for summary in list.drain(..) {
+        if merged.len() == KEPT {
+            break;
+        }
+        if !seen.contains(&summary.trace_id) {
+            merged.push(summary);
+        }
+    }
+    *list = merged;
 }
 
 #[cfg(test)]
@@ -137,5 +220,98 @@ mod tests {
             merge(&mut list, trace(&n.to_string(), &["s"], 1, 0));
         }
         assert_eq!(list.len(), KEPT);
+    }
+
+    #[test]
+    fn merging_a_burst_at_once_is_merging_it_one_by_one() {
+        // Ids repeat within the burst and with the list: a trace that grows
+        // while its first summary is still waiting to be drawn.
+        let summary = |n: usize, spans: usize| {
+            let mut t = trace(&format!("{:032x}", n % 7_000), &["s"], 1, 0);
+            t.spans = spans;
+            t
+        };
+        for (before, burst) in [
+            (0, 0),
+            (0, 3),
+            (3, 0),
+            (10, 10),
+            (KEPT - 10, 30),
+            (0, KEPT + 20),
+        ] {
+            let mut one_by_one = Vec::new();
+            for n in 0..before {
+                merge(&mut one_by_one, summary(n * 3, 1));
+            }
+            let mut at_once = one_by_one.clone();
+            let arrived: Vec<TraceSummary> = (0..burst).map(|n| summary(n * 5, n)).collect();
+            for summary in arrived.clone() {
+                merge(&mut one_by_one, summary);
+            }
+            merge_all(&mut at_once, arrived);
+            assert_eq!(at_once, one_by_one, "{before} listed, {burst} arrived");
+            assert!(at_once.len() <= KEPT);
+        }
+    }
+
+    #[test]
+    fn the_selection_counts_every_match_and_keeps_the_first() {
+        let list: Vec<TraceSummary> = (0..50)
+            .map(|n| {
+                let service = if n % 2 == 0 {
+                    "Bands-API"
+                } else {
+                    "reviews-api"
+                };
+                trace(&n.to_string(), &[service], n, usize::from(n % 5 == 0))
+            })
+            .collect();
+        let filters = [
+            LiveFilter::default(),
+            LiveFilter {
+                text: " bands ".into(),
+                ..LiveFilter::default()
+            },
+            LiveFilter {
+                text: "REVIEWS-api".into(),
+                min_ms: 10,
+                ..LiveFilter::default()
+            },
+            LiveFilter {
+                text: "bands/:id".into(),
+                errors_only: true,
+                ..LiveFilter::default()
+            },
+            LiveFilter {
+                text: "no such".into(),
+                ..LiveFilter::default()
+            },
+        ];
+        for filter in filters {
+            let expected: Vec<&TraceSummary> = list.iter().filter(|t| filter.matches(t)).collect();
+            // The oracle: the search as first written, a lower-case copy of each.
+            let text = filter.text.trim().to_ascii_lowercase();
+            for t in &list {
+                let by_copy = (text.is_empty()
+                    || t.root_name.to_ascii_lowercase().contains(&text)
+                    || t.services
+                        .iter()
+                        .any(|s| s.to_ascii_lowercase().contains(&text)))
+                    && t.duration_nanos >= filter.min_ms * 1_000_000
+                    && (!filter.errors_only || t.errors > 0);
+                assert_eq!(filter.matches(t), by_copy, "{filter:?} on {t:?}");
+            }
+            for shown in [0, 3, 100] {
+                let selection = filter.select(&list, shown);
+                assert_eq!(selection.matching, expected.len(), "{filter:?}");
+                assert_eq!(
+                    selection.shown,
+                    expected.iter().copied().take(shown).collect::<Vec<_>>()
+                );
+            }
+        }
+        assert!(contains_ignoring_ascii_case("GET /Bands", ""));
+        assert!(!contains_ignoring_ascii_case("ab", "abc"));
+        assert!(contains_ignoring_ascii_case("émile ÉMILE", "émile"));
     }
 }

@@ -4,13 +4,17 @@
 //! which the app's `/live` page lists as they come.
 //!
 //! How: the receivers note the trace ids of every committed export
-//! ([`LiveFeed::touch`]); four times a second the summarizer reads those
-//! traces back from the store and publishes a summary each. Every event
+//! ([`LiveFeed::touch`]); ten times a second the summarizer reads those
+//! traces back from the store and publishes a summary each, so a trace is
+//! listed within about 0.1 s of its spans' acknowledgement. Every event
 //! has an increasing id, and the last [`HISTORY`] are kept, so a browser
 //! that reconnects with `Last-Event-ID` (as `EventSource` does by itself)
 //! gets what it missed; one that comes back later than that starts afresh.
 //! Under heavy ingest at most [`MAX_PER_TICK`] traces are summarized per
-//! tick, the most recently touched first; the others wait for the next.
+//! tick (5,000 a second; reading one of 8 spans back and summarizing it
+//! takes about 40 µs, see BENCHMARKS.md), the most recently touched first;
+//! the others wait for the next tick, and so arrive after (above, on the
+//! page) newer ones.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -32,11 +36,15 @@ use super::UiState;
 
 /// Events kept for browsers that reconnect.
 pub const HISTORY: usize = 2000;
-/// Traces summarized per tick at most.
-pub const MAX_PER_TICK: usize = 200;
+/// Traces summarized per tick at most: a tick every 0.1 s, 5,000 a second,
+/// which bounds the collector's work for a watching browser (about 20 ms a
+/// tick) and the events the page handles at once. At 200 a tick every
+/// 250 ms, a burst of 5,000 traces took 6 s to reach the page
+/// (e2e/bench/live-stream.mjs).
+pub const MAX_PER_TICK: usize = 500;
 /// Trace ids waiting to be summarized at most (the oldest are let go).
 const MAX_TOUCHED: usize = 10_000;
-const TICK: Duration = Duration::from_millis(250);
+const TICK: Duration = Duration::from_millis(100);
 
 /// A trace's summary.
 pub fn summarize(trace: &StoredTrace) -> Option<TraceSummary> {
@@ -374,6 +382,57 @@ mod tests {
             ["07070707070707070707070707070707"]
         );
         assert!(lock(&feed.touched).members.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_tick_publishes_the_newest_traces_and_the_next_tick_the_rest() {
+        let store = Arc::new(Store::open_in_memory().expect("a store"));
+        let feed = Arc::new(LiveFeed::default());
+        let count = MAX_PER_TICK + 100;
+        let id = |n: usize| {
+            let mut bytes = [0u8; 16];
+            bytes[8..].copy_from_slice(&(n as u64 + 1).to_be_bytes());
+            bytes
+        };
+        for n in 0..count {
+            let mut one = span(1, None, &format!("op-{n}"), 1_000, false);
+            one.trace_id = id(n).to_vec();
+            let request = ExportTraceServiceRequest {
+                resource_spans: vec![ResourceSpans {
+                    resource: service("s"),
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![one],
+                        ..ScopeSpans::default()
+                    }],
+                    ..ResourceSpans::default()
+                }],
+            };
+            store.ingest_traces(&request).expect("stored");
+            feed.touch(&request);
+        }
+        let (_, mut receiver) = feed.subscribe(None);
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(feed.clone().run(store, stopped));
+        let mut names = Vec::new();
+        while names.len() < count {
+            // A guard against hanging, not a timing check.
+            let (_, data) = tokio::time::timeout(Duration::from_secs(60), receiver.recv())
+                .await
+                .expect("the summarizer publishes")
+                .expect("an event");
+            let summary: serde_json::Value = serde_json::from_str(&data).expect("JSON");
+            names.push(summary["rootName"].as_str().unwrap_or_default().to_owned());
+        }
+        stop.send_replace(true);
+        running.await.expect("the summarizer stops");
+        let expected: Vec<String> = (100..count)
+            .chain(0..100)
+            .map(|n| format!("op-{n}"))
+            .collect();
+        assert_eq!(
+            names, expected,
+            "the first tick takes the {MAX_PER_TICK} touched last, in the order touched; the next the rest"
+        );
     }
 
     #[test]
