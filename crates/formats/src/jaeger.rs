@@ -1,0 +1,612 @@
+//! Jaeger JSON: the query API's `{"data": [trace, …]}` (Jaeger UI's
+//! download is the same), each trace `{traceID, spans, processes}`.
+//!
+//! Jaeger has no span kind, status, trace state, scope or event name of its
+//! own; OpenTelemetry's Jaeger mapping carries them as tags (`span.kind`,
+//! `otel.status_code`, `otel.status_description`, `error`, `w3c.tracestate`,
+//! `otel.scope.name`, `otel.scope.version`) and events as logs whose `event`
+//! field is the name. Both directions use that mapping.
+//!
+//! Jaeger has no links either: OpenTelemetry writes them as `FOLLOWS_FROM`
+//! references, which Jaeger UI reads as the parent when one comes first. So
+//! the parent is always the first reference, and tracelab marks a link's
+//! reference with a `tags` list (its attributes), a field Jaeger ignores:
+//! a file tracelab wrote reads back with every link and its attributes.
+//!
+//! Times are microseconds: nanoseconds below a microsecond do not survive a
+//! Jaeger file. Arrays are written as their JSON text in a string tag (as
+//! OpenTelemetry's mapping does), and scope attributes are not written.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use tracelab_trace::model::{
+    AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanKind, Status,
+    Trace, TraceId,
+};
+
+use crate::base64;
+use crate::path::Path;
+use crate::read::{
+    self, array, describe, get, micros_to_nanos, object, string, u64_field, Builder, FieldError,
+    IdText, Problems,
+};
+use crate::Dropped;
+
+pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: &mut Problems) {
+    let top = match object(value, path) {
+        Ok(top) => top,
+        Err(error) => return problems.push(error, Dropped::File),
+    };
+    // One trace on its own (`{traceID, spans, processes}`) or the API's list.
+    if get(top, "data").is_none() && get(top, "spans").is_some() {
+        if let Err(error) = read_trace(top, path, builder, problems) {
+            problems.push(error, Dropped::Batch);
+        }
+        return;
+    }
+    let traces = match array(top, "data", path) {
+        Ok(traces) => traces,
+        Err(error) => return problems.push(error, Dropped::File),
+    };
+    let data_path = path.field("data");
+    for (index, trace) in traces.iter().enumerate() {
+        let trace_path = data_path.index(index);
+        let result = object(trace, &trace_path)
+            .and_then(|trace| read_trace(trace, &trace_path, builder, problems));
+        if let Err(error) = result {
+            problems.push(error, Dropped::Batch);
+        }
+    }
+}
+
+fn read_trace(
+    trace: &Map<String, Value>,
+    path: &Path,
+    builder: &mut Builder,
+    problems: &mut Problems,
+) -> Result<(), FieldError> {
+    // Processes are read when a span first names them, then remembered.
+    let processes = match get(trace, "processes") {
+        None => None,
+        Some(value) => Some(object(value, &path.field("processes"))?),
+    };
+    let processes_path = path.field("processes");
+    let mut resource_of_process: HashMap<&str, u32> = HashMap::new();
+    let trace_id_fallback = match get(trace, "traceID") {
+        Some(_) => read::trace_id(trace, "traceID", path, IdText::LeftPadded).ok(),
+        None => None,
+    };
+    let spans_path = path.field("spans");
+    for (index, span) in array(trace, "spans", path)?.iter().enumerate() {
+        let span_path = spans_path.index(index);
+        let result = object(span, &span_path).and_then(|span_object| {
+            let (mut span, scope) = read_span(span_object, &span_path, trace_id_fallback, problems)?;
+            span.scope_idx = builder.scope(scope);
+            // The process inline (`process`), or named (`processID`).
+            span.resource_idx = if let Some(process) = get(span_object, "process") {
+                let process_path = span_path.field("process");
+                let resource = read_process(process, &process_path, problems)?;
+                builder.resource(resource)
+            } else {
+                let process_id = string(span_object, "processID", &span_path)?;
+                match resource_of_process.get(process_id) {
+                    Some(&resource_idx) => resource_idx,
+                    None => {
+                        let found = processes.and_then(|processes| processes.get_key_value(process_id));
+                        let resource = match found {
+                            Some((key, process)) => {
+                                let process_path = processes_path.field(key);
+                                read_process(process, &process_path, problems)?
+                            }
+                            None => {
+                                problems.at(
+                                    &span_path.field("processID"),
+                                    format!("{process_id:?} names no process of this trace, so the span has no service"),
+                                    Dropped::Value,
+                                );
+                                Resource { service_name: Arc::from(""), attributes: Vec::new() }
+                            }
+                        };
+                        let resource_idx = builder.resource(resource);
+                        if let Some((key, _)) = found {
+                            resource_of_process.insert(key.as_str(), resource_idx);
+                        }
+                        resource_idx
+                    }
+                }
+            };
+            builder.span(span);
+            Ok(())
+        });
+        if let Err(error) = result {
+            problems.push(error, Dropped::Span);
+        }
+    }
+    Ok(())
+}
+
+fn read_process(
+    value: &Value,
+    path: &Path,
+    problems: &mut Problems,
+) -> Result<Resource, FieldError> {
+    let process = object(value, path)?;
+    let service_name = string(process, "serviceName", path)?;
+    // `service.name` first, as OpenTelemetry's resource has it.
+    let mut attributes = vec![KeyValue::new(
+        "service.name",
+        AttributeValue::string(service_name),
+    )];
+    read_tags(
+        array(process, "tags", path)?,
+        &path.field("tags"),
+        &mut attributes,
+        problems,
+    );
+    Ok(Resource {
+        service_name: Arc::from(service_name),
+        attributes,
+    })
+}
+
+/// One tag's value by its `type` (or, without one, by its JSON type, as
+/// Jaeger UI's own files sometimes are).
+fn tag_value(tag: &Map<String, Value>, path: &Path) -> Result<AttributeValue, FieldError> {
+    let value_path = path.field("value");
+    let value = get(tag, "value")
+        .ok_or_else(|| FieldError::new(&value_path, "missing: a tag needs a value"))?;
+    let kind = string(tag, "type", path)?;
+    let mismatch = |expected: &str| {
+        FieldError::new(
+            &value_path,
+            format!("type {kind:?} needs {expected}, found {}", describe(value)),
+        )
+    };
+    Ok(match (kind.to_ascii_lowercase().as_str(), value) {
+        ("string" | "", Value::String(text)) => AttributeValue::String(Arc::from(text.as_str())),
+        ("string", _) => return Err(mismatch("a string")),
+        ("bool" | "", Value::Bool(flag)) => AttributeValue::Bool(*flag),
+        ("bool", Value::String(text)) if text == "true" || text == "false" => {
+            AttributeValue::Bool(text == "true")
+        }
+        ("bool", _) => return Err(mismatch("true or false")),
+        ("int64", _) => AttributeValue::Int(read::i64_value(value, &value_path)?),
+        ("", Value::Number(number)) if number.is_i64() || number.is_u64() => {
+            AttributeValue::Int(read::i64_value(value, &value_path)?)
+        }
+        ("float64" | "", Value::Number(number)) => {
+            AttributeValue::Double(number.as_f64().unwrap_or(f64::NAN))
+        }
+        ("float64", _) => return Err(mismatch("a number")),
+        ("binary", Value::String(text)) => AttributeValue::Bytes(
+            base64::decode(text)
+                .map_err(|message| FieldError::new(&value_path, message))?
+                .into_boxed_slice(),
+        ),
+        ("binary", _) => return Err(mismatch("a base64 string")),
+        ("", _) => {
+            return Err(FieldError::new(
+                &value_path,
+                format!("no type, and {} is no tag value", describe(value)),
+            ))
+        }
+        (other, _) => {
+            return Err(FieldError::new(
+                &path.field("type"),
+                format!("unknown type {other:?}, expected string, bool, int64, float64 or binary"),
+            ))
+        }
+    })
+}
+
+fn read_tags(list: &[Value], path: &Path, out: &mut Vec<KeyValue>, problems: &mut Problems) {
+    for (index, tag) in list.iter().enumerate() {
+        let tag_path = path.index(index);
+        let result = object(tag, &tag_path).and_then(|tag| {
+            let key = string(tag, "key", &tag_path)?;
+            Ok(KeyValue::new(key, tag_value(tag, &tag_path)?))
+        });
+        match result {
+            Ok(tag) => out.push(tag),
+            Err(error) => problems.push(error, Dropped::Attribute),
+        }
+    }
+}
+
+fn as_text(value: &AttributeValue) -> Option<&str> {
+    match value {
+        AttributeValue::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+fn read_span(
+    object: &Map<String, Value>,
+    path: &Path,
+    trace_id_fallback: Option<TraceId>,
+    problems: &mut Problems,
+) -> Result<(Span, Scope), FieldError> {
+    let trace_id = match (get(object, "traceID"), trace_id_fallback) {
+        (None, Some(trace_id)) => trace_id,
+        _ => read::trace_id(object, "traceID", path, IdText::LeftPadded)?,
+    };
+    let span_id = read::span_id(object, "spanID", path, IdText::LeftPadded)?;
+    let start_micros = u64_field(object, "startTime", path)?;
+    let start = micros_to_nanos(start_micros, &path.field("startTime"))?;
+    let duration = micros_to_nanos(
+        u64_field(object, "duration", path)?,
+        &path.field("duration"),
+    )?;
+    let name = string(object, "operationName", path)?;
+    let mut span = Span::new(
+        trace_id,
+        span_id,
+        None,
+        name,
+        start,
+        start.saturating_add(duration),
+    );
+    span.kind = SpanKind::Unspecified;
+    if get(object, "flags").is_some() {
+        span.trace_flags = (u64_field(object, "flags", path)? & 0xff) as u8;
+    }
+
+    // References: the first is the parent when it is in this trace and not
+    // a tracelab link (one with `tags`); every other is a link.
+    let references_path = path.field("references");
+    for (index, reference) in array(object, "references", path)?.iter().enumerate() {
+        let reference_path = references_path.index(index);
+        let result = read::object(reference, &reference_path).and_then(|reference| {
+            let ref_type = string(reference, "refType", &reference_path)?;
+            let relation = match ref_type {
+                "CHILD_OF" | "child_of" => ParentRelation::ChildOf,
+                "FOLLOWS_FROM" | "follows_from" => ParentRelation::FollowsFrom,
+                other => {
+                    return Err(FieldError::new(
+                        &reference_path.field("refType"),
+                        format!(
+                            "{other:?} is no reference type, expected CHILD_OF or FOLLOWS_FROM"
+                        ),
+                    ))
+                }
+            };
+            let link_trace_id = match get(reference, "traceID") {
+                None => trace_id,
+                Some(_) => {
+                    read::trace_id(reference, "traceID", &reference_path, IdText::LeftPadded)?
+                }
+            };
+            let link_span_id =
+                read::span_id(reference, "spanID", &reference_path, IdText::LeftPadded)?;
+            let is_link = get(reference, "tags").is_some();
+            if index == 0 && !is_link && link_trace_id == trace_id {
+                span.parent_span_id = Some(link_span_id);
+                span.parent_relation = relation;
+            } else {
+                let mut link = Link {
+                    trace_id: link_trace_id,
+                    span_id: link_span_id,
+                    attributes: Vec::new(),
+                };
+                read_tags(
+                    array(reference, "tags", &reference_path)?,
+                    &reference_path.field("tags"),
+                    &mut link.attributes,
+                    problems,
+                );
+                span.links.push(link);
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            problems.push(error, Dropped::Link);
+        }
+    }
+
+    // Tags, with OpenTelemetry's mapped ones taken out into their fields.
+    let mut tags = Vec::new();
+    read_tags(
+        array(object, "tags", path)?,
+        &path.field("tags"),
+        &mut tags,
+        problems,
+    );
+    let mut scope = Scope {
+        name: Arc::from(""),
+        version: Box::from(""),
+        attributes: Vec::new(),
+    };
+    let mut status_code: Option<String> = None;
+    let mut status_message = String::new();
+    let mut error_tag = false;
+    for tag in tags {
+        let text = as_text(&tag.value);
+        match (&*tag.key, text) {
+            ("span.kind", Some(kind)) => {
+                span.kind = match kind {
+                    "server" => SpanKind::Server,
+                    "client" => SpanKind::Client,
+                    "producer" => SpanKind::Producer,
+                    "consumer" => SpanKind::Consumer,
+                    "internal" => SpanKind::Internal,
+                    _ => {
+                        span.attributes.push(tag);
+                        continue;
+                    }
+                }
+            }
+            ("otel.status_code", Some(code)) => status_code = Some(code.to_string()),
+            ("otel.status_description", Some(message)) => status_message = message.to_string(),
+            ("w3c.tracestate", Some(state)) => span.trace_state = Box::from(state),
+            ("otel.scope.name" | "otel.library.name", Some(name)) => scope.name = Arc::from(name),
+            ("otel.scope.version" | "otel.library.version", Some(version)) => {
+                scope.version = Box::from(version)
+            }
+            ("error", _)
+                if matches!(tag.value, AttributeValue::Bool(_))
+                    || text == Some("true")
+                    || text == Some("false") =>
+            {
+                error_tag = matches!(tag.value, AttributeValue::Bool(true)) || text == Some("true");
+            }
+            _ => span.attributes.push(tag),
+        }
+    }
+    span.status = match status_code.as_deref() {
+        Some("ERROR") => Status::Error {
+            message: Box::from(status_message.as_str()),
+        },
+        Some("OK") => Status::Ok,
+        _ if error_tag => Status::Error {
+            message: Box::from(status_message.as_str()),
+        },
+        _ => Status::Unset,
+    };
+
+    let logs_path = path.field("logs");
+    for (index, log) in array(object, "logs", path)?.iter().enumerate() {
+        let log_path = logs_path.index(index);
+        let result = read::object(log, &log_path).and_then(|log| {
+            let time = micros_to_nanos(
+                u64_field(log, "timestamp", &log_path)?,
+                &log_path.field("timestamp"),
+            )?;
+            let mut fields = Vec::new();
+            read_tags(
+                array(log, "fields", &log_path)?,
+                &log_path.field("fields"),
+                &mut fields,
+                problems,
+            );
+            // The `event` field names the event, as OpenTelemetry's mapping writes it.
+            let mut name: Arc<str> = Arc::from("");
+            if let Some(position) = fields
+                .iter()
+                .position(|field| &*field.key == "event" && as_text(&field.value).is_some())
+            {
+                let field = fields.remove(position);
+                if let AttributeValue::String(text) = field.value {
+                    name = text;
+                }
+            }
+            Ok(Event {
+                time_unix_nanos: time,
+                name,
+                attributes: fields,
+            })
+        });
+        match result {
+            Ok(event) => span.events.push(event),
+            Err(error) => problems.push(error, Dropped::Event),
+        }
+    }
+    Ok((span, scope))
+}
+
+// ---------------------------------------------------------------------------
+// Export
+
+fn tag_json(key: &str, value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::String(text) => json!({ "key": key, "type": "string", "value": &**text }),
+        AttributeValue::Bool(flag) => json!({ "key": key, "type": "bool", "value": flag }),
+        AttributeValue::Int(int) => json!({ "key": key, "type": "int64", "value": int }),
+        AttributeValue::Double(double) if double.is_finite() => {
+            json!({ "key": key, "type": "float64", "value": double })
+        }
+        // JSON has no NaN or infinity; Jaeger's own writer gives up on them.
+        AttributeValue::Double(double) => {
+            json!({ "key": key, "type": "string", "value": double.to_string() })
+        }
+        AttributeValue::Bytes(bytes) => {
+            json!({ "key": key, "type": "binary", "value": base64::encode(bytes) })
+        }
+        // OpenTelemetry's Jaeger mapping: an array as its JSON text.
+        AttributeValue::Array(_) => {
+            let text = crate::otlp::any_value_json(value)
+                .get("arrayValue")
+                .map(array_text)
+                .unwrap_or_default();
+            json!({ "key": key, "type": "string", "value": text })
+        }
+    }
+}
+
+/// An OTLP `arrayValue` written as a plain JSON array of its values, as
+/// OpenTelemetry's Jaeger mapping writes arrays (bounded by the export's
+/// depth cap, so the writer's recursion is too).
+fn array_text(array_value: &Value) -> String {
+    fn plain(value: &Value) -> Value {
+        let Some(object) = value.as_object() else {
+            return Value::Null;
+        };
+        if let Some(inner) = object.get("arrayValue") {
+            let values = inner
+                .get("values")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            return Value::Array(values.iter().map(plain).collect());
+        }
+        if let Some(int) = object.get("intValue").and_then(Value::as_str) {
+            return int.parse::<i64>().map(Value::from).unwrap_or(Value::Null);
+        }
+        object.values().next().cloned().unwrap_or(Value::Null)
+    }
+    plain(&json!({ "arrayValue": array_value })).to_string()
+}
+
+fn tags_json(attributes: &[KeyValue]) -> Vec<Value> {
+    attributes
+        .iter()
+        .map(|attribute| tag_json(&attribute.key, &attribute.value))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn span_json(trace: &Trace, span: &Span, process_id: &str) -> Value {
+    let mut references = Vec::new();
+    if let Some(parent) = span.parent_span_id.filter(|parent| !parent.is_zero()) {
+        let ref_type = match span.parent_relation {
+            ParentRelation::ChildOf => "CHILD_OF",
+            ParentRelation::FollowsFrom => "FOLLOWS_FROM",
+        };
+        references.push(json!({ "refType": ref_type, "traceID": hex(&span.trace_id.0), "spanID": hex(&parent.0) }));
+    }
+    for link in &span.links {
+        references.push(json!({
+            "refType": "FOLLOWS_FROM",
+            "traceID": hex(&link.trace_id.0),
+            "spanID": hex(&link.span_id.0),
+            "tags": tags_json(&link.attributes),
+        }));
+    }
+    let mut tags = tags_json(&span.attributes);
+    if span.kind != SpanKind::Unspecified {
+        tags.push(tag_json(
+            "span.kind",
+            &AttributeValue::string(span.kind.as_str()),
+        ));
+    }
+    match &span.status {
+        Status::Unset => {}
+        Status::Ok => tags.push(tag_json("otel.status_code", &AttributeValue::string("OK"))),
+        Status::Error { message } => {
+            tags.push(tag_json(
+                "otel.status_code",
+                &AttributeValue::string("ERROR"),
+            ));
+            tags.push(tag_json("error", &AttributeValue::Bool(true)));
+            if !message.is_empty() {
+                tags.push(tag_json(
+                    "otel.status_description",
+                    &AttributeValue::string(message),
+                ));
+            }
+        }
+    }
+    if !span.trace_state.is_empty() {
+        tags.push(tag_json(
+            "w3c.tracestate",
+            &AttributeValue::string(&span.trace_state),
+        ));
+    }
+    if let Some(scope) = trace.scopes.get(span.scope_idx as usize) {
+        if !scope.name.is_empty() {
+            tags.push(tag_json(
+                "otel.scope.name",
+                &AttributeValue::String(scope.name.clone()),
+            ));
+        }
+        if !scope.version.is_empty() {
+            tags.push(tag_json(
+                "otel.scope.version",
+                &AttributeValue::string(&scope.version),
+            ));
+        }
+    }
+    let logs: Vec<Value> = span
+        .events
+        .iter()
+        .map(|event| {
+            let mut fields = vec![tag_json(
+                "event",
+                &AttributeValue::String(event.name.clone()),
+            )];
+            fields.extend(tags_json(&event.attributes));
+            json!({ "timestamp": event.time_unix_nanos / 1000, "fields": fields })
+        })
+        .collect();
+    let start_micros = span.start_unix_nanos / 1000;
+    json!({
+        "traceID": hex(&span.trace_id.0),
+        "spanID": hex(&span.span_id.0),
+        "operationName": &*span.name,
+        "references": references,
+        "flags": span.trace_flags,
+        "startTime": start_micros,
+        "duration": (span.clamped_end_unix_nanos() / 1000).saturating_sub(start_micros),
+        "tags": tags,
+        "logs": logs,
+        "processID": process_id,
+        "warnings": null,
+    })
+}
+
+/// The trace as Jaeger's query API answers it (`{"data": [trace]}`), which
+/// Jaeger UI opens: one Jaeger trace per trace id among the spans (usually
+/// one), processes `p1`, `p2`, … one per resource, times in microseconds
+/// (rounded down). The module doc says what Jaeger cannot carry.
+pub fn to_jaeger_json(trace: &Trace) -> String {
+    // One Jaeger trace per trace id, in order of first appearance.
+    let mut order: Vec<TraceId> = Vec::new();
+    let mut spans_of: HashMap<TraceId, Vec<&Span>> = HashMap::new();
+    for span in &trace.spans {
+        spans_of
+            .entry(span.trace_id)
+            .or_insert_with(|| {
+                order.push(span.trace_id);
+                Vec::new()
+            })
+            .push(span);
+    }
+    let process_id = |resource_idx: u32| format!("p{}", resource_idx as u64 + 1);
+    let data: Vec<Value> = order
+        .iter()
+        .map(|trace_id| {
+            let spans = spans_of.get(trace_id).map(Vec::as_slice).unwrap_or(&[]);
+            let mut processes = Map::new();
+            for span in spans {
+                let id = process_id(span.resource_idx);
+                if processes.contains_key(&id) {
+                    continue;
+                }
+                let resource = trace.resources.get(span.resource_idx as usize);
+                let service_name = resource.map(|resource| &*resource.service_name).unwrap_or("");
+                let tags: Vec<Value> = resource
+                    .map(|resource| {
+                        resource
+                            .attributes
+                            .iter()
+                            .filter(|attribute| &*attribute.key != "service.name")
+                            .map(|attribute| tag_json(&attribute.key, &attribute.value))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                processes.insert(id, json!({ "serviceName": service_name, "tags": tags }));
+            }
+            json!({
+                "traceID": hex(&trace_id.0),
+                "spans": spans.iter().map(|span| span_json(trace, span, &process_id(span.resource_idx))).collect::<Vec<_>>(),
+                "processes": processes,
+                "warnings": null,
+            })
+        })
+        .collect();
+    json!({ "data": data, "total": 0, "limit": 0, "offset": 0, "errors": null }).to_string()
+}

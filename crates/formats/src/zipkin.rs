@@ -1,0 +1,279 @@
+//! Zipkin v2 JSON: a list of spans, times in microseconds, the service in
+//! `localEndpoint.serviceName`, tags all strings, annotations as events.
+//!
+//! Zipkin lets a server span share the id of the client span that called
+//! it (`"shared": true`, B3's single-id mode). The model needs distinct ids,
+//! so, as Zipkin's own tree builder means it, the server half gets a new id
+//! (derived from the shared one, not clashing with any other span of the
+//! trace) with the client half as its parent, and the spans of the server's
+//! service that named the shared id as their parent move under the server
+//! half.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tracelab_trace::model::{
+    AttributeValue, Event, KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, TraceId,
+};
+
+use crate::path::Path;
+use crate::read::{
+    self, describe, get, micros_to_nanos, object, string, u64_field, Builder, FieldError, IdText,
+    Problems,
+};
+use crate::Dropped;
+
+/// A span as read, before shared ids are separated.
+struct Read {
+    span: Span,
+    service: Arc<str>,
+    shared: bool,
+}
+
+pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: &mut Problems) {
+    let Value::Array(items) = value else {
+        return problems.at(
+            path,
+            format!("expected a list of spans, found {}", describe(value)),
+            Dropped::File,
+        );
+    };
+    let mut spans = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let span_path = path.index(index);
+        match object(item, &span_path).and_then(|span| read_span(span, &span_path, problems)) {
+            Ok(read) => spans.push(read),
+            Err(error) => problems.push(error, Dropped::Span),
+        }
+    }
+    separate_shared(&mut spans);
+    // Zipkin has no scopes: one empty scope; one resource per service.
+    let scope_idx = builder.scope(Scope {
+        name: Arc::from(""),
+        version: Box::from(""),
+        attributes: Vec::new(),
+    });
+    let mut resource_of: HashMap<Arc<str>, u32> = HashMap::new();
+    for Read {
+        mut span, service, ..
+    } in spans
+    {
+        span.resource_idx = *resource_of.entry(service.clone()).or_insert_with(|| {
+            builder.resource(Resource {
+                service_name: service.clone(),
+                attributes: vec![KeyValue::new(
+                    "service.name",
+                    AttributeValue::String(service.clone()),
+                )],
+            })
+        });
+        span.scope_idx = scope_idx;
+        builder.span(span);
+    }
+}
+
+/// Gives each shared server span its own id; see the module doc.
+fn separate_shared(spans: &mut [Read]) {
+    // The client half of each shared id, and every id taken, per trace.
+    let mut clients: HashMap<(TraceId, SpanId), Arc<str>> = HashMap::new();
+    let mut taken: HashSet<(TraceId, SpanId)> = HashSet::new();
+    for read in spans.iter() {
+        taken.insert((read.span.trace_id, read.span.span_id));
+        if read.span.kind == SpanKind::Client {
+            clients.insert(
+                (read.span.trace_id, read.span.span_id),
+                read.service.clone(),
+            );
+        }
+    }
+    // (trace, shared id, server's service) -> the server half's new id.
+    let mut moved: HashMap<(TraceId, SpanId, Arc<str>), SpanId> = HashMap::new();
+    for read in spans.iter_mut() {
+        let key = (read.span.trace_id, read.span.span_id);
+        // The server half: marked `shared`, or a server span with a client's
+        // id (older Zipkin instrumentation did not mark it).
+        let is_server_half = clients.contains_key(&key)
+            && read.span.kind != SpanKind::Client
+            && (read.shared || read.span.kind == SpanKind::Server);
+        if !is_server_half {
+            continue;
+        }
+        // SplitMix64 of the shared id, stepped until free: deterministic,
+        // and in practice one step.
+        let mut candidate = u64::from_be_bytes(read.span.span_id.0);
+        let new_id = loop {
+            candidate = candidate.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = candidate;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            let id = SpanId::from_u64(z ^ (z >> 31));
+            if !id.is_zero() && taken.insert((read.span.trace_id, id)) {
+                break id;
+            }
+        };
+        moved.insert(
+            (read.span.trace_id, read.span.span_id, read.service.clone()),
+            new_id,
+        );
+        read.span.parent_span_id = Some(read.span.span_id);
+        read.span.span_id = new_id;
+    }
+    if moved.is_empty() {
+        return;
+    }
+    for read in spans.iter_mut() {
+        let Some(parent) = read.span.parent_span_id else {
+            continue;
+        };
+        if let Some(&server_id) = moved.get(&(read.span.trace_id, parent, read.service.clone())) {
+            // The server half itself keeps the client half as its parent.
+            if server_id != read.span.span_id {
+                read.span.parent_span_id = Some(server_id);
+            }
+        }
+    }
+}
+
+fn read_span(
+    object: &Map<String, Value>,
+    path: &Path,
+    problems: &mut Problems,
+) -> Result<Read, FieldError> {
+    let trace_id = read::trace_id(object, "traceId", path, IdText::LeftPadded)?;
+    let span_id = read::span_id(object, "id", path, IdText::LeftPadded)?;
+    let parent_span_id = read::parent_span_id(object, "parentId", path, IdText::LeftPadded)?;
+    let start = micros_to_nanos(
+        u64_field(object, "timestamp", path)?,
+        &path.field("timestamp"),
+    )?;
+    let duration = micros_to_nanos(
+        u64_field(object, "duration", path)?,
+        &path.field("duration"),
+    )?;
+    let name = string(object, "name", path)?;
+    let mut span = Span::new(
+        trace_id,
+        span_id,
+        parent_span_id,
+        name,
+        start,
+        start.saturating_add(duration),
+    );
+    span.kind = match string(object, "kind", path)? {
+        "" => SpanKind::Unspecified,
+        "CLIENT" => SpanKind::Client,
+        "SERVER" => SpanKind::Server,
+        "PRODUCER" => SpanKind::Producer,
+        "CONSUMER" => SpanKind::Consumer,
+        other => {
+            problems.at(
+                &path.field("kind"),
+                format!(
+                    "{other:?} is no Zipkin kind, expected CLIENT, SERVER, PRODUCER or CONSUMER"
+                ),
+                Dropped::Value,
+            );
+            SpanKind::Unspecified
+        }
+    };
+    let shared = matches!(get(object, "shared"), Some(Value::Bool(true)));
+    let mut service: Arc<str> = Arc::from("");
+    if let Some(endpoint) = get(object, "localEndpoint") {
+        let endpoint_path = path.field("localEndpoint");
+        let endpoint = read::object(endpoint, &endpoint_path)?;
+        service = Arc::from(string(endpoint, "serviceName", &endpoint_path)?);
+    }
+    // The remote endpoint as OpenTelemetry's attributes for the peer.
+    if let Some(endpoint) = get(object, "remoteEndpoint") {
+        let endpoint_path = path.field("remoteEndpoint");
+        let endpoint = read::object(endpoint, &endpoint_path)?;
+        let peer_service = string(endpoint, "serviceName", &endpoint_path)?;
+        if !peer_service.is_empty() {
+            span.attributes.push(KeyValue::new(
+                "peer.service",
+                AttributeValue::string(peer_service),
+            ));
+        }
+        for field in ["ipv4", "ipv6"] {
+            let address = string(endpoint, field, &endpoint_path)?;
+            if !address.is_empty() {
+                span.attributes.push(KeyValue::new(
+                    "network.peer.address",
+                    AttributeValue::string(address),
+                ));
+            }
+        }
+        if let Some(port) = get(endpoint, "port") {
+            let port = read::i64_value(port, &endpoint_path.field("port"))?;
+            span.attributes.push(KeyValue::new(
+                "network.peer.port",
+                AttributeValue::Int(port),
+            ));
+        }
+    }
+    let mut status_code = String::new();
+    let mut error_message: Option<String> = None;
+    if let Some(tags) = get(object, "tags") {
+        let tags_path = path.field("tags");
+        let tags = read::object(tags, &tags_path)?;
+        for (key, value) in tags {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                // Zipkin says strings; numbers and booleans are read as their text.
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                other => {
+                    problems.at(
+                        &tags_path.field(key),
+                        format!("expected a string, found {}", describe(other)),
+                        Dropped::Attribute,
+                    );
+                    continue;
+                }
+            };
+            match key.as_str() {
+                // Zipkin marks a failed span with an `error` tag holding the message.
+                "error" => error_message = Some(text),
+                "otel.status_code" => status_code = text,
+                "otel.status_description" => error_message = Some(text),
+                _ => span.attributes.push(KeyValue::new(
+                    key.as_str(),
+                    AttributeValue::String(Arc::from(text)),
+                )),
+            }
+        }
+    }
+    span.status = match (status_code.as_str(), error_message) {
+        ("OK", _) => Status::Ok,
+        ("ERROR", message) => Status::Error {
+            message: Box::from(message.unwrap_or_default().as_str()),
+        },
+        (_, Some(message)) => Status::Error {
+            message: Box::from(message.as_str()),
+        },
+        _ => Status::Unset,
+    };
+    let annotations_path = path.field("annotations");
+    for (index, annotation) in read::array(object, "annotations", path)?.iter().enumerate() {
+        let annotation_path = annotations_path.index(index);
+        let result = read::object(annotation, &annotation_path).and_then(|annotation| {
+            Ok(Event {
+                time_unix_nanos: micros_to_nanos(
+                    u64_field(annotation, "timestamp", &annotation_path)?,
+                    &annotation_path.field("timestamp"),
+                )?,
+                name: Arc::from(string(annotation, "value", &annotation_path)?),
+                attributes: Vec::new(),
+            })
+        });
+        match result {
+            Ok(event) => span.events.push(event),
+            Err(error) => problems.push(error, Dropped::Event),
+        }
+    }
+    Ok(Read {
+        span,
+        service,
+        shared,
+    })
+}

@@ -1,0 +1,287 @@
+//! Each format read from files shaped as its producers write them.
+
+use tracelab_formats::{detect, import, Format};
+use tracelab_trace::model::{AttributeValue, ParentRelation, SpanId, SpanKind, Status};
+
+fn span_id(hex: &str) -> SpanId {
+    SpanId::from_u64(u64::from_str_radix(hex, 16).unwrap_or(0))
+}
+
+#[test]
+fn detects_each_format_from_its_first_keys() {
+    let cases: &[(&str, Format, &str)] = &[
+        (
+            r#"{"data":[],"total":0}"#,
+            Format::JaegerJson,
+            "the query API",
+        ),
+        (
+            r#"{"total":0,"limit":0,"data":[]}"#,
+            Format::JaegerJson,
+            "keys in another order",
+        ),
+        (
+            r#"{"traceID":"1","spans":[],"processes":{}}"#,
+            Format::JaegerJson,
+            "one Jaeger trace on its own",
+        ),
+        ("[]", Format::ZipkinJson, "an empty Zipkin list"),
+        (
+            "\u{feff}  \n[{\"traceId\":\"1\"}]",
+            Format::ZipkinJson,
+            "a byte order mark and blank lines first",
+        ),
+        (
+            r#"{"resourceSpans":[]}"#,
+            Format::OtlpJson,
+            "one OTLP request",
+        ),
+        (
+            "{\"resourceSpans\":[]}\n{\"resourceSpans\":[]}\n",
+            Format::OtlpJsonLines,
+            "the Collector's file exporter",
+        ),
+        (
+            r#"{"result":{"resourceSpans":[]}}"#,
+            Format::JaegerApiV3,
+            "api_v3",
+        ),
+        (r#"{"batches":[]}"#, Format::TempoJson, "Tempo"),
+        (
+            r#"{"note":"a \"data\": b","resourceSpans":[]}"#,
+            Format::OtlpJson,
+            "a key's name inside a string value is not a key",
+        ),
+        (
+            r#"{"other":{"data":[]}}"#,
+            Format::Unknown,
+            "data below the top is not Jaeger's",
+        ),
+        ("spans", Format::Unknown, "not JSON"),
+    ];
+    for &(file, format, why) in cases {
+        assert_eq!(detect(file.as_bytes()), format, "{why}");
+    }
+}
+
+/// As Jaeger's query API answers (HotROD's shape): 64-bit trace ids with
+/// leading zeros dropped, processes by id, typed tags, logs, references.
+#[test]
+fn reads_jaeger_as_the_query_api_writes_it() {
+    let file = br#"{"data":[{"traceID":"5b8aa5a2d2c872e8","spans":[
+      {"traceID":"5b8aa5a2d2c872e8","spanID":"5b8aa5a2d2c872e8","flags":1,"operationName":"HTTP GET /dispatch",
+       "references":[],"startTime":1700000000000000,"duration":700000,
+       "tags":[{"key":"span.kind","type":"string","value":"server"},{"key":"http.status_code","type":"int64","value":200},
+               {"key":"sampler.param","type":"bool","value":true},{"key":"ratio","type":"float64","value":0.25}],
+       "logs":[{"timestamp":1700000000001000,"fields":[{"key":"event","type":"string","value":"HTTP request received"},
+               {"key":"level","type":"string","value":"info"}]}],
+       "processID":"p1","warnings":null},
+      {"traceID":"5b8aa5a2d2c872e8","spanID":"a3b7c","flags":1,"operationName":"SQL SELECT",
+       "references":[{"refType":"CHILD_OF","traceID":"5b8aa5a2d2c872e8","spanID":"5b8aa5a2d2c872e8"},
+                     {"refType":"FOLLOWS_FROM","traceID":"00000000000000000000000000000abc","spanID":"1"}],
+       "startTime":1700000000100000,"duration":300000,
+       "tags":[{"key":"error","type":"bool","value":true},{"key":"otel.status_description","type":"string","value":"timeout"},
+               {"key":"payload","type":"binary","value":"3q2+7w=="}],
+       "logs":[],"processID":"p2","warnings":null},
+      {"traceID":"5b8aa5a2d2c872e8","spanID":"b1","operationName":"publish","references":[{"refType":"FOLLOWS_FROM","traceID":"5b8aa5a2d2c872e8","spanID":"5b8aa5a2d2c872e8"}],
+       "startTime":1700000000200000,"duration":10,"processID":"p1"}],
+     "processes":{"p1":{"serviceName":"frontend","tags":[{"key":"hostname","type":"string","value":"web-1"}]},
+                  "p2":{"serviceName":"mysql","tags":[]}},"warnings":null}],
+     "total":0,"limit":0,"offset":0,"errors":null}"#;
+    let imported = import(file);
+    assert_eq!(imported.format, Format::JaegerJson);
+    assert_eq!(imported.skipped, vec![]);
+    let trace = &imported.traces[0];
+    assert_eq!(
+        trace.spans[0].trace_id.to_string(),
+        "00000000000000005b8aa5a2d2c872e8"
+    );
+    let root = &trace.spans[0];
+    assert_eq!(root.kind, SpanKind::Server);
+    assert_eq!(root.end_unix_nanos - root.start_unix_nanos, 700_000_000);
+    assert_eq!(
+        root.attribute("http.status_code"),
+        Some(&AttributeValue::Int(200))
+    );
+    assert_eq!(root.attribute("ratio"), Some(&AttributeValue::Double(0.25)));
+    assert_eq!(
+        root.attribute("span.kind"),
+        None,
+        "mapped tags become fields"
+    );
+    assert_eq!(&*root.events[0].name, "HTTP request received");
+    assert_eq!(root.events[0].attributes.len(), 1);
+    assert_eq!(trace.service_name(0), "frontend");
+    let resource = trace
+        .resource_of(0)
+        .map(|resource| resource.attributes.clone())
+        .unwrap_or_default();
+    assert_eq!(resource.len(), 2, "service.name and hostname: {resource:?}");
+
+    let query = &trace.spans[1];
+    assert_eq!(
+        query.span_id,
+        span_id("a3b7c"),
+        "a short span id is padded on the left"
+    );
+    assert_eq!(query.parent_span_id, Some(root.span_id));
+    assert_eq!(
+        query.status,
+        Status::Error {
+            message: Box::from("timeout")
+        }
+    );
+    assert_eq!(
+        query.attribute("payload"),
+        Some(&AttributeValue::Bytes(Box::new([0xde, 0xad, 0xbe, 0xef])))
+    );
+    assert_eq!(
+        query.links.len(),
+        1,
+        "the second reference, in another trace, is a link"
+    );
+    assert_eq!(trace.service_name(1), "mysql");
+
+    let publish = &trace.spans[2];
+    assert_eq!(publish.parent_span_id, Some(root.span_id));
+    assert_eq!(publish.parent_relation, ParentRelation::FollowsFrom);
+    assert_eq!(publish.trace_flags, 1, "no flags reads as sampled");
+}
+
+/// Zipkin's shared spans: the client span and the server span it called
+/// carry the same id. The server half gets its own id, under the client
+/// half, and the server's own children follow it.
+#[test]
+fn reads_zipkin_shared_spans_as_zipkin_means_them() {
+    let file = br#"[
+      {"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"a2fb4a1d1a96d312","name":"get /","kind":"SERVER",
+       "timestamp":1700000000000000,"duration":9000,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.1"}},
+      {"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"0000000000000abc","parentId":"a2fb4a1d1a96d312","name":"get /bands","kind":"CLIENT",
+       "timestamp":1700000000001000,"duration":5000,"localEndpoint":{"serviceName":"frontend"},
+       "remoteEndpoint":{"serviceName":"bands-api","ipv4":"10.0.0.2","port":8080},
+       "annotations":[{"timestamp":1700000000001500,"value":"wire send"}]},
+      {"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"0000000000000abc","parentId":"a2fb4a1d1a96d312","name":"get /bands","kind":"SERVER",
+       "shared":true,"timestamp":1700000000002000,"duration":3000,"localEndpoint":{"serviceName":"bands-api"},
+       "tags":{"http.status_code":"500","error":"Internal Server Error"}},
+      {"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"0000000000000def","parentId":"0000000000000abc","name":"select",
+       "timestamp":1700000000002500,"duration":1000,"localEndpoint":{"serviceName":"bands-api"}}
+    ]"#;
+    let imported = import(file);
+    assert_eq!(imported.format, Format::ZipkinJson);
+    assert_eq!(imported.skipped, vec![]);
+    let trace = &imported.traces[0];
+    let shared = span_id("abc");
+    let client = &trace.spans[1];
+    let server = &trace.spans[2];
+    let select = &trace.spans[3];
+    assert_eq!((client.kind, client.span_id), (SpanKind::Client, shared));
+    assert_eq!(client.parent_span_id, Some(span_id("a2fb4a1d1a96d312")));
+    assert_eq!(server.kind, SpanKind::Server);
+    assert_ne!(server.span_id, shared, "the server half has its own id");
+    assert_eq!(server.parent_span_id, Some(shared), "under the client half");
+    assert_eq!(
+        select.parent_span_id,
+        Some(server.span_id),
+        "the server's child follows it"
+    );
+    assert_eq!(
+        server.status,
+        Status::Error {
+            message: Box::from("Internal Server Error")
+        }
+    );
+    assert_eq!(
+        server.attribute("http.status_code"),
+        Some(&AttributeValue::string("500"))
+    );
+    assert_eq!(
+        client.attribute("peer.service"),
+        Some(&AttributeValue::string("bands-api"))
+    );
+    assert_eq!(
+        client.attribute("network.peer.port"),
+        Some(&AttributeValue::Int(8080))
+    );
+    assert_eq!(&*client.events[0].name, "wire send");
+    assert_eq!(client.events[0].time_unix_nanos, 1_700_000_000_001_500_000);
+    assert_eq!(trace.service_name(2), "bands-api");
+    assert_eq!(trace.resources.len(), 2);
+    // The ids are distinct, so the tree has no duplicates to repair.
+    let tree = tracelab_trace::tree::SpanTree::build(trace);
+    assert!(tree.notes().is_empty(), "{:?}", tree.notes());
+}
+
+/// OTLP as other writers spell it: enum names, numbers for 64-bit integers,
+/// proto field names, OTLP before 0.15's `instrumentationLibrarySpans`,
+/// non-finite doubles, key-value lists, and fields tracelab does not know.
+#[test]
+fn reads_otlp_in_every_spelling_the_mapping_allows() {
+    let file = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}],"droppedAttributesCount":0},
+      "schemaUrl":"https://opentelemetry.io/schemas/1.21.0",
+      "instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"io.opentelemetry.jdbc","version":"1.2"},
+        "spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174","parentSpanId":"",
+          "name":"SELECT","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":1700000000000000000,"endTimeUnixNano":"1700000000500000000",
+          "status":{"code":"STATUS_CODE_ERROR","message":"deadlock"},"flags":257,"somethingNew":{"x":1},
+          "attributes":[{"key":"ratio","value":{"doubleValue":"NaN"}},{"key":"big","value":{"intValue":9007199254740993}},
+            {"key":"http.request.header","value":{"kvlistValue":{"values":[{"key":"accept","value":{"arrayValue":{"values":[{"stringValue":"text/html"}]}}},
+              {"key":"nested","value":{"kvlistValue":{"values":[{"key":"deep","value":{"boolValue":true}}]}}}]}}},
+            {"key":"list","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[]}},{"intValue":"3"}]}}}],
+          "events":[{"timeUnixNano":"1700000000100000000","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"SQLException"}}]}],
+          "links":[{"traceId":"5b8efff798038103d269b633813fc60d","spanId":"eee19b7ec3c1b175","traceState":"k=v"}]}]}]}]}"#;
+    let imported = import(file);
+    assert_eq!(imported.format, Format::OtlpJson);
+    assert_eq!(imported.skipped, vec![]);
+    let trace = &imported.traces[0];
+    let span = &trace.spans[0];
+    assert_eq!(
+        span.trace_id.to_string(),
+        "5b8efff798038103d269b633813fc60c"
+    );
+    assert_eq!(span.parent_span_id, None);
+    assert_eq!(span.kind, SpanKind::Client);
+    assert_eq!(span.end_unix_nanos - span.start_unix_nanos, 500_000_000);
+    assert_eq!(
+        span.status,
+        Status::Error {
+            message: Box::from("deadlock")
+        }
+    );
+    assert_eq!(
+        span.trace_flags, 1,
+        "bits above the trace flags (is-remote) are not trace flags"
+    );
+    assert!(
+        matches!(span.attribute("ratio"), Some(AttributeValue::Double(value)) if value.is_nan())
+    );
+    assert_eq!(
+        span.attribute("big"),
+        Some(&AttributeValue::Int(9_007_199_254_740_993)),
+        "no loss through f64"
+    );
+    assert_eq!(
+        span.attribute("http.request.header.accept"),
+        Some(&AttributeValue::Array(Box::new([AttributeValue::string(
+            "text/html"
+        )]))),
+        "a key-value list is flattened into dotted keys"
+    );
+    assert_eq!(
+        span.attribute("http.request.header.nested.deep"),
+        Some(&AttributeValue::Bool(true))
+    );
+    assert_eq!(
+        span.attribute("list"),
+        Some(&AttributeValue::Array(Box::new([
+            AttributeValue::string(r#"{"kvlistValue":{"values":[]}}"#),
+            AttributeValue::Int(3)
+        ]))),
+        "a key-value list inside an array is kept as its JSON text"
+    );
+    assert_eq!(&*span.events[0].name, "exception");
+    assert_eq!(span.links[0].span_id, span_id("eee19b7ec3c1b175"));
+    assert_eq!(trace.service_name(0), "checkout");
+    assert_eq!(
+        trace.scope_of(0).map(|scope| &*scope.name),
+        Some("io.opentelemetry.jdbc")
+    );
+}
