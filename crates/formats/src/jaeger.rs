@@ -35,6 +35,18 @@ use crate::read::{
 use crate::Dropped;
 
 pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: &mut Problems) {
+    // Traces as a bare list, without the API's `data` around them.
+    if let Value::Array(traces) = value {
+        for (index, trace) in traces.iter().enumerate() {
+            let trace_path = path.index(index);
+            let result = object(trace, &trace_path)
+                .and_then(|trace| read_trace(trace, &trace_path, builder, problems));
+            if let Err(error) = result {
+                problems.push(error, Dropped::Batch);
+            }
+        }
+        return;
+    }
     let top = match object(value, path) {
         Ok(top) => top,
         Err(error) => return problems.push(error, Dropped::File),

@@ -224,12 +224,14 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
     while position < bytes.len() && bytes[position].is_ascii_whitespace() {
         position += 1;
     }
-    match bytes.get(position) {
-        Some(b'[') => return (Format::ZipkinJson, false),
-        Some(b'{') => {}
+    // An object is told by its own keys; a list (Zipkin's spans, or Jaeger
+    // traces as a bare list) by the keys of its first element.
+    let (key_depth, is_list) = match bytes.get(position) {
+        Some(b'[') => (2, true),
+        Some(b'{') => (1, false),
         _ => return (Format::Unknown, false),
-    }
-    // Scan the first value, noting each key at depth 1, without building
+    };
+    // Scan the first value, noting each key at `key_depth`, without building
     // anything: strings are skipped with their escapes, brackets counted.
     let mut depth = 0usize;
     let mut found = Format::Unknown;
@@ -239,7 +241,8 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth = depth.saturating_sub(1);
-                if depth == 0 {
+                // The end of a list's first element: its keys told nothing.
+                if depth == 0 || (is_list && depth == 1) {
                     index += 1;
                     break;
                 }
@@ -254,12 +257,22 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
                     index += 1;
                 }
                 let end = index.min(bytes.len());
-                if depth == 1 && found == Format::Unknown {
+                if depth == key_depth && found == Format::Unknown {
                     let mut after = end + 1;
                     while after < bytes.len() && bytes[after].is_ascii_whitespace() {
                         after += 1;
                     }
-                    if bytes.get(after) == Some(&b':') {
+                    if bytes.get(after) == Some(&b':') && is_list {
+                        match &bytes[start..end] {
+                            b"traceId" | b"id" | b"parentId" | b"localEndpoint" => {
+                                return (Format::ZipkinJson, false)
+                            }
+                            b"traceID" | b"spans" | b"processes" => {
+                                return (Format::JaegerJson, false)
+                            }
+                            _ => {}
+                        }
+                    } else if bytes.get(after) == Some(&b':') {
                         found = match &bytes[start..end] {
                             b"resourceSpans" | b"resource_spans" => Format::OtlpJson,
                             b"result" => Format::JaegerApiV3,
@@ -280,6 +293,11 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
             _ => {}
         }
         index += 1;
+    }
+    // A list whose first element told nothing (an empty list) is read as
+    // Zipkin's, and its problems say what was found.
+    if is_list {
+        return (Format::ZipkinJson, false);
     }
     // A second value after the first: one request per line.
     let more = bytes[index.min(bytes.len())..]

@@ -3,12 +3,18 @@
 //! 64-bit integers as strings or numbers, enums as integers or names,
 //! unknown fields ignored. Also the envelopes around it: Jaeger api_v3's
 //! `{"result": …}` and Tempo's `{"batches": […]}`, whose ids are base64.
+//!
+//! OTLP has only child-of parents. A follows-from parent is written as
+//! OpenTelemetry's OpenTracing compatibility says: an extra link to the
+//! parent whose only attribute is `opentracing.ref_type: follows_from`;
+//! reading takes such a link back out as the relation.
 
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use tracelab_trace::model::{
-    AttributeValue, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, Trace,
+    AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanKind, Status,
+    Trace,
 };
 
 use crate::base64;
@@ -340,7 +346,26 @@ fn read_span(
             Err(error) => problems.push(error, Dropped::Link),
         }
     }
+    // A follows-from parent, as OpenTelemetry's OpenTracing compatibility
+    // writes it: a link to the parent marked `opentracing.ref_type`.
+    if let Some(parent) = span.parent_span_id {
+        if let Some(position) = span.links.iter().rposition(|link| {
+            link.trace_id == span.trace_id && link.span_id == parent && is_follows_from_marker(link)
+        }) {
+            span.links.remove(position);
+            span.parent_relation = ParentRelation::FollowsFrom;
+        }
+    }
     Ok(span)
+}
+
+const REF_TYPE: &str = "opentracing.ref_type";
+
+fn is_follows_from_marker(link: &Link) -> bool {
+    matches!(
+        link.attributes.as_slice(),
+        [KeyValue { key, value: AttributeValue::String(value) }] if &**key == REF_TYPE && &**value == "follows_from"
+    )
 }
 
 fn read_event(value: &Value, path: &Path, problems: &mut Problems) -> Result<Event, FieldError> {
@@ -805,6 +830,17 @@ fn span_json(span: &Span) -> Value {
             })
         })
         .collect();
+    let mut links = links;
+    if let (Some(parent), ParentRelation::FollowsFrom) = (span.parent_span_id, span.parent_relation)
+    {
+        // OTLP has only child-of; OpenTelemetry's OpenTracing compatibility
+        // says a follows-from reference is a link with this attribute.
+        links.push(json!({
+            "traceId": hex(&span.trace_id.0),
+            "spanId": hex(&parent.0),
+            "attributes": [{ "key": REF_TYPE, "value": { "stringValue": "follows_from" } }],
+        }));
+    }
     object.insert("links".into(), links.into());
     let status = match &span.status {
         Status::Unset => json!({}),

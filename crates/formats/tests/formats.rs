@@ -27,6 +27,21 @@ fn detects_each_format_from_its_first_keys() {
         ),
         ("[]", Format::ZipkinJson, "an empty Zipkin list"),
         (
+            r#"[{"name":"x","traceId":"1"}]"#,
+            Format::ZipkinJson,
+            "Zipkin spans, told by traceId",
+        ),
+        (
+            r#"[{"traceID":"1","spans":[]}]"#,
+            Format::JaegerJson,
+            "Jaeger traces as a bare list",
+        ),
+        (
+            r#"[{"x":{"traceID":"1"}},{"spans":[]}]"#,
+            Format::ZipkinJson,
+            "only the first element's own keys count",
+        ),
+        (
             "\u{feff}  \n[{\"traceId\":\"1\"}]",
             Format::ZipkinJson,
             "a byte order mark and blank lines first",
@@ -284,4 +299,59 @@ fn reads_otlp_in_every_spelling_the_mapping_allows() {
         trace.scope_of(0).map(|scope| &*scope.name),
         Some("io.opentelemetry.jdbc")
     );
+}
+
+/// Traces from the project's own generator (nanosecond times, many
+/// services, events, links) through both exporters: OTLP keeps everything;
+/// Jaeger keeps every span and parent link, its times cut to microseconds.
+#[test]
+fn generated_traces_survive_both_exporters() {
+    use tracelab_formats::{to_jaeger_json, to_otlp_json};
+    let trace = tracelab_trace::generate(3000, 11);
+    let imported = import(to_otlp_json(&trace).as_bytes());
+    assert_eq!(imported.skipped, vec![]);
+    assert_eq!(imported.traces.len(), 1);
+    let back = &imported.traces[0];
+    assert_eq!(back.spans.len(), trace.spans.len());
+    // The export groups spans by resource and scope: match them by id.
+    let index_of =
+        |trace: &tracelab_trace::model::Trace| -> std::collections::HashMap<SpanId, usize> {
+            trace
+                .spans
+                .iter()
+                .enumerate()
+                .map(|(span_idx, span)| (span.span_id, span_idx))
+                .collect()
+        };
+    let back_idx = index_of(back);
+    for (span_idx, before) in trace.spans.iter().enumerate() {
+        let after_idx = back_idx[&before.span_id];
+        let mut after = back.spans[after_idx].clone();
+        after.resource_idx = before.resource_idx;
+        after.scope_idx = before.scope_idx;
+        assert_eq!(&after, before, "span {span_idx}");
+        assert_eq!(back.service_name(after_idx), trace.service_name(span_idx));
+    }
+
+    let imported = import(to_jaeger_json(&trace).as_bytes());
+    assert_eq!(imported.skipped, vec![]);
+    let back = &imported.traces[0];
+    assert_eq!(back.spans.len(), trace.spans.len());
+    let back_idx = index_of(back);
+    for before in &trace.spans {
+        let after = &back.spans[back_idx[&before.span_id]];
+        assert_eq!(
+            (after.span_id, after.parent_span_id),
+            (before.span_id, before.parent_span_id)
+        );
+        assert_eq!(
+            after.start_unix_nanos,
+            before.start_unix_nanos / 1000 * 1000
+        );
+        assert_eq!(
+            (after.events.len(), after.links.len()),
+            (before.events.len(), before.links.len())
+        );
+        assert_eq!(after.status, before.status);
+    }
 }

@@ -69,7 +69,7 @@ pub struct Carries {
     pub arrays: bool,
     /// Scope attributes (Jaeger has nowhere to put them).
     pub scope_attributes: bool,
-    /// A follows-from parent (OpenTelemetry, hence OTLP, has only child-of).
+    /// A follows-from parent (OTLP carries it as a marked link).
     pub follows_from: bool,
 }
 
