@@ -637,7 +637,7 @@ test('the page is usable at 360 px: rows and bars render', async () => {
   assert.ok(box && box.width <= 360, 'a row fits the screen');
   // The axis has as many tick labels as fit, and none overlaps the next.
   const ticks = await waitFor(
-    () => page.locator('[data-testid="wf-axis"] .wf-tick').evaluateAll((labels) =>
+    () => page.getByTestId('wf-tick').evaluateAll((labels) =>
       labels.map((label) => {
         const rect = label.getBoundingClientRect();
         return { left: rect.left, right: rect.right, text: label.textContent };
@@ -817,3 +817,341 @@ test('the keys help is a modal dialog that takes focus and gives it back; closin
   await assertClean();
 });
 
+
+// Screen reader and keyboard users (issue 17). Each of these failed before
+// the change it covers.
+
+/** The row the list names as its active descendant, read from the list. */
+function activeDescendant(page) {
+  return page.getByTestId('wf-scroller').evaluate((list) => {
+    const id = list.getAttribute('aria-activedescendant');
+    const row = id ? document.getElementById(id) : null;
+    return {
+      id,
+      testid: row?.dataset.testid ?? null,
+      spanId: row?.dataset.spanId ?? null,
+      selected: row?.getAttribute('aria-selected') ?? null,
+    };
+  });
+}
+
+test('the treegrid exposes column headers, and each row its level and place among its siblings', async () => {
+  const { page, assertClean } = await openPage(browser);
+  // 20 spans: every row is in the DOM, so the siblings can be counted here.
+  await page.goto(new URL('sample?spans=20&seed=7', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor();
+  const headers = await page
+    .getByTestId('wf-column')
+    .evaluateAll((cells) => cells.map((cell) => [cell.getAttribute('role'), cell.textContent.trim()]));
+  assert.deepEqual(headers, [
+    ['columnheader', 'Service · span'],
+    ['columnheader', 'Duration'],
+    ['columnheader', 'Self'],
+  ]);
+  const axis = await page.getByTestId('wf-axis').evaluate((cell) => ({
+    role: cell.getAttribute('role'),
+    label: cell.getAttribute('aria-label'),
+    hidden: cell.closest('[aria-hidden="true"]') !== null,
+  }));
+  assert.deepEqual(axis, { role: 'columnheader', label: 'Timeline', hidden: false });
+
+  const rows = await page.getByTestId('wf-row').evaluateAll((rows) =>
+    rows.map((row) => ({
+      rowIndex: Number(row.getAttribute('aria-rowindex')),
+      depth: Number(row.dataset.depth),
+      level: Number(row.getAttribute('aria-level')),
+      setSize: Number(row.getAttribute('aria-setsize')),
+      posInSet: Number(row.getAttribute('aria-posinset')),
+    })),
+  );
+  assert.equal(rows.length, 20);
+  rows.sort((a, b) => a.rowIndex - b.rowIndex);
+  // Siblings: the rows at the same depth under the same parent (the last
+  // row above at the depth above).
+  const parentOf = (position) => {
+    for (let above = position - 1; above >= 0; above--) {
+      if (rows[above].depth === rows[position].depth - 1) return above;
+    }
+    return -1;
+  };
+  const parents = rows.map((_, position) => parentOf(position));
+  rows.forEach((row, position) => {
+    const siblings = rows
+      .map((other, at) => ({ other, at }))
+      .filter(({ other, at }) => other.depth === row.depth && parents[at] === parents[position]);
+    const expected = {
+      level: row.depth + 1,
+      setSize: siblings.length,
+      posInSet: siblings.findIndex(({ at }) => at === position) + 1,
+    };
+    assert.deepEqual(
+      { level: row.level, setSize: row.setSize, posInSet: row.posInSet },
+      expected,
+      `row ${row.rowIndex}`,
+    );
+  });
+  assert.ok(rows.some((row) => row.setSize > 1), 'some row has siblings (else the test proves little)');
+  await assertClean();
+});
+
+test('the selected row is the list’s active descendant as the keys move it, and stays in the DOM when scrolled away', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').nth(2).click();
+  const clicked = await waitFor(
+    () => activeDescendant(page),
+    (active) => active.testid === 'wf-row' && active.selected === 'true',
+    'a click makes the row the active descendant',
+  );
+  await page.keyboard.press('ArrowDown');
+  const moved = await waitFor(
+    () => activeDescendant(page),
+    (active) => active.testid === 'wf-row' && active.selected === 'true' && active.spanId !== clicked.spanId,
+    'ArrowDown moves the active descendant to the next row',
+  );
+  const selectedRows = (await renderedRows(page)).filter((row) => row.selected);
+  assert.deepEqual(selectedRows.map((row) => [row.spanId, row.rowIndex]), [[moved.spanId, 4]]);
+
+  // Scrolled far away, the list still names the selected row, and it is
+  // still in the DOM (one row besides the window).
+  await page.getByTestId('wf-scroller').evaluate((list) => {
+    list.scrollTop = list.scrollHeight;
+  });
+  await waitFor(
+    async () => Math.min(...(await renderedRows(page)).filter((row) => !row.selected).map((row) => row.rowIndex)),
+    (first) => first > N_SPANS / 2,
+    'the window is at the end of the list',
+  );
+  const far = await activeDescendant(page);
+  assert.deepEqual(far, { ...moved }, 'the selected row is kept');
+  const rows = await renderedRows(page);
+  assert.ok(rows.length < 200, `still only a window of rows (${rows.length})`);
+  assert.equal(rows.filter((row) => row.selected).length, 1);
+  await assertClean();
+});
+
+test('keys with Ctrl, Cmd or Alt reach the browser: Ctrl+R does not re-root, Ctrl+0 does not reset the zoom', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  // The root: it has children, so r would show its subtree alone.
+  await page.getByTestId('wf-row').first().click();
+  const scroller = page.getByTestId('wf-scroller');
+  // A synthetic keydown: dispatchEvent answers false when a listener
+  // prevented its default, and it has no default of its own, so Ctrl+R does
+  // not actually reload the test page.
+  const press = (init) =>
+    scroller.evaluate(
+      (list, init) => list.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...init })),
+      init,
+    );
+  const selectedIndex = async () => (await renderedRows(page)).find((row) => row.selected)?.rowIndex;
+  // Leptos handles events in order: once a later plain key has acted, any
+  // effect of the modified ones before it is in the DOM too.
+  const settle = async () => {
+    const before = await selectedIndex();
+    assert.equal(await press({ key: 'ArrowDown' }), false, 'a plain ArrowDown is the list’s');
+    await waitFor(selectedIndex, (index) => index === before + 1, 'ArrowDown acted');
+  };
+
+  for (const modifier of ['ctrlKey', 'metaKey', 'altKey']) {
+    assert.equal(await press({ key: 'r', [modifier]: true }), true, `r with ${modifier} is not prevented`);
+    assert.equal(await press({ key: 'ArrowDown', [modifier]: true }), true, `ArrowDown with ${modifier} is not prevented`);
+  }
+  await settle();
+  assert.equal(await page.getByTestId('wf-root-note').count(), 0, 'no modified r re-rooted the trace');
+  assert.equal(await selectedIndex(), 2, 'no modified ArrowDown moved the selection');
+
+  await press({ key: 'z' });
+  await page.getByTestId('wf-zoom-reset').waitFor();
+  for (const modifier of ['ctrlKey', 'metaKey', 'altKey']) {
+    assert.equal(await press({ key: '0', [modifier]: true }), true, `0 with ${modifier} is not prevented`);
+  }
+  await settle();
+  assert.equal(await page.getByTestId('wf-zoom-reset').count(), 1, 'Ctrl+0 left the trace zoomed');
+  // The plain keys still work.
+  assert.equal(await press({ key: '0' }), false);
+  await page.getByTestId('wf-zoom-reset').waitFor({ state: 'detached' });
+  assert.equal(await press({ key: 'Home' }), false);
+  await waitFor(selectedIndex, (index) => index === 1, 'Home selects the root');
+  assert.equal(await press({ key: 'r' }), false);
+  await page.getByTestId('wf-root-note').waitFor();
+  await assertClean();
+});
+
+test('filter matches carry a text marker, not only a background', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  await page.getByTestId('wf-filter-hide').uncheck();
+  // The root's service: matches among the first rows.
+  await page.getByTestId('wf-filter').fill('service:frontend');
+  const rows = await waitFor(
+    () =>
+      page.getByTestId('wf-row').evaluateAll((rows) =>
+        rows.map((row) => ({
+          match: row.dataset.match === 'true',
+          marker: row.querySelector('[data-testid="wf-match-marker"]')?.textContent.trim() ?? null,
+        })),
+      ),
+    (rows) => rows.some((row) => row.match) && rows.some((row) => !row.match),
+    'matches and other rows are rendered',
+  );
+  for (const row of rows) {
+    if (row.match) {
+      assert.ok(row.marker && /match/.test(row.marker), `a match says so in words: ${row.marker}`);
+    } else {
+      assert.equal(row.marker, null, 'a row that does not match has no marker');
+    }
+  }
+  await assertClean();
+});
+
+for (const colorScheme of ['light', 'dark']) {
+  test(`every service's bars reach 3:1 against the list (${colorScheme})`, async () => {
+    const { page, assertClean } = await openPage(browser);
+    await page.emulateMedia({ colorScheme });
+    await page.goto(new URL('sample?spans=300&seed=7', server.url).href);
+    await page.getByTestId('wf-bar').first().waitFor();
+    // A list tall enough for every row, so that every service's bars are
+    // drawn (the list renders only the rows it shows).
+    await page.getByTestId('wf-scroller').evaluate((list) => {
+      list.style.maxHeight = 'none';
+      list.style.height = `${list.scrollHeight}px`;
+    });
+    await waitFor(() => page.getByTestId('wf-row').count(), (n) => n === 300, 'every row is drawn');
+    const worst = await page.getByTestId('wf-scroller').evaluate((list) => {
+      const channels = (color) => {
+        const [r, g, b, a = 1] = color.match(/[\d.]+/g).map(Number);
+        return { rgb: [r, g, b], alpha: a };
+      };
+      const luminance = ([r, g, b]) => {
+        const linear = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+      };
+      const contrast = (a, b) => {
+        const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+        return (light + 0.05) / (dark + 0.05);
+      };
+      const background = channels(getComputedStyle(list).backgroundColor).rgb;
+      const bySlot = {};
+      for (const bar of list.querySelectorAll('[data-testid="wf-bar"]')) {
+        const style = getComputedStyle(bar);
+        const fill = channels(style.backgroundColor);
+        let best = fill.alpha === 1 ? contrast(fill.rgb, background) : 0;
+        if (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) {
+          best = Math.max(best, contrast(channels(style.outlineColor).rgb, background));
+        }
+        const slot = bar.closest('[data-testid="wf-row"]').dataset.color;
+        bySlot[slot] = Math.min(bySlot[slot] ?? Infinity, best);
+      }
+      return bySlot;
+    });
+    assert.ok(Object.keys(worst).length >= 6, `bars of several colours were checked: ${JSON.stringify(worst)}`);
+    for (const [slot, ratio] of Object.entries(worst)) {
+      assert.ok(ratio >= 3, `colour ${slot}: ${ratio.toFixed(2)}:1`);
+    }
+    await assertClean();
+  });
+}
+
+test('in forced colours (high contrast), bars, the critical path and the selection stay visible', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.emulateMedia({ forcedColors: 'active' });
+  await page.goto(new URL('sample?spans=60&seed=7', server.url).href);
+  await page.getByTestId('wf-row').nth(1).click();
+  await waitFor(
+    async () => (await renderedRows(page)).filter((row) => row.selected).length,
+    (n) => n === 1,
+    'a row is selected',
+  );
+  const seen = await page.getByTestId('wf-scroller').evaluate((list) => {
+    const background = getComputedStyle(list).backgroundColor;
+    const visible = (color) => color !== background && !/^rgba\(.*, 0\)$|^transparent$/.test(color);
+    const bars = [...list.querySelectorAll('[data-testid="wf-bar"]')].map((bar) => {
+      const style = getComputedStyle(bar);
+      return {
+        critical: bar.closest('[data-testid="wf-row"]').dataset.critical === 'true',
+        filled: visible(style.backgroundColor),
+        shadow: style.boxShadow,
+      };
+    });
+    const selected = list.querySelector('[data-testid="wf-row"][aria-selected="true"]');
+    const selectedStyle = getComputedStyle(selected);
+    return {
+      background,
+      nBars: bars.length,
+      unfilled: bars.filter((bar) => !bar.filled).length,
+      criticalWithoutMark: bars.filter((bar) => bar.critical && bar.shadow === 'none').length,
+      nCritical: bars.filter((bar) => bar.critical).length,
+      selectionOutline: [selectedStyle.outlineStyle, parseFloat(selectedStyle.outlineWidth), visible(selectedStyle.outlineColor)],
+    };
+  });
+  assert.ok(seen.nBars > 10, `bars are drawn (${seen.nBars})`);
+  assert.equal(seen.unfilled, 0, `every bar has a colour other than the background ${seen.background}`);
+  assert.ok(seen.nCritical > 0, 'the critical path has bars');
+  assert.equal(seen.criticalWithoutMark, 0, 'every critical bar keeps its underline');
+  assert.deepEqual(seen.selectionOutline, ['solid', 2, true], 'the selected row is outlined');
+  await assertClean();
+});
+
+test('the axis follows the list’s own width, not only the window’s', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  const ticks = page.getByTestId('wf-tick');
+  const wide = await waitFor(() => ticks.count(), (n) => n >= 4, 'four or five ticks on a wide axis');
+  // Narrow the list alone: the window keeps its size, so no resize event.
+  await page.getByTestId('wf-scroller').evaluate((list) => {
+    list.style.width = '420px';
+  });
+  await waitFor(() => ticks.count(), (n) => n >= 2 && n <= 3 && n < wide, 'fewer ticks on the narrowed axis', 5_000);
+  const fits = await page.getByTestId('wf-axis').evaluate((axis) => {
+    const right = axis.getBoundingClientRect().right;
+    return [...axis.querySelectorAll('[data-testid="wf-tick"]')].every(
+      (tick) => tick.getBoundingClientRect().right <= right + 1,
+    );
+  });
+  assert.ok(fits, 'every tick label lies inside the axis');
+  await assertClean();
+});
+
+test('the summary is announced once the filter rests, not at every keystroke', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(sampleUrl());
+  await page.getByTestId('wf-row').first().waitFor();
+  // What a screen reader would read: every text change in a live region,
+  // and, for comparison, each change of the visible summary.
+  await page.evaluate(() => {
+    const live = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
+    const last = new Map();
+    for (const region of document.querySelectorAll(live)) last.set(region, region.textContent.trim());
+    window.__announced = [];
+    window.__summaries = [];
+    let summary = null;
+    new MutationObserver(() => {
+      for (const region of document.querySelectorAll(live)) {
+        const text = region.textContent.trim();
+        if (last.get(region) !== text) {
+          last.set(region, text);
+          if (text) window.__announced.push(text);
+        }
+      }
+      const shown = document.querySelector('[data-testid="wf-summary"]')?.textContent.trim();
+      if (shown !== summary) {
+        summary = shown;
+        window.__summaries.push(shown);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.getByTestId('wf-filter').focus();
+  await page.keyboard.type('>=1ms', { delay: 150 });
+  const summary = page.getByTestId('wf-summary');
+  const final = await waitFor(
+    () => page.evaluate(() => window.__announced),
+    (announced) => announced.length > 0,
+    'the summary is announced once the typing stops',
+  );
+  const summaries = await page.evaluate(() => window.__summaries);
+  assert.ok(summaries.length >= 3, `the visible summary followed the keys: ${JSON.stringify(summaries)}`);
+  assert.deepEqual(final, [(await summary.textContent()).trim()], 'one announcement, of the final count');
+  await assertClean();
+});

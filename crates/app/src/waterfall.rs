@@ -7,7 +7,14 @@
 //! only the rows inside the scroller's viewport plus a few above and below:
 //! a 100,000-span trace has a few dozen row elements, inside a canvas as tall
 //! as all the rows (fixed row height), so the browser's own scrollbar and
-//! smooth scrolling work as for a plain list.
+//! smooth scrolling work as for a plain list. The selected row stays in the
+//! DOM wherever the list is scrolled, as the treegrid's
+//! `aria-activedescendant`; rows carry `aria-level`, `aria-setsize` and
+//! `aria-posinset` (`tracelab_trace::treegrid`), and the summary reaches
+//! screen readers once it rests, not at every keystroke in the filter.
+//! Keys are decided by `tracelab_trace::keys` (a key with Ctrl, Cmd or Alt is
+//! left to the browser). The axis follows the list's own width (a
+//! `ResizeObserver`), not only the window's.
 //!
 //! Zoom is a time range the bars are drawn on (drag on the axis or the
 //! minimap, `z` on a span, `0` or a double-click for the whole trace); the
@@ -26,7 +33,10 @@
 //! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
 //! `data-color` (the service's colour slot, as in the legend),
 //! `data-depth`, `data-critical="true"` on the critical path, `data-match`
-//! on filter matches, `aria-rowindex` counting from 1), `wf-details`,
+//! on filter matches, `aria-rowindex` counting from 1), `wf-bar`,
+//! `wf-match-marker` (a match's text marker), `wf-tick`, `wf-column` (the
+//! column headers), `wf-legend-item`, `wf-announce` (the summary as
+//! announced), `wf-details`,
 //! `wf-filter`, `wf-orphan`, `wf-skew`; also `wf-scroller` (the scrolling
 //! list, with `aria-rowcount`), `wf-filter-hide`, `wf-summary`, `wf-help`
 //! (the keys help, while open),
@@ -60,11 +70,15 @@ use std::sync::Arc;
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::custom_attribute;
 use tracelab_trace::axis::{format_duration, time_axis};
+use tracelab_trace::keys::{list_key, KeyAction, KeyContext, Modifiers};
+use tracelab_trace::treegrid::{tree_positions, TreePosition};
 use tracelab_trace::view::{
     visible_rows, CollapseState, FilterMatches, FilterMode, ViewOptions, VisibleRow,
 };
 use tracelab_trace::{NoteKind, Trace};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use query::{parse_query, truncate_chars, ParsedQuery, MAX_QUERY_CHARS};
@@ -88,6 +102,10 @@ const MINIMAP_BANDS: usize = 48;
 /// axis (360 px wide page) gets fewer, so labels never overlap.
 const AXIS_TICKS: usize = 5;
 const AXIS_PX_PER_TICK: f64 = 72.0;
+/// How long the summary must stay the same before the screen reader is
+/// told it: typing in the filter changes it with every key, and a count
+/// read out per keystroke drowns what the person types.
+const ANNOUNCE_DELAY_MS: u64 = 1_000;
 
 /// Most collapsed spans a [`WaterfallView`] holds. A link must stay short
 /// (a page's fragment is capped at 4,096 encoded characters, and 64 ids take
@@ -331,21 +349,6 @@ pub fn count_spans(n: usize) -> String {
     } else {
         format!("{} spans", group_thousands(n))
     }
-}
-
-/// What a key press on the list does, decided while the rows are borrowed
-/// and applied after (applying it changes the rows).
-enum KeyAction {
-    Select(usize),
-    Collapse(usize),
-    Expand(usize),
-    OpenDetails,
-    CloseDetails,
-    ZoomToSelected,
-    ResetZoom,
-    /// Show only the selected span's subtree, or the whole trace again when
-    /// it is the one shown.
-    ToggleRoot,
 }
 
 /// The waterfall of `trace`, with its filter, legend, details panel and
@@ -613,6 +616,15 @@ fn waterfall_view(
             })
         }
     });
+    // Each row's level and place among its visible siblings, for the
+    // screen reader (the browser cannot count rows that are not in the DOM).
+    let places: Memo<Arc<Vec<TreePosition>>> =
+        Memo::new(move |_| rows.with(|rows| Arc::new(tree_positions(rows))));
+    // Where the selected span is among the visible rows, if it is one of them.
+    let selected_position = Memo::new(move |_| {
+        let span_idx = selected.get()?;
+        rows.with(|rows| rows.iter().position(|row| row.span_idx == span_idx))
+    });
     // The rendered window: a memo, so that scrolling within one row does not
     // touch the DOM.
     let window_range = Memo::new(move |_| {
@@ -645,9 +657,6 @@ fn waterfall_view(
         element.set_scroll_top(target as i32);
         scroll_top.set(f64::from(element.scroll_top()));
     };
-    let position_of = move |span_idx: usize| {
-        rows.with_untracked(|rows| rows.iter().position(|row| row.span_idx == span_idx))
-    };
     // Re-rooting (as Zipkin Lens does): only the subtree is listed, zoomed to
     // the time it covers (a little margin each side), its root selected and
     // at the top; `None` lists the whole trace again, unzoomed.
@@ -670,7 +679,7 @@ fn waterfall_view(
                 element.set_scroll_top(0);
             }
             scroll_top.set(0.0);
-            if let Some(position) = selected.get_untracked().and_then(position_of) {
+            if let Some(position) = selected_position.get_untracked() {
                 scroll_to_position(position);
             }
         }
@@ -696,7 +705,7 @@ fn waterfall_view(
         };
         measure();
         if scroll_top.get_untracked() == 0.0 {
-            if let Some(position) = selected.get_untracked().and_then(position_of) {
+            if let Some(position) = selected_position.get_untracked() {
                 // Near the top of the list, two rows above it for context,
                 // and the whole list in the window: the row is then on
                 // screen with its details, which sit beside the list as tall
@@ -729,82 +738,42 @@ fn waterfall_view(
         rows.track();
         measure();
     });
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resize.remove());
+    // The scroller's own size, not the window's: a panel beside it, a
+    // page's layout or the details opening can change its width alone.
+    Effect::new(move |_| {
+        let Some(element) = scroller.get() else {
+            return;
+        };
+        if let Some(observer) = observe_resize(&element, measure) {
+            on_cleanup(move || observer.disconnect());
+        }
+    });
 
     let on_list_key = {
         let prepared = prepared.clone();
         move |event: KeyboardEvent| {
+            // What the key does is decided in `tracelab_trace::keys` (a key
+            // with Ctrl, Cmd or Alt is the browser's); this only applies it.
+            let modifiers = Modifiers {
+                ctrl: event.ctrl_key(),
+                meta: event.meta_key(),
+                alt: event.alt_key(),
+            };
             let action = rows.with_untracked(|rows| {
-                let last = rows.len().checked_sub(1)?;
-                let position = selected
-                    .get_untracked()
-                    .and_then(|span_idx| rows.iter().position(|row| row.span_idx == span_idx));
-                let page = ((viewport_px.get_untracked() - AXIS_HEIGHT_PX) / ROW_HEIGHT_PX).max(1.0)
-                    as usize;
-                match event.key().as_str() {
-                    "ArrowDown" => {
-                        Some(KeyAction::Select(position.map_or(0, |p| (p + 1).min(last))))
-                    }
-                    "ArrowUp" => Some(KeyAction::Select(
-                        position.map_or(0, |p| p.saturating_sub(1)),
-                    )),
-                    "PageDown" => Some(KeyAction::Select(
-                        position.map_or(0, |p| (p + page).min(last)),
-                    )),
-                    "PageUp" => Some(KeyAction::Select(
-                        position.map_or(0, |p| p.saturating_sub(page)),
-                    )),
-                    // Next and previous filter match: in highlight mode the
-                    // matches of a large trace are far apart.
-                    "n" => {
-                        let from = position.map_or(0, |p| p + 1);
-                        rows.get(from..)?
-                            .iter()
-                            .position(|row| row.is_match)
-                            .map(|offset| KeyAction::Select(from + offset))
-                    }
-                    "N" => rows[..position.unwrap_or(0)]
-                        .iter()
-                        .rposition(|row| row.is_match)
-                        .map(KeyAction::Select),
-                    "z" => position.map(|_| KeyAction::ZoomToSelected),
-                    "r" => position.map(|_| KeyAction::ToggleRoot),
-                    "0" => zoom.get_untracked().map(|_| KeyAction::ResetZoom),
-                    "Home" => Some(KeyAction::Select(0)),
-                    "End" => Some(KeyAction::Select(last)),
-                    "ArrowLeft" => {
-                        let position = position?;
-                        let row = rows[position];
-                        if row.has_children && !row.is_collapsed {
-                            Some(KeyAction::Collapse(row.span_idx))
-                        } else {
-                            // As in a tree view: Left on a leaf goes to the parent.
-                            let parent_idx = prepared.layout.tree.parent(row.span_idx)?;
-                            rows[..position]
-                                .iter()
-                                .rposition(|row| row.span_idx == parent_idx)
-                                .map(KeyAction::Select)
-                        }
-                    }
-                    "ArrowRight" => {
-                        let position = position?;
-                        let row = rows[position];
-                        if row.is_collapsed {
-                            Some(KeyAction::Expand(row.span_idx))
-                        } else if row.has_children {
-                            Some(KeyAction::Select((position + 1).min(last)))
-                        } else {
-                            None
-                        }
-                    }
-                    "Enter" => position.map(|_| KeyAction::OpenDetails),
-                    // With the help open, Escape is for the help (the window's handler).
-                    "Escape" if details_open.get_untracked() && !help_open.get_untracked() => {
-                        Some(KeyAction::CloseDetails)
-                    }
-                    _ => None,
-                }
+                list_key(
+                    &event.key(),
+                    modifiers,
+                    &KeyContext {
+                        rows,
+                        tree: &prepared.layout.tree,
+                        selected: selected_position.get_untracked(),
+                        page_rows: ((viewport_px.get_untracked() - AXIS_HEIGHT_PX) / ROW_HEIGHT_PX)
+                            .max(1.0) as usize,
+                        zoomed: zoom.get_untracked().is_some(),
+                        details_open: details_open.get_untracked(),
+                        help_open: help_open.get_untracked(),
+                    },
+                )
             });
             let Some(action) = action else {
                 return;
@@ -862,7 +831,7 @@ fn waterfall_view(
                     "wf-tick"
                 };
                 view! {
-                    <span class=class style=format!("left: {left:.3}%")>
+                    <span class=class data-testid="wf-tick" style=format!("left: {left:.3}%")>
                         {tick.label}
                     </span>
                 }
@@ -1074,8 +1043,9 @@ fn waterfall_view(
             } = service.clone();
             view! {
                 <li
+                    data-testid="wf-legend-item"
                     data-color=color_idx.to_string()
-                    style=format!("--wf-color: var(--wf-svc-{color_idx})")
+                    style=format!("--wf-color: var(--wf-svc-{color_idx}); --wf-edge: var(--wf-edge-{color_idx})")
                 >
                     <span class="wf-swatch" aria-hidden="true"></span>
                     {name}
@@ -1086,7 +1056,7 @@ fn waterfall_view(
         .collect_view();
 
     let summary = {
-        move || {
+        move || -> String {
             let n_rows = rows.with(|rows| rows.len());
             let matched = matches.with(|matches| matches.as_ref().map(|m| m.n_matches()));
             match matched {
@@ -1104,6 +1074,35 @@ fn waterfall_view(
             }
         }
     };
+    // The summary as a screen reader hears it: once it has stayed the same
+    // for a moment, not at every keystroke in the filter (the visible one
+    // follows at once, and is not a live region).
+    let announced = RwSignal::new(untrack(summary));
+    let pending_announcement = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |ran_before: Option<()>| {
+        let text = summary();
+        if let Some(handle) = pending_announcement.get_value() {
+            handle.clear();
+        }
+        // The text on load is in the page already, not news.
+        if ran_before.is_some() {
+            let handle = set_timeout_with_handle(
+                move || {
+                    if announced.with_untracked(|shown| *shown != text) {
+                        announced.set(text);
+                    }
+                },
+                std::time::Duration::from_millis(ANNOUNCE_DELAY_MS),
+            )
+            .ok();
+            pending_announcement.set_value(handle);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(handle) = pending_announcement.get_value() {
+            handle.clear();
+        }
+    });
     // What the filter box could not read, next to it, with the syntax: a
     // word not understood is left out of the filter, never silently
     // matched as text.
@@ -1182,15 +1181,41 @@ fn waterfall_view(
     let window_rows = move || {
         let (first, end) = window_range.get();
         let window = time_window.get();
-        rows.with(|rows| {
-            rows[first..end]
-                .iter()
-                .enumerate()
-                .map(|(offset, row)| (first + offset, *row, window))
-                .collect::<Vec<_>>()
+        places.with(|places| {
+            rows.with(|rows| {
+                rows[first..end]
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, row)| {
+                        let place = places.get(first + offset).copied();
+                        (first + offset, *row, window, place)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
+    // The selected row when it is scrolled out of the window: it stays in
+    // the DOM, at its place in the canvas, so that the list's
+    // `aria-activedescendant` always names an element and a screen reader
+    // can read the selection wherever the list is scrolled.
+    let kept_row = Memo::new(move |_| {
+        let position = selected_position.get()?;
+        let (first, end) = window_range.get();
+        if (first..end).contains(&position) {
+            return None;
+        }
+        let row = rows.with(|rows| rows.get(position).copied())?;
+        let place = places.with(|places| places.get(position).copied());
+        Some((position, row, time_window.get(), place))
+    });
     let row_prepared = prepared.clone();
+    let kept_prepared = prepared.clone();
+    let rows_context = RowsContext {
+        instance,
+        selected,
+        details_open,
+        collapsed,
+    };
     let details_prepared = prepared.clone();
 
     view! {
@@ -1251,8 +1276,11 @@ fn waterfall_view(
                 >
                     "Keys (?)"
                 </button>
-                <span class="wf-summary" data-testid="wf-summary" aria-live="polite">
+                <span class="wf-summary" data-testid="wf-summary">
                     {summary}
+                </span>
+                <span class="wf-sr-only" role="status" data-testid="wf-announce">
+                    {move || announced.get()}
                 </span>
             </div>
             {zoom_label}
@@ -1293,6 +1321,12 @@ fn waterfall_view(
                     role="treegrid"
                     aria-label="Trace waterfall"
                     aria-rowcount=move || rows.with(|rows| rows.len()).to_string()
+                    aria-activedescendant=move || {
+                        selected_position
+                            .get()
+                            .and(selected.get())
+                            .map(|span_idx| row_element_id(instance, span_idx))
+                    }
                     tabindex="0"
                     node_ref=scroller
                     on:scroll=move |_| {
@@ -1302,12 +1336,16 @@ fn waterfall_view(
                     }
                     on:keydown=on_list_key
                 >
-                    <div class="wf-axis wf-grid" aria-hidden="true">
-                        <span class="wf-head-name">"Service · span"</span>
-                        <span class="wf-num">"Duration"</span>
-                        <span class="wf-num wf-self">"Self"</span>
+                    // The column headers, read with each cell; the row has no
+                    // aria-rowindex, so the spans are rows 1 to aria-rowcount.
+                    <div class="wf-axis wf-grid" role="row">
+                        <span class="wf-head-name" role="columnheader" data-testid="wf-column">"Service · span"</span>
+                        <span class="wf-num" role="columnheader" data-testid="wf-column">"Duration"</span>
+                        <span class="wf-num wf-self" role="columnheader" data-testid="wf-column">"Self"</span>
                         <span
                             class="wf-track wf-axis-track"
+                            role="columnheader"
+                            aria-label="Timeline"
                             data-testid="wf-axis"
                             title="Drag to zoom to a time range"
                             node_ref=axis_track
@@ -1335,7 +1373,7 @@ fn waterfall_view(
                         >
                             <For
                                 each=window_rows
-                                key=|(position, row, window)| {
+                                key=|(position, row, window, place)| {
                                     (
                                         *window,
                                         *position,
@@ -1344,13 +1382,19 @@ fn waterfall_view(
                                         row.has_children,
                                         row.is_collapsed,
                                         row.is_match,
+                                        *place,
                                     )
                                 }
-                                children=move |(position, row, window)| {
-                                    row_view(&row_prepared, position, row, window, selected, details_open, collapsed)
+                                children=move |(position, row, window, place)| {
+                                    row_view(&row_prepared, rows_context, position, row, window, place, false)
                                 }
                             />
                         </div>
+                        {move || {
+                            kept_row.get().map(|(position, row, window, place)| {
+                                row_view(&kept_prepared, rows_context, position, row, window, place, true)
+                            })
+                        }}
                     </div>
                 </div>
                 {move || {
@@ -1384,6 +1428,68 @@ fn waterfall_view(
     }
 }
 
+/// What every row of one waterfall needs from it besides its own data.
+#[derive(Clone, Copy)]
+struct RowsContext {
+    /// The waterfall's id on the page, which makes row ids unique.
+    instance: u64,
+    selected: RwSignal<Option<usize>>,
+    details_open: RwSignal<bool>,
+    collapsed: RwSignal<CollapseState>,
+}
+
+/// The DOM id of a span's row, which the list's `aria-activedescendant`
+/// names: unique on the page with several waterfalls.
+fn row_element_id(instance: u64, span_idx: usize) -> String {
+    format!("wf{instance}-row{span_idx}")
+}
+
+/// A `ResizeObserver` watching one element, disconnected when dropped
+/// from its owner (see [`observe_resize`]).
+struct ResizeWatch {
+    observer: wasm_bindgen::JsValue,
+    _callback: Closure<dyn Fn()>,
+}
+
+impl ResizeWatch {
+    fn disconnect(&self) {
+        let disconnect = js_sys::Reflect::get(&self.observer, &"disconnect".into())
+            .ok()
+            .and_then(|function| function.dyn_into::<js_sys::Function>().ok());
+        if let Some(disconnect) = disconnect {
+            let _ = disconnect.call0(&self.observer);
+        }
+    }
+}
+
+/// Calls `on_resize` whenever `element` changes size, or `None` where the
+/// browser has no `ResizeObserver`. Reached through JS reflection rather
+/// than web-sys's binding, whose feature would add to every binary.
+fn observe_resize(
+    element: &web_sys::Element,
+    on_resize: impl Fn() + 'static,
+) -> Option<send_wrapper::SendWrapper<ResizeWatch>> {
+    let window = web_sys::window()?;
+    let constructor = js_sys::Reflect::get(&window, &"ResizeObserver".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let callback = Closure::<dyn Fn()>::new(on_resize);
+    let observer =
+        js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(callback.as_ref())).ok()?;
+    let observe = js_sys::Reflect::get(&observer, &"observe".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    observe.call1(&observer, element).ok()?;
+    // Cleanups must be Send; the app runs on one thread, where the wrapper
+    // is only ever touched.
+    Some(send_wrapper::SendWrapper::new(ResizeWatch {
+        observer,
+        _callback: callback,
+    }))
+}
+
 /// A note above the list (`wf-note`), as text. One function for every
 /// note, so that the bundle holds one view of it rather than one per use.
 fn note_view(testid: Option<&'static str>, text: String) -> AnyView {
@@ -1395,13 +1501,19 @@ fn note_view(testid: Option<&'static str>, text: String) -> AnyView {
 /// from the trace goes in as text nodes or attribute values, never as HTML.
 fn row_view(
     prepared: &Prepared,
+    context: RowsContext,
     position: usize,
     row: VisibleRow,
     window: TimeWindow,
-    selected: RwSignal<Option<usize>>,
-    details_open: RwSignal<bool>,
-    collapsed: RwSignal<CollapseState>,
+    place: Option<TreePosition>,
+    kept: bool,
 ) -> AnyView {
+    let RowsContext {
+        instance,
+        selected,
+        details_open,
+        collapsed,
+    } = context;
     let span_idx = row.span_idx;
     let Some(span) = prepared.trace.spans.get(span_idx) else {
         return ().into_any();
@@ -1435,6 +1547,15 @@ fn row_view(
     // The markers after the name, each a word or symbol and never colour
     // alone: (class, test id, tooltip, text).
     let mut tags: Vec<(&str, Option<&str>, String, &str)> = Vec::new();
+    // A match says so in words, not only by its background.
+    if row.is_match {
+        tags.push((
+            "wf-tag wf-tag-match",
+            Some("wf-match-marker"),
+            "matches the filter".to_owned(),
+            "● match",
+        ));
+    }
     if is_critical {
         tags.push((
             "wf-tag wf-tag-critical",
@@ -1513,7 +1634,10 @@ fn row_view(
             class:wf-match=row.is_match
             class:wf-selected=move || selected.get() == Some(span_idx)
             role="row"
+            id=row_element_id(instance, span_idx)
             aria-rowindex=(position + 1).to_string()
+            aria-setsize=place.map(|place| place.set_size.to_string())
+            aria-posinset=place.map(|place| place.pos_in_set.to_string())
             aria-expanded=row.has_children.then(|| (!row.is_collapsed).to_string())
             aria-selected=move || (selected.get() == Some(span_idx)).to_string()
             data-testid="wf-row"
@@ -1523,7 +1647,17 @@ fn row_view(
             data-critical=is_critical.then_some("true")
             data-match=row.is_match.then_some("true")
             data-color=color_idx.to_string()
-            style=format!("--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx})", row.depth)
+            // A kept row (selected, scrolled out of the window) sits at its
+            // own place in the canvas, out of the window's flow.
+            style=format!(
+                "--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx}); --wf-edge: var(--wf-edge-{color_idx}){}",
+                row.depth,
+                if kept {
+                    format!("; position: absolute; left: 0; right: 0; top: {}px", position as f64 * ROW_HEIGHT_PX)
+                } else {
+                    String::new()
+                },
+            )
             on:click=move |_| {
                 selected.set(Some(span_idx));
                 details_open.set(true);
@@ -1549,6 +1683,7 @@ fn row_view(
                     view! {
                         <span
                             class="wf-bar"
+                            data-testid="wf-bar"
                             title=bar_title
                             style=format!("left: {left:.4}%; width: {width:.4}%")
                         ></span>
@@ -1557,6 +1692,11 @@ fn row_view(
             </span>
         </div>
     }
+    // The view macro has no `aria-level`: set by name.
+    .add_any_attr(custom_attribute(
+        "aria-level",
+        place.map(|place| place.level.to_string()),
+    ))
     .into_any()
 }
 

@@ -42,6 +42,9 @@
 //!   [`waterfall`]: all of it computed once as a [`Waterfall`].
 //! - [`view`]: collapse state, the filter (hide or highlight), re-rooting,
 //!   and the visible rows that follow; [`axis`]: time ticks at round units.
+//! - [`keys`]: what a key pressed on the waterfall's list does (a key with
+//!   Ctrl, Cmd or Alt is left to the browser); [`treegrid`]: each visible
+//!   row's level and place among its siblings, for assistive technology.
 //! - [`generate`](mod@generate): a seeded generator of realistic traces for
 //!   tests, benchmarks and the sample page.
 //!
@@ -54,12 +57,14 @@
 
 pub mod axis;
 pub mod generate;
+pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod query;
 pub mod skew;
 pub mod summary;
 pub mod tree;
+pub mod treegrid;
 pub mod view;
 pub mod waterfall;
 
