@@ -1,0 +1,42 @@
+//! Import throughput per format on a generated 20,000-span trace, beside
+//! `serde_json` reading the same bytes into a `serde_json::Value` (which
+//! every importer does first, so that is the floor; the target is
+//! to match it, which needs typed deserialisation: the next increment).
+//!
+//! `cargo bench -p tracelab-formats --bench import`
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use tracelab_formats::{import, to_jaeger_json, to_otlp_json};
+use tracelab_trace::generate;
+
+fn import_throughput(c: &mut Criterion) {
+    let trace = generate(20_000, 1);
+    let otlp = to_otlp_json(&trace);
+    let jaeger = to_jaeger_json(&trace);
+    let mut group = c.benchmark_group("import_20k");
+    group.sample_size(10);
+    for (name, file) in [("otlp_json", &otlp), ("jaeger_json", &jaeger)] {
+        group.throughput(Throughput::Bytes(file.len() as u64));
+        group.bench_function(format!("{name}/serde_json_value"), |b| {
+            b.iter(|| {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(
+                    file.as_bytes(),
+                )))
+            })
+        });
+        group.bench_function(format!("{name}/import"), |b| {
+            b.iter(|| black_box(import(black_box(file.as_bytes()))))
+        });
+    }
+    group.throughput(Throughput::Elements(trace.spans.len() as u64));
+    group.bench_function("otlp_json/export", |b| {
+        b.iter(|| black_box(to_otlp_json(black_box(&trace))))
+    });
+    group.bench_function("jaeger_json/export", |b| {
+        b.iter(|| black_box(to_jaeger_json(black_box(&trace))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, import_throughput);
+criterion_main!(benches);
