@@ -262,7 +262,9 @@ fn read_span(
     );
     span.kind = SpanKind::Unspecified;
     if get(object, "flags").is_some() {
-        span.trace_flags = (u64_field(object, "flags", path)? & 0xff) as u8;
+        // Only Jaeger's bit 0 (sampled) is W3C's; its bit 1 is "debug",
+        // which W3C's bit 1 ("random") does not mean.
+        span.trace_flags = (u64_field(object, "flags", path)? & u64::from(Span::SAMPLED)) as u8;
     }
 
     // References: the first is the parent when it is in this trace and not
@@ -560,7 +562,7 @@ fn span_json(trace: &Trace, span: &Span, process_id: &str) -> Value {
         "spanID": hex(&span.span_id.0),
         "operationName": &*span.name,
         "references": references,
-        "flags": span.trace_flags,
+        "flags": span.trace_flags & Span::SAMPLED,
         "startTime": start_micros,
         "duration": (span.clamped_end_unix_nanos() / 1000).saturating_sub(start_micros),
         "tags": tags,

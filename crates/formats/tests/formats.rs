@@ -355,3 +355,56 @@ fn generated_traces_survive_both_exporters() {
         assert_eq!(after.status, before.status);
     }
 }
+
+/// The model may hold arrays nested any depth (it keeps what an exporter
+/// sent); the exporters write them with an explicit stack and, past
+/// `MAX_VALUE_DEPTH`, as text, so a 20,000-deep value neither overflows the
+/// stack on export nor on the import of what was written.
+#[test]
+fn deep_values_export_without_recursion() {
+    use tracelab_formats::{to_jaeger_json, to_otlp_json, MAX_VALUE_DEPTH};
+    use tracelab_trace::model::{KeyValue, Span, Trace, TraceId};
+    let mut value = AttributeValue::Int(7);
+    for _ in 0..20_000 {
+        value = AttributeValue::Array(Box::new([value]));
+    }
+    let mut span = Span::new(TraceId([1; 16]), SpanId::from_u64(1), None, "deep", 0, 1);
+    span.attributes.push(KeyValue::new("deep", value));
+    let mut trace = Trace::default();
+    trace.spans.push(span);
+    let otlp = to_otlp_json(&trace);
+    let jaeger = to_jaeger_json(&trace);
+    let imported = import(otlp.as_bytes());
+    assert_eq!(
+        imported.skipped,
+        vec![],
+        "written within the cap, read back"
+    );
+    let read = imported.traces[0].spans[0].attribute("deep").cloned();
+    // Down MAX_VALUE_DEPTH arrays, then the rest as text.
+    let mut at = read;
+    let mut depth = 0;
+    while let Some(AttributeValue::Array(values)) = at {
+        depth += 1;
+        at = values.first().cloned();
+    }
+    assert_eq!(depth, MAX_VALUE_DEPTH);
+    assert!(
+        matches!(at, Some(AttributeValue::String(text)) if text.starts_with("[[[") && text.contains('7'))
+    );
+    assert!(import(jaeger.as_bytes()).skipped.is_empty());
+    // Rust's own drop of the model's value would recurse: take it apart.
+    let mut stack: Vec<AttributeValue> = trace
+        .spans
+        .pop()
+        .map(|span| span.attributes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|kv| kv.value)
+        .collect();
+    while let Some(value) = stack.pop() {
+        if let AttributeValue::Array(values) = value {
+            stack.extend(values.into_vec());
+        }
+    }
+}
