@@ -7,6 +7,12 @@
 //!   batches of 512 distinct spans for 10 s each;
 //! - query: one 10,000-span trace read back through `/api/traces/{id}`.
 //!
+//! Beside each row's rate it reports the CPU time the collector spent (all
+//! of it, and its trace writer thread's) per 100,000 spans: the machine's
+//! two cores are shared, and while other work runs the rate drops but the
+//! CPU a span costs barely moves, so that column compares runs; the
+//! writer's share says how near the one-thread writer is to its ceiling.
+//!
 //! A benchmark: it reports numbers and fails only when something does not run.
 
 use std::io::{Read, Write};
@@ -48,10 +54,12 @@ pub fn run() -> Result {
             .map_err(|error| format!("cannot start the collector: {error}"))?,
     );
     project::wait_for_port(UI)?;
+    let pid = collector.0.id();
     let mut rows = Vec::new();
     for protocol in ["http", "grpc"] {
         let endpoint = if protocol == "grpc" { GRPC } else { HTTP };
         for exporters in ["1", "4", "16"] {
+            let cpu_before = cpu_seconds(pid);
             let line = load(&[
                 "--protocol",
                 protocol,
@@ -62,7 +70,11 @@ pub fn run() -> Result {
                 "--seconds",
                 "10",
             ])?;
-            rows.push((protocol, exporters, line));
+            let cpu = cpu_seconds(pid).map(|(total, writer)| {
+                let (total_before, writer_before) = cpu_before.unwrap_or_default();
+                (total - total_before, writer - writer_before)
+            });
+            rows.push((protocol, exporters, line, cpu));
         }
     }
     let trace_id = load(&[
@@ -97,8 +109,22 @@ pub fn run() -> Result {
         "ingest: batches of 512 distinct spans (6 attributes each), 10 s per row, store on disk"
     );
     println!("{:<10} {:>9}  result", "protocol", "exporters");
-    for (protocol, exporters, line) in rows {
-        println!("{protocol:<10} {exporters:>9}  {}", line.trim());
+    for (protocol, exporters, line, cpu) in rows {
+        // CPU seconds per 100,000 spans acknowledged.
+        let spans: f64 = line
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("batches="))
+            .and_then(|batches| batches.parse::<f64>().ok())
+            .map_or(0.0, |batches| batches * 512.0);
+        let per = |seconds: f64| seconds * 100_000.0 / spans.max(1.0);
+        let cpu = cpu.map_or(String::new(), |(total, writer)| {
+            format!(
+                " collector_cpu_s_per_100k={:.2} writer_cpu_s_per_100k={:.2}",
+                per(total),
+                per(writer)
+            )
+        });
+        println!("{protocol:<10} {exporters:>9}  {}{cpu}", line.trim());
     }
     println!(
         "query: GET /api/traces/{{id}} of a 10,000-span trace ({} KB of JSON): median {:.1} ms, max {:.1} ms over 20",
@@ -108,6 +134,34 @@ pub fn run() -> Result {
     );
     println!("store on disk after the run: {:.1} MB", size as f64 / 1e6);
     Ok(())
+}
+
+/// The CPU time (user and system) process `pid` has spent, and its trace
+/// writer thread, in seconds: from Linux's `/proc` (clock ticks of 1/100 s);
+/// `None` elsewhere.
+fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
+    // utime and stime: fields 14 and 15, the 12th and 13th after the
+    // parenthesised command name (which may hold spaces).
+    let ticks = |stat: &str| -> Option<(String, f64)> {
+        let (head, rest) = stat.rsplit_once(')')?;
+        let name = head.split_once('(')?.1.to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let user: f64 = fields.get(11)?.parse().ok()?;
+        let system: f64 = fields.get(12)?.parse().ok()?;
+        Some((name, (user + system) / 100.0))
+    };
+    let (_, total) = ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+    let writer = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.ok()?.path().join("stat")).ok()?;
+            ticks(&stat)
+        })
+        // The thread's name, cut to Linux's 15 bytes.
+        .filter(|(name, _)| name.starts_with("tracelab-trace"))
+        .map(|(_, seconds)| seconds)
+        .sum();
+    Some((total, writer))
 }
 
 /// Runs the load generator and returns its stdout.

@@ -30,6 +30,20 @@ fn now() -> u64 {
         .map_or(0, |since| since.as_nanos() as u64)
 }
 
+/// This process's CPU time (user and system) in seconds, from Linux's
+/// `/proc/self/stat` (clock ticks of 1/100 s); 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // utime and stime: the 12th and 13th fields after the command name.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |idx: usize| fields.get(idx).and_then(|field| field.parse::<f64>().ok());
+    ticks(11)
+        .zip(ticks(12))
+        .map_or(0.0, |(user, system)| (user + system) / 100.0)
+}
+
 struct Options {
     protocol: String,
     endpoint: String,
@@ -202,13 +216,15 @@ async fn main() {
             .map_or(0.0, |latency| latency.as_secs_f64() * 1e3)
     };
     let spans = acknowledged.load(Ordering::Relaxed);
-    // One line, read by `cargo xtask ingest`.
+    // One line, read by `cargo xtask ingest`; with the CPU this process
+    // spent, which the collector did not have on a shared machine.
     println!(
-        "spans_per_second={:.0} batches={} failed={} p50_ms={:.2} p99_ms={:.2}",
+        "spans_per_second={:.0} batches={} failed={} p50_ms={:.2} p99_ms={:.2} load_cpu_s={:.2}",
         spans as f64 / elapsed,
         latencies.len(),
         failed.load(Ordering::Relaxed),
         quantile(0.50),
-        quantile(0.99)
+        quantile(0.99),
+        cpu_seconds()
     );
 }
