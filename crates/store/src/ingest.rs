@@ -98,6 +98,7 @@ impl Store {
         let outcome = write_traces(&tx, request, to_i64(received_unix_nanos))
             .map_err(self.sql("storing spans"))?;
         tx.commit().map_err(self.sql("committing spans"))?;
+        self.committed(&conn);
         Ok(outcome)
     }
 
@@ -142,6 +143,7 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<IngestOutcome>>>()
                 .map_err(self.sql("storing spans"))?;
             tx.commit().map_err(self.sql("committing spans"))?;
+            self.committed(&conn);
             Ok::<_, StoreError>(outcomes)
         })();
         match together {
@@ -178,6 +180,7 @@ impl Store {
         let outcome = write_logs(&tx, request, to_i64(received_unix_nanos))
             .map_err(self.sql("storing logs"))?;
         tx.commit().map_err(self.sql("committing logs"))?;
+        self.committed(&conn);
         Ok(outcome)
     }
 
@@ -203,6 +206,7 @@ impl Store {
         let outcome = write_metrics(&tx, request, to_i64(received_unix_nanos))
             .map_err(self.sql("storing metrics"))?;
         tx.commit().map_err(self.sql("committing metrics"))?;
+        self.committed(&conn);
         Ok(outcome)
     }
 }

@@ -74,10 +74,13 @@
 //! What it is not for: it opens no sockets, speaks no HTTP and decodes no
 //! OTLP wire format (it takes the decoded `opentelemetry-proto` structs);
 //! it has no clock of its own beyond stamping when data arrived, and runs
-//! nothing in the background (the server calls [`Store::enforce_retention`]
-//! when it sees fit). No async: every call blocks until SQLite is done, so
+//! nothing in the background but a file store's WAL checkpoints, on a
+//! thread of their own so that a commit never waits for one (see
+//! `checkpoint.rs`; the server calls [`Store::enforce_retention`] when it
+//! sees fit). No async: every call blocks until SQLite is done, so
 //! an async caller runs it on a blocking thread.
 
+mod checkpoint;
 mod error;
 mod ingest;
 pub mod jaeger;
@@ -115,6 +118,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// a second connection, so a query never waits behind an ingest (SQLite's
 /// WAL lets readers see the last commit while a write is under way).
 pub struct Store {
+    /// Runs the WAL checkpoints of a file store (see [`checkpoint`]);
+    /// first, so that it stops before the connections close.
+    checkpointer: Option<checkpoint::Checkpointer>,
     writer: Mutex<Connection>,
     /// `None` in memory, where a second connection would be another database.
     reader: Option<Mutex<Connection>>,
@@ -173,7 +179,12 @@ impl Store {
             })
             .map_err(open_error)?;
         schema::prepare(&mut writer, &location)?;
-        configure_durability(&writer, &location)?;
+        let wal = configure_durability(&writer, &location)?;
+        let checkpointer = if wal {
+            start_checkpointer(&writer, path, &location)?
+        } else {
+            None
+        };
 
         let reader = Connection::open(path).map_err(open_error)?;
         reader.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
@@ -185,6 +196,7 @@ impl Store {
                 source,
             })?;
         Ok(Store {
+            checkpointer,
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
             path: Some(path.to_path_buf()),
@@ -202,6 +214,7 @@ impl Store {
         })?;
         schema::prepare(&mut writer, &location)?;
         Ok(Store {
+            checkpointer: None,
             writer: Mutex::new(writer),
             reader: None,
             path: None,
@@ -273,6 +286,22 @@ impl Store {
         Ok(if lines == ["ok"] { Ok(()) } else { Err(lines) })
     }
 
+    /// Called by the writer after each commit, with the writer's
+    /// connection: wakes the checkpoint thread, and checkpoints here first
+    /// if the thread has fallen so far behind that the WAL is over its
+    /// bound. A checkpoint that fails here is retried after the next commit.
+    fn committed(&self, conn: &Connection) {
+        let Some(checkpointer) = &self.checkpointer else {
+            return;
+        };
+        if checkpointer.wal_too_long() {
+            if let Ok((_busy, frames, copied)) = checkpoint::checkpoint(conn) {
+                checkpointer.writer_checkpointed(frames == copied);
+            }
+        }
+        checkpointer.committed();
+    }
+
     fn write(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held left no transaction open (a
         // dropped `Transaction` rolls back), so the connection is sound.
@@ -296,7 +325,7 @@ impl Store {
     }
 }
 
-/// WAL with `synchronous = NORMAL`.
+/// WAL with `synchronous = NORMAL`; `true` if the file is in WAL mode.
 ///
 /// Why this is crash-safe for what a local collector faces (the process
 /// killed, a panic, the OOM killer): in WAL mode a commit is complete once
@@ -308,7 +337,7 @@ impl Store {
 /// the last few commits may roll back (the database stays consistent; WAL
 /// checkpoints are still fsynced). If the file system cannot do WAL (some
 /// network file systems), the store falls back to `synchronous = FULL`.
-fn configure_durability(conn: &Connection, location: &str) -> Result<(), StoreError> {
+fn configure_durability(conn: &Connection, location: &str) -> Result<bool, StoreError> {
     let sql = |doing: &'static str| {
         move |source| StoreError::Sqlite {
             location: location.to_owned(),
@@ -319,18 +348,42 @@ fn configure_durability(conn: &Connection, location: &str) -> Result<(), StoreEr
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(sql("switching to WAL"))?;
-    let synchronous = if mode.eq_ignore_ascii_case("wal") {
-        "NORMAL"
-    } else {
-        "FULL"
-    };
+    let wal = mode.eq_ignore_ascii_case("wal");
+    let synchronous = if wal { "NORMAL" } else { "FULL" };
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(sql("setting synchronous"))?;
     // Truncate the WAL back to 64 MiB after a checkpoint, so a burst of
     // ingest does not leave a huge `-wal` file behind.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(sql("setting journal_size_limit"))?;
-    Ok(())
+    Ok(wal)
+}
+
+/// Starts the checkpoint thread of a WAL store (see [`checkpoint`]) on a
+/// connection of its own, and turns off the writer's own checkpoints once
+/// it runs. `None` (SQLite's own checkpoints left on) if no thread starts.
+fn start_checkpointer(
+    writer: &Connection,
+    path: &Path,
+    location: &str,
+) -> Result<Option<checkpoint::Checkpointer>, StoreError> {
+    let sql = |doing: &'static str| {
+        move |source| StoreError::Sqlite {
+            location: location.to_owned(),
+            doing,
+            source,
+        }
+    };
+    let conn = Connection::open(path).map_err(sql("opening the checkpoint connection"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sql("opening the checkpoint connection"))?;
+    let Some(checkpointer) = checkpoint::Checkpointer::start(conn) else {
+        return Ok(None);
+    };
+    writer
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(sql("handing checkpoints to their thread"))?;
+    Ok(Some(checkpointer))
 }
 
 /// `(page_count - freelist_count) * page_size`.
