@@ -263,6 +263,8 @@ fn write_traces(
     // trace gained, in the order first seen, and the operations seen.
     let mut new_spans_per_trace: HashMap<[u8; 16], u64> = HashMap::new();
     let mut traces_in_order: Vec<[u8; 16]> = Vec::new();
+    // The tag index's rows of the spans written, (hash, span row).
+    let mut tags: Vec<(i64, i64)> = Vec::new();
     for (resource_idx, resource_spans) in request.resource_spans.iter().enumerate() {
         let mut operations: HashSet<(&str, i32)> = HashSet::new();
         let resource_field = || format!("resourceSpans[{resource_idx}].resource.attributes");
@@ -328,7 +330,7 @@ fn write_traces(
                     )?),
                 };
                 outcome.accepted_spans += 1;
-                if !insert_span(tx, span, resource, scope)? {
+                if !insert_span(tx, span, resource, scope, &mut tags)? {
                     outcome.duplicate_spans += 1;
                     continue;
                 }
@@ -350,6 +352,7 @@ fn write_traces(
             }
         }
     }
+    insert_span_tags(tx, &mut tags)?;
     let mut upsert_trace = tx.prepare_cached(
         "INSERT INTO traces (trace_id, first_received_unix_nano, last_received_unix_nano, span_count) \
          VALUES (?1, ?2, ?2, ?3) \
@@ -531,42 +534,54 @@ pub(crate) fn span_tag_hashes(span: &Span) -> impl Iterator<Item = i64> + '_ {
         .map(|pair| attribute_tag_hash(&pair.key, pair.value.as_ref()))
 }
 
-/// Up to this many tag rows are written by one statement.
-const TAGS_PER_STATEMENT: usize = 8;
+/// Tag rows written by one statement: `INSERT ... VALUES (?, ?), ...`
+/// with this many rows. Each statement run has a fixed cost (finding it in
+/// the statement cache, binding, stepping, resetting) about that of a row,
+/// so the rows of a whole request go in statements of 64 (128 parameters,
+/// far below SQLite's limit of 32,766).
+const TAGS_PER_STATEMENT: usize = 64;
 
-/// `INSERT_TAGS[n - 1]` writes `n` tag rows of one span (`?1` is the span's row).
-static INSERT_TAGS: std::sync::LazyLock<[String; TAGS_PER_STATEMENT]> =
-    std::sync::LazyLock::new(|| {
-        std::array::from_fn(|idx| {
-            let rows: Vec<String> = (0..=idx).map(|row| format!("(?{}, ?1)", row + 2)).collect();
-            format!(
-                "INSERT OR IGNORE INTO span_tags (hash, span_row) VALUES {}",
-                rows.join(", ")
-            )
-        })
+/// Writes `rows` ((hash, span row) pairs) to the tag index, sorted first so
+/// that consecutive rows land on the same B-tree pages.
+fn insert_span_tags(tx: &Transaction<'_>, rows: &mut [(i64, i64)]) -> rusqlite::Result<()> {
+    static INSERT_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let rows: Vec<String> = (0..TAGS_PER_STATEMENT)
+            .map(|row| format!("(?{}, ?{})", 2 * row + 1, 2 * row + 2))
+            .collect();
+        format!(
+            "INSERT OR IGNORE INTO span_tags (hash, span_row) VALUES {}",
+            rows.join(", ")
+        )
     });
-
-fn insert_span_tags(tx: &Transaction<'_>, span: &Span, span_row: i64) -> rusqlite::Result<()> {
-    let hashes: Vec<i64> = span_tag_hashes(span).collect();
-    // Rows several to a statement: each statement run costs about as much
-    // as the row it writes.
-    for chunk in hashes.chunks(TAGS_PER_STATEMENT) {
-        let mut insert = tx.prepare_cached(&INSERT_TAGS[chunk.len() - 1])?;
-        insert.raw_bind_parameter(1, span_row)?;
-        for (idx, hash) in chunk.iter().enumerate() {
-            insert.raw_bind_parameter(idx + 2, hash)?;
+    rows.sort_unstable();
+    let mut chunks = rows.chunks_exact(TAGS_PER_STATEMENT);
+    if chunks.len() > 0 {
+        let mut insert = tx.prepare_cached(&INSERT_MANY)?;
+        for chunk in chunks.by_ref() {
+            for (idx, (hash, span_row)) in chunk.iter().enumerate() {
+                insert.raw_bind_parameter(2 * idx + 1, hash)?;
+                insert.raw_bind_parameter(2 * idx + 2, span_row)?;
+            }
+            insert.raw_execute()?;
         }
-        insert.raw_execute()?;
+    }
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO span_tags (hash, span_row) VALUES (?1, ?2)")?;
+    for (hash, span_row) in chunks.remainder() {
+        insert.execute(params![hash, span_row])?;
     }
     Ok(())
 }
 
-/// Writes one checked span; `false` if (trace id, span id) was already stored.
+/// Writes one checked span and adds its tag index rows to `tags` (written
+/// together at the end of the request); `false` if (trace id, span id) was
+/// already stored.
 fn insert_span(
     tx: &Transaction<'_>,
     span: &Span,
     resource: &StoredResourceRow,
     scope_id: i64,
+    tags: &mut Vec<(i64, i64)>,
 ) -> rusqlite::Result<bool> {
     let trace_id = hex(&span.trace_id);
     // Checked: both times fit in an i64 and the end is not before the start.
@@ -606,7 +621,7 @@ fn insert_span(
         return Ok(false);
     }
     let span_row = tx.last_insert_rowid();
-    insert_span_tags(tx, span, span_row)?;
+    tags.extend(span_tag_hashes(span).map(|hash| (hash, span_row)));
     Ok(true)
 }
 
