@@ -8,7 +8,7 @@ pub const KEPT: usize = 5_000;
 
 /// One trace in a line: what the collector publishes as spans arrive, and
 /// what the Live page lists and searches.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),

@@ -12,7 +12,7 @@
 //! gets what it missed; one that comes back later than that starts afresh.
 //! Under heavy ingest at most [`MAX_PER_TICK`] traces are summarized per
 //! tick (5,000 a second; reading one of 8 spans back and summarizing it
-//! takes about 40 µs, see BENCHMARKS.md), the most recently touched first;
+//! takes about 35 µs, see BENCHMARKS.md), the most recently touched first;
 //! the others wait for the next tick, and so arrive after (above, on the
 //! page) newer ones.
 
