@@ -23,6 +23,10 @@ use std::time::Instant;
 use crate::project::{self, command};
 use crate::Result;
 
+// The same reading of /proc as the benchmarks' own (no dependencies).
+#[path = "../../crates/store/examples/support/proc_stat.rs"]
+mod proc_stat;
+
 const GRPC: &str = "127.0.0.1:14317";
 const HTTP: &str = "127.0.0.1:14318";
 const UI: &str = "127.0.0.1:16688";
@@ -140,16 +144,7 @@ pub fn run() -> Result {
 /// writer thread, in seconds: from Linux's `/proc` (clock ticks of 1/100 s);
 /// `None` elsewhere.
 fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
-    // utime and stime: fields 14 and 15, the 12th and 13th after the
-    // parenthesised command name (which may hold spaces).
-    let ticks = |stat: &str| -> Option<(String, f64)> {
-        let (head, rest) = stat.rsplit_once(')')?;
-        let name = head.split_once('(')?.1.to_owned();
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let user: f64 = fields.get(11)?.parse().ok()?;
-        let system: f64 = fields.get(12)?.parse().ok()?;
-        Some((name, (user + system) / 100.0))
-    };
+    let ticks = proc_stat::stat_cpu;
     let (_, total) = ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
     let writer = std::fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?

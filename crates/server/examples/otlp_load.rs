@@ -22,26 +22,14 @@ use prost::Message;
 
 #[path = "../../store/examples/support/load_request.rs"]
 mod load_request;
+#[path = "../../store/examples/support/proc_stat.rs"]
+mod proc_stat;
 
 /// Now, in Unix nanoseconds: the load generator's spans are current.
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos() as u64)
-}
-
-/// This process's CPU time (user and system) in seconds, from Linux's
-/// `/proc/self/stat` (clock ticks of 1/100 s); 0 elsewhere.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // utime and stime: the 12th and 13th fields after the command name.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |idx: usize| fields.get(idx).and_then(|field| field.parse::<f64>().ok());
-    ticks(11)
-        .zip(ticks(12))
-        .map_or(0.0, |(user, system)| (user + system) / 100.0)
 }
 
 struct Options {
@@ -225,6 +213,6 @@ async fn main() {
         failed.load(Ordering::Relaxed),
         quantile(0.50),
         quantile(0.99),
-        cpu_seconds()
+        proc_stat::own_cpu_seconds()
     );
 }

@@ -17,6 +17,8 @@ use tracelab_store::Store;
 
 #[path = "support/load_request.rs"]
 mod load_request;
+#[path = "support/proc_stat.rs"]
+mod proc_stat;
 
 /// `otlp_load`'s `request(seed, 512, 8, …)`, at a fixed time per seed.
 fn batch(seed: u64) -> ExportTraceServiceRequest {
@@ -26,23 +28,6 @@ fn batch(seed: u64) -> ExportTraceServiceRequest {
         8,
         1_800_000_000_000_000_000 + seed * 1_000_000_000,
     )
-}
-
-/// This process's CPU time (user and system) in seconds, from
-/// `/proc/self/stat` (in clock ticks, 100 a second on Linux); 0 elsewhere.
-/// Reported beside the wall time because the machine is shared: other
-/// work stretches the wall time, much less the CPU time spent.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the command name's closing parenthesis: state is field 3, so
-    // utime (14) and stime (15) are the 12th and 13th after it.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |idx: usize| fields.get(idx).and_then(|field| field.parse::<f64>().ok());
-    ticks(11)
-        .zip(ticks(12))
-        .map_or(0.0, |(user, system)| (user + system) / 100.0)
 }
 
 fn main() {
@@ -66,7 +51,7 @@ fn main() {
     let all: Vec<ExportTraceServiceRequest> =
         (0..requests as u64).map(|seed| batch(seed + 1)).collect();
     let started = Instant::now();
-    let cpu_started = cpu_seconds();
+    let cpu_started = proc_stat::own_cpu_seconds();
     for chunk in all.chunks(group) {
         let chunk: Vec<&ExportTraceServiceRequest> = chunk.iter().collect();
         for outcome in store.ingest_traces_batch(&chunk) {
@@ -75,7 +60,7 @@ fn main() {
         }
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_seconds() - cpu_started;
+    let cpu = proc_stat::own_cpu_seconds() - cpu_started;
     let spans = (requests * 512) as f64;
     let stats = store.stats().expect("stats");
     assert_eq!(stats.spans as f64, spans);
