@@ -322,3 +322,28 @@ test('from the Live page, a real call goes through the running services with the
     lab.child.kill('SIGTERM');
   }
 });
+
+test('served by tracelab, the pages that promise no request make none beyond their own files', async () => {
+  const lab = await startLab();
+  try {
+    const { page, requests, assertClean } = await openPage(browser);
+    const base = `http://${lab.addrs.ui}`;
+    for (const path of ['/decode#tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '/build', '/sample?spans=50', '/simulate']) {
+      await page.goto(`${base}${path}`);
+      await page.getByTestId('page-title').waitFor();
+    }
+    // A simulated call runs in the worker and must not reach the real services.
+    await page.getByTestId('sim-call').click();
+    await page.getByTestId('sim-result').filter({ hasText: 'Call #1 ' }).waitFor();
+    const pages = ['/decode', '/build', '/sample', '/simulate'];
+    const others = requests.filter((url) => {
+      const { pathname } = new URL(url);
+      return !pages.includes(pathname) && !/\.(js|wasm|css|svg)$/.test(pathname);
+    });
+    assert.deepEqual(others, [], 'only the pages and the app\'s own files were fetched');
+    assert.ok(requests.every((url) => url.startsWith(base)), 'and only from the server that served them');
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});
