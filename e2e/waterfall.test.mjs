@@ -810,6 +810,13 @@ test('the keys help is a modal dialog that takes focus and gives it back; closin
   await page.getByTestId('wf-details').getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('wf-details').waitFor({ state: 'detached' });
   assert.ok(await scrollerFocused(), 'closing the details returns focus to the list');
+
+  // Escape with the focus inside the panel closes it too, focus back on the list.
+  await page.keyboard.press('Enter');
+  await page.getByTestId('wf-details').getByRole('button', { name: 'Close' }).focus();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('wf-details').waitFor({ state: 'detached' });
+  assert.ok(await scrollerFocused(), 'Escape in the details returns focus to the list');
   assert.ok(
     (await renderedRows(page)).some((row) => row.selected),
     'the row that opened them is still selected',

@@ -245,12 +245,23 @@ pub fn span_details(
         });
     }
 
+    // Escape anywhere in the panel closes it, as the Close button does (a
+    // key with a modifier is the browser's).
+    let on_close = std::rc::Rc::new(on_close);
+    let close_on_escape = on_close.clone();
     view! {
         <section
             class="wf-details"
             data-testid="wf-details"
             aria-label="Span details"
             style=format!("--wf-color: var(--wf-svc-{color_idx})")
+            on:keydown=move |event: web_sys::KeyboardEvent| {
+                let modified = event.ctrl_key() || event.meta_key() || event.alt_key();
+                if event.key() == "Escape" && !modified {
+                    event.prevent_default();
+                    close_on_escape();
+                }
+            }
         >
             <header class="wf-details-head">
                 <h2>
