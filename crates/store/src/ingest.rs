@@ -313,22 +313,16 @@ fn write_traces(
                 }
                 // Interned on the first valid span only: a resource whose
                 // spans are all rejected leaves nothing behind.
-                let resource = match resource_row {
-                    Some(ref row) => row,
-                    None => resource_row.insert(intern_resource(
+                let resource = first_use(&mut resource_row, || {
+                    intern_resource(
                         tx,
                         resource_spans.resource.as_ref(),
                         &resource_spans.schema_url,
-                    )?),
-                };
-                let scope = match scope_id {
-                    Some(id) => id,
-                    None => *scope_id.insert(intern_scope(
-                        tx,
-                        scope_spans.scope.as_ref(),
-                        &scope_spans.schema_url,
-                    )?),
-                };
+                    )
+                })?;
+                let scope = *first_use(&mut scope_id, || {
+                    intern_scope(tx, scope_spans.scope.as_ref(), &scope_spans.schema_url)
+                })?;
                 outcome.accepted_spans += 1;
                 if !insert_span(tx, span, resource, scope, &mut tags)? {
                     outcome.duplicate_spans += 1;
@@ -432,6 +426,17 @@ fn check_nesting(attributes: &[KeyValue], field: impl FnOnce() -> String) -> Res
 
 fn check_resource(resource: &Resource, field: impl FnOnce() -> String) -> Option<String> {
     check_nesting(&resource.attributes, field).err()
+}
+
+/// What `slot` holds, made by `make` when it is first needed: the resource
+/// and scope rows are interned on the first valid item of theirs only, so
+/// that a resource or scope whose items are all rejected leaves nothing
+/// behind.
+fn first_use<T, E>(slot: &mut Option<T>, make: impl FnOnce() -> Result<T, E>) -> Result<&T, E> {
+    match slot {
+        Some(value) => Ok(value),
+        None => Ok(slot.insert(make()?)),
+    }
 }
 
 fn check_scope(scope: &InstrumentationScope, field: impl FnOnce() -> String) -> Option<String> {
@@ -676,22 +681,16 @@ fn write_logs(
                     });
                     continue;
                 }
-                let resource = match resource_row {
-                    Some(ref row) => row,
-                    None => resource_row.insert(intern_resource(
+                let resource = first_use(&mut resource_row, || {
+                    intern_resource(
                         tx,
                         resource_logs.resource.as_ref(),
                         &resource_logs.schema_url,
-                    )?),
-                };
-                let scope = match scope_id {
-                    Some(id) => id,
-                    None => *scope_id.insert(intern_scope(
-                        tx,
-                        scope_logs.scope.as_ref(),
-                        &scope_logs.schema_url,
-                    )?),
-                };
+                    )
+                })?;
+                let scope = *first_use(&mut scope_id, || {
+                    intern_scope(tx, scope_logs.scope.as_ref(), &scope_logs.schema_url)
+                })?;
                 outcome.accepted_log_records += 1;
                 if !insert_log(tx, record, resource, scope, received)? {
                     outcome.duplicate_log_records += 1;
@@ -830,22 +829,16 @@ fn write_metrics(
                     });
                     continue;
                 }
-                let resource = match resource_row {
-                    Some(ref row) => row,
-                    None => resource_row.insert(intern_resource(
+                let resource = first_use(&mut resource_row, || {
+                    intern_resource(
                         tx,
                         resource_metrics.resource.as_ref(),
                         &resource_metrics.schema_url,
-                    )?),
-                };
-                let scope = match scope_id {
-                    Some(id) => id,
-                    None => *scope_id.insert(intern_scope(
-                        tx,
-                        scope_metrics.scope.as_ref(),
-                        &scope_metrics.schema_url,
-                    )?),
-                };
+                    )
+                })?;
+                let scope = *first_use(&mut scope_id, || {
+                    intern_scope(tx, scope_metrics.scope.as_ref(), &scope_metrics.schema_url)
+                })?;
                 outcome.accepted_data_points += shape.points;
                 if !insert_metric(tx, metric, &shape, encoded, resource, scope, received)? {
                     outcome.duplicate_data_points += shape.points;
