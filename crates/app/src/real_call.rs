@@ -117,21 +117,12 @@ impl Transport for FetchTransport {
         request: Request,
         timeout: Duration,
     ) -> BoxFuture<'_, Result<Response, TransportError>> {
-        let url = self
-            .topology
-            .endpoint(to)
-            .map(|endpoint| format!("{}{}", endpoint.base_url(), request.target()));
+        let url = self.topology.url(to, &request);
         if let Ok(mut sent) = self.sent.lock() {
             *sent = request.header("traceparent").map(str::to_owned);
         }
         Box::pin(SendWrapper::new(async move {
-            match url {
-                Some(url) => fetch(&url, &request, timeout).await,
-                None => Err(TransportError::Unreachable(format!(
-                    "{} listens nowhere",
-                    to.name()
-                ))),
-            }
+            fetch(&url?, &request, timeout).await
         }))
     }
 }

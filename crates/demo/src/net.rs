@@ -182,6 +182,16 @@ impl Topology {
         }
     }
 
+    /// The URL a transport sends `request` to at `to`; the client, which
+    /// listens nowhere, is unreachable. One reading for every transport
+    /// (reqwest natively, `fetch` in the browser).
+    pub fn url(&self, to: Service, request: &Request) -> Result<String, TransportError> {
+        let endpoint = self.endpoint(to).ok_or_else(|| {
+            TransportError::Unreachable(format!("{to} does not listen on any address"))
+        })?;
+        Ok(format!("{}{}", endpoint.base_url(), request.target()))
+    }
+
     /// The link to a trace, as the original client printed it.
     pub fn trace_link(&self, trace_id: &str) -> String {
         format!("{}/trace/{trace_id}", self.trace_ui.trim_end_matches('/'))

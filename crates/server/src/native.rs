@@ -61,10 +61,7 @@ impl HttpTransport {
         request: Request,
         timeout: Duration,
     ) -> Result<Response, TransportError> {
-        let endpoint = self.topology.endpoint(to).ok_or_else(|| {
-            TransportError::Unreachable(format!("{to} does not listen on any address"))
-        })?;
-        let url = format!("{}{}", endpoint.base_url(), request.target());
+        let url = self.topology.url(to, &request)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|error| TransportError::Unreachable(format!("bad method: {error}")))?;
         let mut builder = self.client.request(method, &url).timeout(timeout);
