@@ -195,14 +195,7 @@ async fn fetch(
             headers.push((name.to_owned(), value));
         }
     }
-    let body = match response.text() {
-        Ok(text) => JsFuture::from(text)
-            .await
-            .ok()
-            .and_then(|text| text.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let body = response_text(&response).await;
     Ok(Response {
         status: response.status(),
         headers,
@@ -333,6 +326,19 @@ async fn export(origin: &str, spans: Vec<SpanData>) -> Result<usize, String> {
         Ok(count)
     } else {
         Err(format!("{url} answered {}", response.status()))
+    }
+}
+
+/// A response's body as text; empty when it cannot be read. Also the Live
+/// page's, on the page's thread.
+pub(crate) async fn response_text(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
     }
 }
 

@@ -39,7 +39,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::simulate::worker::SimWorker;
 use super::simulate::{failures_group, flag_group, GROUPS};
 use super::{PageInfo, PageTitle};
-use crate::real_call::{Real, RealCallAnswer, RealCallRequest};
+use crate::real_call::{response_text, Real, RealCallAnswer, RealCallRequest};
 
 pub const INFO: PageInfo = PageInfo {
     slug: "live",
@@ -120,23 +120,11 @@ async fn fetch(url: &str, body: Option<&str>) -> Result<web_sys::Response, Strin
         .map_err(|_| format!("{url} gave no response"))
 }
 
-/// A response's body as text.
-async fn text(response: &web_sys::Response) -> String {
-    match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|text| text.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
 /// The switches the running service holds.
 async fn read_switches(service: &LabService) -> Result<Switches, String> {
     let url = format!("{}/admin/switches", service.url);
     let response = fetch(&url, None).await?;
-    let body = text(&response).await;
+    let body = response_text(&response).await;
     let json: serde_json::Value = serde_json::from_str(&body)
         .map_err(|error| format!("{url} did not answer JSON: {error}"))?;
     let mut switches = Switches::default();
@@ -155,7 +143,7 @@ async fn write_switches(services: &[LabService], switches: String) -> String {
                 "{} refused them ({}): {}",
                 service.name,
                 response.status(),
-                text(&response).await
+                response_text(&response).await
             )),
             Err(error) => failed.push(error),
         }
