@@ -29,12 +29,18 @@ use tracelab_trace::model::{
 use crate::base64;
 use crate::path::Path;
 use crate::read::{
-    self, array, describe, get, micros_to_nanos, object, string, u64_field, Builder, FieldError,
-    IdText, Problems,
+    self, array, describe, get, micros_to_nanos, object, string, u64_field, FieldError, IdText,
+    Problems,
 };
 use crate::Dropped;
+use tracelab_trace::group::TraceGrouper;
 
-pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: &mut Problems) {
+pub(crate) fn read(
+    value: &Value,
+    path: &Path,
+    builder: &mut TraceGrouper,
+    problems: &mut Problems,
+) {
     // Traces as a bare list, without the API's `data` around them.
     if let Value::Array(traces) = value {
         for (index, trace) in traces.iter().enumerate() {
@@ -76,7 +82,7 @@ pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: 
 fn read_trace(
     trace: &Map<String, Value>,
     path: &Path,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
     // Processes are read when a span first names them, then remembered.

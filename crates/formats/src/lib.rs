@@ -80,7 +80,8 @@ pub use jaeger::to_jaeger_json;
 pub use otlp::to_otlp_json;
 
 use path::Path;
-use read::{Builder, Problems};
+use read::Problems;
+use tracelab_trace::group::TraceGrouper;
 
 /// How deep attribute values may nest (arrays in arrays, OTLP's key-value
 /// lists), on import and on export. No semantic convention nests at all.
@@ -313,7 +314,7 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
 /// them into traces by trace id, and lists what it could not read.
 pub fn import(bytes: &[u8]) -> Imported {
     let (format, lines) = detect_with_lines(bytes);
-    let mut builder = Builder::default();
+    let mut builder = TraceGrouper::new();
     let mut problems = Problems::default();
     let bytes = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
     if lines {
@@ -345,7 +346,7 @@ fn read_value(
     format: Format,
     value: &Value,
     path: &Path,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
     match format {

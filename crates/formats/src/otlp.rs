@@ -20,16 +20,16 @@ use tracelab_trace::model::{
 use crate::base64;
 use crate::path::Path;
 use crate::read::{
-    self, array, describe, get, get_any, object, string, u64_field, Builder, FieldError, IdText,
-    Problems,
+    self, array, describe, get, get_any, object, string, u64_field, FieldError, IdText, Problems,
 };
 use crate::{Dropped, MAX_VALUE_DEPTH};
+use tracelab_trace::group::TraceGrouper;
 
 /// One `ExportTraceServiceRequest`: `{"resourceSpans": […]}`.
 pub(crate) fn read_request(
     value: &Value,
     path: &Path,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
     read_envelope(
@@ -46,7 +46,7 @@ pub(crate) fn read_request(
 pub(crate) fn read_api_v3(
     value: &Value,
     path: &Path,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
     let result = match object(value, path) {
@@ -78,7 +78,7 @@ pub(crate) fn read_api_v3(
 pub(crate) fn read_tempo(
     value: &Value,
     path: &Path,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
     read_envelope(value, path, &["batches"], IdText::Base64, builder, problems);
@@ -89,7 +89,7 @@ fn read_envelope(
     path: &Path,
     names: &[&str],
     how: IdText,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
     let top = match object(value, path) {
@@ -119,7 +119,7 @@ fn read_resource_spans(
     value: &Value,
     path: &Path,
     how: IdText,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
     let resource_spans = object(value, path)?;
@@ -184,7 +184,7 @@ fn read_scope_spans(
     path: &Path,
     resource_idx: u32,
     how: IdText,
-    builder: &mut Builder,
+    builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
     let scope_spans = object(value, path)?;

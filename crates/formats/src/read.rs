@@ -1,11 +1,9 @@
 //! What every importer shares: reading fields of a `serde_json::Value` with
-//! errors that name the path, ids in hex or base64, the capped problem list,
-//! and grouping spans into traces with resources and scopes interned.
-
-use std::collections::HashMap;
+//! errors that name the path, ids in hex or base64, and the capped problem
+//! list. (Grouping spans into traces is `tracelab_trace::group`.)
 
 use serde_json::{Map, Value};
-use tracelab_trace::model::{Resource, Scope, Span, SpanId, Trace, TraceId};
+use tracelab_trace::model::{SpanId, TraceId};
 
 use crate::base64;
 use crate::path::Path;
@@ -319,90 +317,4 @@ pub(crate) fn micros_to_nanos(micros: u64, path: &Path) -> Result<u64, FieldErro
             format!("{micros} microseconds is past what 64-bit nanoseconds hold (the year 2554)"),
         )
     })
-}
-
-/// Spans of a whole file, grouped into traces by trace id as they arrive.
-///
-/// Resources and scopes are interned once per file (keyed by their full
-/// contents, so ten thousand batches from one service make one resource),
-/// then once per trace through a map from the file's index to the trace's.
-/// Everything is a hash lookup: linear in the number of spans.
-#[derive(Default)]
-pub(crate) struct Builder {
-    resources: Vec<Resource>,
-    resource_keys: HashMap<String, u32>,
-    scopes: Vec<Scope>,
-    scope_keys: HashMap<String, u32>,
-    groups: Vec<Group>,
-    group_of_trace: HashMap<TraceId, usize>,
-}
-
-struct Group {
-    trace: Trace,
-    /// The file's resource index to this trace's.
-    resources: HashMap<u32, u32>,
-    scopes: HashMap<u32, u32>,
-}
-
-impl Builder {
-    /// The file-level index of `resource`, interning it. (Its `Debug` text is
-    /// the key: attribute values are nested at most
-    /// [`crate::MAX_VALUE_DEPTH`] deep on import, so writing it is bounded.)
-    pub(crate) fn resource(&mut self, resource: Resource) -> u32 {
-        let key = format!("{resource:?}");
-        if let Some(&index) = self.resource_keys.get(&key) {
-            return index;
-        }
-        let index = self.resources.len() as u32;
-        self.resources.push(resource);
-        self.resource_keys.insert(key, index);
-        index
-    }
-
-    pub(crate) fn scope(&mut self, scope: Scope) -> u32 {
-        let key = format!("{scope:?}");
-        if let Some(&index) = self.scope_keys.get(&key) {
-            return index;
-        }
-        let index = self.scopes.len() as u32;
-        self.scopes.push(scope);
-        self.scope_keys.insert(key, index);
-        index
-    }
-
-    /// Adds a span whose `resource_idx` and `scope_idx` are the file-level
-    /// indices from [`Builder::resource`] and [`Builder::scope`].
-    pub(crate) fn span(&mut self, mut span: Span) {
-        let n_groups = self.groups.len();
-        let group_idx = *self.group_of_trace.entry(span.trace_id).or_insert(n_groups);
-        if group_idx == n_groups {
-            self.groups.push(Group {
-                trace: Trace::default(),
-                resources: HashMap::new(),
-                scopes: HashMap::new(),
-            });
-        }
-        let group = &mut self.groups[group_idx];
-        let trace = &mut group.trace;
-        let file_resources = &self.resources;
-        span.resource_idx = *group.resources.entry(span.resource_idx).or_insert_with(|| {
-            trace
-                .resources
-                .push(file_resources[span.resource_idx as usize].clone());
-            trace.resources.len() as u32 - 1
-        });
-        let file_scopes = &self.scopes;
-        span.scope_idx = *group.scopes.entry(span.scope_idx).or_insert_with(|| {
-            trace
-                .scopes
-                .push(file_scopes[span.scope_idx as usize].clone());
-            trace.scopes.len() as u32 - 1
-        });
-        trace.spans.push(span);
-    }
-
-    /// The traces, in the order their first span appeared in the file.
-    pub(crate) fn finish(self) -> Vec<Trace> {
-        self.groups.into_iter().map(|group| group.trace).collect()
-    }
 }

@@ -19,10 +19,10 @@ use tracelab_trace::model::{
 
 use crate::path::Path;
 use crate::read::{
-    self, describe, get, micros_to_nanos, object, string, u64_field, Builder, FieldError, IdText,
-    Problems,
+    self, describe, get, micros_to_nanos, object, string, u64_field, FieldError, IdText, Problems,
 };
 use crate::Dropped;
+use tracelab_trace::group::TraceGrouper;
 
 /// A span as read, before shared ids are separated.
 struct Read {
@@ -31,7 +31,12 @@ struct Read {
     shared: bool,
 }
 
-pub(crate) fn read(value: &Value, path: &Path, builder: &mut Builder, problems: &mut Problems) {
+pub(crate) fn read(
+    value: &Value,
+    path: &Path,
+    builder: &mut TraceGrouper,
+    problems: &mut Problems,
+) {
     let Value::Array(items) = value else {
         return problems.at(
             path,

@@ -45,6 +45,8 @@
 //! - [`keys`]: what a key pressed on the waterfall's list does (a key with
 //!   Ctrl, Cmd or Alt is left to the browser); [`treegrid`]: each visible
 //!   row's level and place among its siblings, for assistive technology.
+//! - [`group`]: spans into traces, grouped by trace id, and batches merged
+//!   with equal resources and scopes interned (what the importers use).
 //! - [`generate`](mod@generate): a seeded generator of realistic traces for
 //!   tests, benchmarks and the sample page.
 //!
@@ -57,6 +59,7 @@
 
 pub mod axis;
 pub mod generate;
+pub mod group;
 pub mod keys;
 pub mod layout;
 pub mod model;
