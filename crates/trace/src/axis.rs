@@ -161,6 +161,64 @@ pub fn format_duration(nanos: u64) -> String {
     format!("{text} {}", unit.symbol())
 }
 
+/// The part of the time axis the bars are drawn on, in nanoseconds from the
+/// trace start: the whole trace, or a zoomed range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeWindow {
+    pub start: u64,
+    /// Always after `start`, so that positions divide.
+    pub end: u64,
+}
+
+impl TimeWindow {
+    /// The window from `start` to `end`, at least 1 ns long.
+    pub fn new(start: u64, end: u64) -> TimeWindow {
+        TimeWindow {
+            start,
+            end: end.max(start.saturating_add(1)),
+        }
+    }
+
+    pub fn width(self) -> f64 {
+        (self.end - self.start) as f64
+    }
+
+    /// Where `offset` falls, as a percentage of the bar area (may be outside 0..=100).
+    pub fn percent(self, offset: u64) -> f64 {
+        (offset as f64 - self.start as f64) / self.width() * 100.0
+    }
+
+    /// The offset at `fraction` (0..=1) of the bar area.
+    pub fn offset_at(self, fraction: f64) -> u64 {
+        // Rounding in f64 may overshoot a wide window by a little.
+        let offset = (fraction.clamp(0.0, 1.0) * self.width()) as u64;
+        self.start.saturating_add(offset).min(self.end)
+    }
+
+    /// The part of `start..=end` inside the window, as (left %, width %), or
+    /// `None` when it lies wholly outside.
+    pub fn bar(self, start: u64, end: u64) -> Option<(f64, f64)> {
+        let (from, to) = (start.max(self.start), end.min(self.end));
+        (from <= to).then(|| {
+            (
+                self.percent(from),
+                (to - from) as f64 / self.width() * 100.0,
+            )
+        })
+    }
+
+    /// `start..end` with a margin of `1 / margin_divisor` of its length on
+    /// each side (at least 1 ns), kept inside `0..=limit`: what zooming to a
+    /// span or a subtree shows, so that its edges are visible.
+    pub fn around(start: u64, end: u64, margin_divisor: u64, limit: u64) -> TimeWindow {
+        let margin = (end.saturating_sub(start) / margin_divisor.max(1)).max(1);
+        TimeWindow::new(
+            start.saturating_sub(margin),
+            end.saturating_add(margin).min(limit),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +288,35 @@ mod tests {
         assert_eq!(format_duration(9_996_000), "10 ms");
         assert_eq!(format_duration(999_600), "1000 µs");
         assert_eq!(format_duration(u64::MAX), "18446744074 s");
+    }
+    #[test]
+    fn bars_are_clipped_to_the_zoomed_window() {
+        let window = TimeWindow::new(100, 200);
+        assert_eq!(window.bar(120, 150), Some((20.0, 30.0)));
+        assert_eq!(
+            window.bar(50, 150),
+            Some((0.0, 50.0)),
+            "starts before the window"
+        );
+        assert_eq!(window.bar(150, 900), Some((50.0, 50.0)), "ends after it");
+        assert_eq!(window.bar(300, 400), None, "wholly after it");
+        assert_eq!(window.offset_at(0.5), 150);
+        assert_eq!(window.offset_at(7.0), 200, "fractions are clamped");
+        // An empty range still divides.
+        assert_eq!(TimeWindow::new(5, 5).end, 6);
+    }
+
+    #[test]
+    fn a_window_around_a_range_has_margins_inside_the_trace() {
+        assert_eq!(
+            TimeWindow::around(100, 200, 10, 1_000),
+            TimeWindow::new(90, 210)
+        );
+        assert_eq!(TimeWindow::around(5, 200, 10, 205), TimeWindow::new(0, 205));
+        // A zero-length span still gets a visible window.
+        assert_eq!(
+            TimeWindow::around(50, 50, 10, 1_000),
+            TimeWindow::new(49, 51)
+        );
     }
 }

@@ -119,6 +119,10 @@ pub struct SpanTree {
     subtree_end_row: Vec<u32>,
     flags: Vec<u8>,
     notes: Vec<Note>,
+    /// The span that owns each id (the first with it, see pass 1): how a
+    /// view kept by span id (a link, a selection that outlives a new
+    /// trace) finds its span without a pass over every span.
+    index_of: HashMap<SpanId, u32, BuildSpanIdHasher>,
 }
 
 impl SpanTree {
@@ -263,7 +267,16 @@ impl SpanTree {
             subtree_end_row,
             flags,
             notes,
+            index_of,
         }
+    }
+
+    /// The span whose id is `span_id`: the first in the trace with it
+    /// when several share it (the one that owns its children).
+    pub fn find(&self, span_id: SpanId) -> Option<usize> {
+        self.index_of
+            .get(&span_id)
+            .map(|&span_idx| span_idx as usize)
     }
 
     /// The number of spans (and rows).

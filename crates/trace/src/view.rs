@@ -255,7 +255,7 @@ pub struct ViewOptions<'a> {
 }
 
 /// One row the waterfall shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VisibleRow {
     pub span_idx: usize,
     /// Depth below the view root (the tree depth when not re-rooted).
@@ -317,6 +317,19 @@ pub fn visible_rows(tree: &SpanTree, options: &ViewOptions<'_>) -> Vec<VisibleRo
         row = if is_collapsed { subtree_end } else { row + 1 };
     }
     visible
+}
+
+/// Where span `span_idx` is among `rows` (the output of [`visible_rows`]
+/// for `tree`), if it is shown. Rows keep the tree's order, so this is a
+/// binary search on each row's place in [`SpanTree::rows`]: the selection's
+/// row is asked for at every change of the view, and a linear scan of a
+/// million rows is felt.
+pub fn position_of(rows: &[VisibleRow], tree: &SpanTree, span_idx: usize) -> Option<usize> {
+    let target = tree.row_of(span_idx)?;
+    rows.binary_search_by_key(&target, |row| {
+        tree.row_of(row.span_idx).unwrap_or(usize::MAX)
+    })
+    .ok()
 }
 
 #[cfg(test)]

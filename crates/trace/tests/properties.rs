@@ -4,7 +4,9 @@ use proptest::prelude::*;
 use tracelab_trace::layout::{critical_path, critical_path_from, self_times, SpanTimes};
 use tracelab_trace::query::parse_query;
 use tracelab_trace::skew::{adjust_skew, detect_skew};
-use tracelab_trace::view::{visible_rows, CollapseState, FilterMode, SpanFilter, ViewOptions};
+use tracelab_trace::view::{
+    position_of, visible_rows, CollapseState, FilterMode, SpanFilter, ViewOptions,
+};
 use tracelab_trace::{
     generate, AttributeValue, KeyValue, NoteKind, Resource, Span, SpanId, SpanKind, SpanTree,
     Status, Trace, TraceId, Waterfall,
@@ -257,6 +259,43 @@ proptest! {
                 collapsed: &collapsed,
                 filter: Some((&matches, FilterMode::Hide)),
             });
+        }
+    }
+
+    #[test]
+    fn span_ids_and_row_positions_are_found_as_a_linear_scan_finds_them(
+        trace in messy_trace(),
+        collapse_choices in prop::collection::vec(any::<u16>(), 0..6),
+        filter_op in 0usize..14,
+    ) {
+        let waterfall = Waterfall::build(&trace);
+        let tree = &waterfall.tree;
+        // `find` is the first span with the id, as a scan from the start.
+        for probe in 0u64..46 {
+            let id = SpanId::from_u64(probe);
+            let scanned = trace.spans.iter().position(|span| span.span_id == id);
+            prop_assert_eq!(tree.find(id), scanned, "span id {}", probe);
+        }
+        // `position_of` agrees with a scan of the rows, whatever hides rows.
+        let mut collapsed = CollapseState::new();
+        for choice in &collapse_choices {
+            if !trace.spans.is_empty() {
+                collapsed.collapse(*choice as usize % trace.spans.len());
+            }
+        }
+        let filter = SpanFilter { name_contains: Some(format!("op-{filter_op}")), ..SpanFilter::default() };
+        let matches = filter.apply(&trace, tree, &waterfall.times);
+        for (root, filter) in [
+            (None, None),
+            (Some(0), None),
+            (None, Some((&matches, FilterMode::Hide))),
+            (None, Some((&matches, FilterMode::Highlight))),
+        ] {
+            let rows = visible_rows(tree, &ViewOptions { root, collapsed: &collapsed, filter });
+            for span_idx in 0..trace.spans.len() + 2 {
+                let scanned = rows.iter().position(|row| row.span_idx == span_idx);
+                prop_assert_eq!(position_of(&rows, tree, span_idx), scanned, "span {}", span_idx);
+            }
         }
     }
 

@@ -22,7 +22,7 @@
 //! forward, or an edited address bar load the fragment's input again, with
 //! the same notes as a fresh load.
 
-pub(super) mod fragment;
+pub(crate) mod fragment;
 mod highlight;
 pub(super) mod report;
 

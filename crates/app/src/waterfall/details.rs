@@ -70,7 +70,7 @@ fn attribute_fields(attributes: &[KeyValue]) -> Vec<Field> {
 }
 
 /// What the adjusted view did to a subtree, in a sentence.
-pub fn describe_adjustment(adjustment: &SkewAdjustment) -> String {
+pub(super) fn describe_adjustment(adjustment: &SkewAdjustment) -> String {
     let shift = adjustment.shift_nanos.unsigned_abs();
     format!(
         "moved {} {} with {} ({})",
@@ -88,9 +88,37 @@ pub fn describe_adjustment(adjustment: &SkewAdjustment) -> String {
     )
 }
 
+/// The details of the selected span while they are open: closing them
+/// puts the focus back on the list, on the row that opened them (still
+/// selected), not on the page.
+pub(super) fn panel(state: super::ViewState) -> Option<AnyView> {
+    let span_idx = state
+        .selected_idx
+        .get()
+        .filter(|_| state.details_open.get())?;
+    let root_idx = state.root_idx.get();
+    let prepared = state.prepared.get();
+    // A subtree to show alone: the span has children and is not already the
+    // one shown.
+    let can_reroot = prepared.layout.tree.has_children(span_idx) && root_idx != Some(span_idx);
+    Some(span_details(
+        &prepared.trace,
+        &prepared.layout,
+        span_idx,
+        prepared.color_idx(span_idx),
+        move || {
+            state.details_open.set(false);
+            if let Some(element) = state.scroller.get_untracked() {
+                let _ = element.focus();
+            }
+        },
+        can_reroot.then_some(move || state.set_root(Some(span_idx))),
+    ))
+}
+
 /// The panel for span `span_idx`; `on_close` hides it, and `on_reroot`,
 /// when given, shows only the span's subtree.
-pub fn span_details(
+fn span_details(
     trace: &Arc<Trace>,
     layout: &Waterfall,
     span_idx: usize,

@@ -1,0 +1,226 @@
+//! The virtual list (`wf-scroller`, a treegrid): only the rows inside the
+//! viewport plus a few above and below are in the DOM, in a window moved
+//! down a canvas as tall as all the rows; the selected row stays in the DOM
+//! wherever the list is scrolled (the treegrid's `aria-activedescendant`).
+//! Also scrolling a row into view and measuring the list.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::{axis, keys, resize, row, ViewState, AXIS_HEIGHT_PX, ROW_HEIGHT_PX};
+
+/// Rows rendered beyond each edge of the viewport, so that a fast scroll
+/// shows rows already drawn while the next window is built.
+const OVERSCAN_ROWS: usize = 10;
+
+/// Scrolls the least needed to show the row at `position` below the sticky
+/// axis.
+pub(super) fn scroll_to_position(state: ViewState, position: usize) {
+    let Some(element) = state.scroller.get_untracked() else {
+        return;
+    };
+    let current = f64::from(element.scroll_top());
+    let viewport = f64::from(element.client_height());
+    let row_top = position as f64 * ROW_HEIGHT_PX;
+    let lowest_top = AXIS_HEIGHT_PX + row_top + ROW_HEIGHT_PX - viewport;
+    let target = if current > row_top {
+        row_top
+    } else if current < lowest_top {
+        lowest_top
+    } else {
+        return;
+    };
+    element.set_scroll_top(target.max(0.0) as i32);
+    state.scroll_top.set(f64::from(element.scroll_top()));
+}
+
+/// The scroller's height (how many rows to draw) and the axis's width (how
+/// many ticks fit).
+fn measure(state: ViewState) {
+    if let Some(element) = state.scroller.get_untracked() {
+        state.viewport_px.set(f64::from(element.client_height()));
+    }
+    if let Some(track) = state.axis_track.get_untracked() {
+        state.axis_px.set(f64::from(track.client_width()));
+    }
+}
+
+/// The DOM id of a span's row, which the list's `aria-activedescendant`
+/// names: unique on the page with several waterfalls.
+pub(super) fn row_element_id(instance: u64, span_idx: usize) -> String {
+    format!("wf{instance}-row{span_idx}")
+}
+
+pub(super) fn list(state: ViewState) -> impl IntoView {
+    let ViewState {
+        rows,
+        places,
+        selected_position,
+        selected_idx,
+        scroll_top,
+        viewport_px,
+        scroller,
+        time_window,
+        prepared,
+        instance,
+        ..
+    } = state;
+    // The rendered window: a memo, so that scrolling within one row does not
+    // touch the DOM.
+    let window_range = Memo::new(move |_| {
+        let n_rows = rows.with(|rows| rows.len());
+        let first_visible = (scroll_top.get() / ROW_HEIGHT_PX).max(0.0) as usize;
+        let n_fit = (viewport_px.get() / ROW_HEIGHT_PX).ceil() as usize;
+        let first = first_visible.saturating_sub(OVERSCAN_ROWS).min(n_rows);
+        let end = (first_visible + n_fit + OVERSCAN_ROWS).min(n_rows);
+        (first, end.max(first))
+    });
+
+    // Once the scroller is in the page: measure it, and bring a span
+    // selected by a link into view.
+    Effect::new(move |_| {
+        let Some(element) = scroller.get() else {
+            return;
+        };
+        measure(state);
+        if scroll_top.get_untracked() == 0.0 {
+            if let Some(position) = selected_position.get_untracked() {
+                // Near the top of the list, two rows above it for context,
+                // and the whole list in the window: the row is then on
+                // screen with its details, which sit beside the list as tall
+                // as it (wide screens) or over the page's foot (narrow ones).
+                element.set_scroll_top((position.saturating_sub(2) as f64 * ROW_HEIGHT_PX) as i32);
+                scroll_top.set(f64::from(element.scroll_top()));
+                element.scroll_into_view_with_bool(false);
+                // On narrow screens the details lie over the window's foot
+                // (fixed, so they have no offset parent): once the row is
+                // drawn, bring it to the window's top, above them.
+                request_animation_frame(move || {
+                    use wasm_bindgen::JsCast;
+                    let details = element
+                        .parent_element()
+                        .and_then(|body| body.query_selector(".wf-details").ok().flatten())
+                        .map(|details| details.unchecked_into::<web_sys::HtmlElement>());
+                    if details.is_some_and(|details| details.offset_parent().is_none()) {
+                        if let Ok(Some(row)) = element.query_selector(".wf-selected") {
+                            row.scroll_into_view_with_bool(true);
+                        }
+                    }
+                });
+            }
+        }
+    });
+    // The scroller is as tall as its rows up to a maximum (waterfall.css),
+    // so collapsing, expanding or filtering changes its height: measure it
+    // again once the rows are drawn, or a grown scroller would show blank
+    // space below the rows rendered for the old height.
+    Effect::new(move |_| {
+        rows.track();
+        measure(state);
+    });
+    // The scroller's own size, not the window's: a panel beside it, a
+    // page's layout or the details opening can change its width alone.
+    Effect::new(move |_| {
+        let Some(element) = scroller.get() else {
+            return;
+        };
+        if let Some(observer) = resize::observe_resize(&element, move || measure(state)) {
+            on_cleanup(move || observer.disconnect());
+        }
+    });
+
+    // The rows in the window, each with what its element shows; a new trace
+    // (another `Prepared`) draws every row again, as its indexes name other
+    // spans.
+    let window_rows = move || {
+        let (first, end) = window_range.get();
+        let window = time_window.get();
+        let generation = prepared.with(|prepared| Arc::as_ptr(&prepared.trace) as usize);
+        places.with(|places| {
+            rows.with(|rows| {
+                rows[first..end]
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, row)| {
+                        let place = places.get(first + offset).copied();
+                        row::RowKey {
+                            generation,
+                            position: first + offset,
+                            row: *row,
+                            window,
+                            place,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    // The selected row when it is scrolled out of the window: it stays in
+    // the DOM, at its place in the canvas, so that the list's
+    // `aria-activedescendant` always names an element and a screen reader
+    // can read the selection wherever the list is scrolled.
+    let kept_row = Memo::new(move |_| {
+        let position = selected_position.get()?;
+        let (first, end) = window_range.get();
+        if (first..end).contains(&position) {
+            return None;
+        }
+        let row = rows.with(|rows| rows.get(position).copied())?;
+        let place = places.with(|places| places.get(position).copied());
+        let generation = prepared.with(|prepared| Arc::as_ptr(&prepared.trace) as usize);
+        Some(row::RowKey {
+            generation,
+            position,
+            row,
+            window: time_window.get(),
+            place,
+        })
+    });
+
+    view! {
+        <div
+            class="wf-scroller"
+            data-testid="wf-scroller"
+            role="treegrid"
+            aria-label="Trace waterfall"
+            aria-rowcount=move || rows.with(|rows| rows.len()).to_string()
+            aria-activedescendant=move || {
+                selected_position
+                    .get()
+                    .and(selected_idx.get())
+                    .map(|span_idx| row_element_id(instance, span_idx))
+            }
+            tabindex="0"
+            node_ref=scroller
+            on:scroll=move |_| {
+                if let Some(element) = scroller.get_untracked() {
+                    scroll_top.set(f64::from(element.scroll_top()));
+                }
+            }
+            on:keydown=move |event| keys::on_list_key(state, event)
+        >
+            {axis::header(state)}
+            <div
+                class="wf-canvas"
+                style:height=move || {
+                    format!("{}px", rows.with(|rows| rows.len()) as f64 * ROW_HEIGHT_PX)
+                }
+            >
+                <div
+                    class="wf-window"
+                    style:transform=move || {
+                        format!("translateY({}px)", window_range.get().0 as f64 * ROW_HEIGHT_PX)
+                    }
+                >
+                    <For
+                        each=window_rows
+                        key=|key| *key
+                        children=move |key| row::row_view(state, key, false)
+                    />
+                </div>
+                {move || kept_row.get().map(|key| row::row_view(state, key, true))}
+            </div>
+        </div>
+    }
+}
