@@ -69,6 +69,7 @@ mod jaeger;
 mod otlp;
 mod path;
 mod read;
+mod writers;
 mod zipkin;
 
 use std::fmt;
@@ -78,6 +79,7 @@ use tracelab_trace::model::Trace;
 
 pub use jaeger::to_jaeger_json;
 pub use otlp::to_otlp_json;
+pub use writers::{to_api_v3_json, to_otlp_json_lines, to_tempo_json, to_zipkin_json};
 
 use path::Path;
 use read::Problems;

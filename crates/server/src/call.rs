@@ -83,7 +83,7 @@ pub async fn run(args: &CallArgs) -> Result<u8, String> {
                 record(&tally, &result, latency);
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && (finished.is_multiple_of(50) || finished == args.count) {
-                    draw_progress(finished, args.count);
+                    draw_progress(finished, args.count, "calls");
                 }
             }
         };
@@ -152,11 +152,12 @@ fn record(tally: &Mutex<Tally>, result: &ClientResult, latency: Duration) {
     }
 }
 
-fn draw_progress(done: u64, total: u64) {
+/// A progress bar on stderr, redrawn in place: `[####      ] 40/100 calls`.
+pub(crate) fn draw_progress(done: u64, total: u64, unit: &str) {
     const WIDTH: u64 = 30;
-    let filled = done * WIDTH / total.max(1);
+    let filled = (done.min(total) * WIDTH / total.max(1)).min(WIDTH);
     eprint!(
-        "\r[{}{}] {done}/{total} calls",
+        "\r[{}{}] {done}/{total} {unit}",
         "#".repeat(filled as usize),
         " ".repeat((WIDTH - filled) as usize)
     );

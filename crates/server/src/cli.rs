@@ -69,6 +69,62 @@ pub enum Command {
         tracelab w3c-test-service &\n  \
         STRICT_LEVEL=2 SPEC_LEVEL=2 python test.py http://127.0.0.1:5000/test")]
     W3cTestService(W3cArgs),
+
+    /// Load trace files from other systems into tracelab: Jaeger JSON,
+    /// Zipkin v2 JSON, OTLP JSON (one request, or the OpenTelemetry
+    /// Collector's file exporter's lines), Jaeger api_v3 and Tempo JSON.
+    ///
+    /// Each FILE (`-` for stdin) is read, its format detected, and its
+    /// spans sent to a running tracelab's OTLP/HTTP endpoint (`tracelab up`
+    /// or `tracelab collector`), which answers once they are stored; with
+    /// --data-dir they are written straight into that directory's store
+    /// instead. Prints, per file, the format, what was loaded, what was
+    /// skipped and why (by the field's path), and a link to each trace.
+    ///
+    /// Exit status: 0 when every file was loaded whole, 1 when something in
+    /// a file was skipped or turned down, 2 when a file could not be read
+    /// or is no trace file, for usage errors, or when nothing listens at
+    /// the endpoint.
+    #[command(after_help = "Examples:\n  \
+        tracelab import trace.json\n  \
+        tracelab import --endpoint http://127.0.0.1:14318 jaeger-*.json zipkin.json\n  \
+        tracelab import - < otelcol-export.jsonl\n  \
+        tracelab import --data-dir ~/.local/share/tracelab trace.json")]
+    Import(ImportArgs),
+}
+
+/// `tracelab import`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Trace files to load; `-` reads stdin.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+
+    /// The OTLP/HTTP endpoint of a running tracelab (or any OTLP/HTTP
+    /// receiver): spans are POSTed to its /v1/traces.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4318")]
+    pub endpoint: String,
+
+    /// Write into the span store in this data directory (its traces.db)
+    /// instead of sending to a running tracelab: for loading traces before
+    /// starting one. A tracelab running on the same directory sees them
+    /// in its searches, but its Live page does not.
+    #[arg(long, value_name = "DIR", conflicts_with = "endpoint")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// The largest request to send, such as 4MiB (the collector takes 20MiB
+    /// by default); a request the endpoint finds too large anyway is split
+    /// in two and sent again.
+    #[arg(long, value_name = "SIZE", default_value = "4MiB")]
+    pub max_request: String,
+
+    /// The trace UI the printed links point at.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:16686")]
+    pub ui_url: String,
+
+    /// How many links to print per file (the rest are counted).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub links: usize,
 }
 
 /// `tracelab w3c-test-service`'s options.

@@ -3,7 +3,8 @@
 //! real over HTTP (axum on tokio, SQLite, the OpenTelemetry SDK exporting
 //! over OTLP) from the same handlers the browser's simulation runs;
 //! `tracelab call` is the demo's client; `tracelab w3c-test-service` serves
-//! the W3C Trace Context validation harness. Later: the embedded OTLP collector,
+//! the W3C Trace Context validation harness; `tracelab import` loads other
+//! systems' trace files into the span store. Later: the embedded OTLP collector,
 //! the span store and the query API, serving the built app.
 //!
 //! What it is for: I/O. It reads arguments, files, stdin, sockets and
@@ -16,6 +17,7 @@ pub mod call;
 pub mod cli;
 pub mod collector;
 pub mod decode;
+pub mod import;
 pub mod lab;
 pub mod native;
 pub mod otel;
@@ -81,6 +83,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }),
         cli::Command::Call(args) => run_async(|| async move { call::run(&args).await }),
         cli::Command::W3cTestService(args) => run_async(|| async move { w3c::run(&args).await }),
+        cli::Command::Import(args) => run_async(|| async move { import::run(&args).await }),
     }
 }
 

@@ -35,22 +35,14 @@ impl Collector {
 
     /// [`Collector::start`] with OTLP/HTTP on `http_addr` and more options.
     fn start_with(data_dir: &std::path::Path, http_addr: &str, extra: &[&str]) -> Collector {
-        let fixed = [
-            "collector",
-            "--otlp-grpc-addr",
-            "127.0.0.1:0",
-            "--otlp-http-addr",
-            http_addr,
-            "--ui-addr",
-            "127.0.0.1:0",
-            "--data-dir",
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            std::ffi::OsStr::new("--otlp-http-addr"),
+            std::ffi::OsStr::new(http_addr),
+            std::ffi::OsStr::new("--data-dir"),
+            data_dir.as_os_str(),
         ];
-        let mut args: Vec<&std::ffi::OsStr> = fixed.iter().map(std::ffi::OsStr::new).collect();
-        args.push(data_dir.as_os_str());
         args.extend(extra.iter().map(std::ffi::OsStr::new));
-        let tracelab = Tracelab::start(&args, |announced| {
-            announced.grpc.is_some() && announced.ui.is_some()
-        });
+        let tracelab = Tracelab::collector(&args);
         let announced = &tracelab.announced;
         let (grpc, http, ui) = (
             announced

@@ -34,22 +34,11 @@ impl Served {
         std::fs::write(app.join("app.js"), "console.log(1)").expect("app.js written");
         // A file beside the app that no request may reach.
         std::fs::write(dir.join("secret.txt"), "secret").expect("secret written");
-        let args: Vec<&std::ffi::OsStr> = [
-            "collector",
-            "--otlp-grpc-addr",
-            "127.0.0.1:0",
-            "--otlp-http-addr",
-            "127.0.0.1:0",
-            "--ui-addr",
-            "127.0.0.1:0",
-            "--in-memory",
-            "--ui-dir",
-        ]
-        .iter()
-        .map(std::ffi::OsStr::new)
-        .chain([app.as_os_str()])
-        .collect();
-        let tracelab = Tracelab::start(&args, |announced| announced.ui.is_some());
+        let tracelab = Tracelab::collector(&[
+            std::ffi::OsStr::new("--in-memory"),
+            std::ffi::OsStr::new("--ui-dir"),
+            app.as_os_str(),
+        ]);
         let ui = tracelab
             .announced
             .ui

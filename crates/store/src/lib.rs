@@ -7,7 +7,7 @@
 //! use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 //! use opentelemetry_proto::tonic::resource::v1::Resource;
 //! use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-//! use tracelab_store::{jaeger_trace, JaegerResponse, Store, TraceQuery};
+//! use tracelab_store::{Store, TraceQuery};
 //!
 //! // What a receiver decoded from an OTLP export: one span of bands-api.
 //! let service_name = KeyValue {
@@ -45,12 +45,10 @@
 //! let trace_ids = store.find_traces(&query)?;
 //! assert_eq!(trace_ids, ["4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b"]);
 //!
-//! // The trace as Jaeger's query service would answer `/api/traces/{id}`.
+//! // The trace, spans exactly as received, with their resource and scope.
 //! let trace = store.trace(&trace_ids[0])?.expect("just stored");
-//! let response = JaegerResponse::ok(vec![jaeger_trace(&trace)], 1);
-//! let json = serde_json::to_value(&response)?;
-//! assert_eq!(json["data"][0]["spans"][0]["operationName"], "GET /bands/{id}");
-//! assert_eq!(json["data"][0]["spans"][0]["duration"], 5000); // µs
+//! assert_eq!(trace.spans[0].span.name, "GET /bands/{id}");
+//! assert_eq!(trace.resource_of(&trace.spans[0]).service_name, "bands-api");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -66,8 +64,9 @@
 //!   transaction (group commit) and answers each as if stored alone.
 //! - Querying: [`Store::services`], [`Store::operations`],
 //!   [`Store::find_traces`], [`Store::trace`], [`Store::logs_for_trace`],
-//!   [`Store::list_metrics`]; [`jaeger_trace`] and the types in [`jaeger`]
-//!   are Jaeger's v1 JSON, which the HTTP layer serializes as they are.
+//!   [`Store::list_metrics`]; [`jaeger`] has Jaeger's v1 response
+//!   envelope and log records as Jaeger span logs (the traces themselves
+//!   are written by `tracelab-formats`, in the server).
 //! - Retention: [`Store::enforce_retention`] evicts whole traces, oldest
 //!   first, to stay under a [`Retention`]'s age and size.
 //!
@@ -97,7 +96,7 @@ use rusqlite::Connection;
 
 pub use error::StoreError;
 pub use ingest::{IngestOutcome, LogsOutcome, MetricsOutcome};
-pub use jaeger::{jaeger_trace, JaegerError, JaegerResponse, JaegerTrace};
+pub use jaeger::{JaegerError, JaegerResponse};
 pub use query::{
     normalize_trace_id, MetricSummary, Operation, StoredLog, StoredResource, StoredScope,
     StoredSpan, StoredTrace, TraceQuery, DEFAULT_LIMIT, MAX_LIMIT,

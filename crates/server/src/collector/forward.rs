@@ -96,13 +96,23 @@ fn encode(export: &Export) -> (&'static str, Vec<u8>) {
 }
 
 /// What one attempt came to.
-enum Attempt {
-    Sent,
+pub(crate) enum Attempt {
+    /// Taken: the answer's body (an export response, maybe a partial
+    /// success).
+    Sent(Vec<u8>),
+    /// Worth trying again: when the target said to (`Retry-After`), and why.
     Retry(Option<Duration>, String),
-    Refused(String),
+    /// No connection could be made at all (nothing listens there): also
+    /// worth trying again later.
+    Unreachable(String),
+    /// Refused for good: the status and the target's message.
+    Refused(u16, String),
 }
 
-async fn attempt(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Attempt {
+/// POSTs one OTLP/HTTP protobuf `body` to `url` and says what came of it,
+/// with the retryable answers as the OTLP specification lists them (429,
+/// 502, 503, 504).
+pub(crate) async fn attempt(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Attempt {
     let response = client
         .post(url)
         .header("content-type", "application/x-protobuf")
@@ -110,8 +120,8 @@ async fn attempt(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Attempt 
         .send()
         .await;
     match response {
-        Err(error) => Attempt::Retry(None, error.to_string()),
-        Ok(response) if response.status().is_success() => Attempt::Sent,
+        Err(error) if error.is_connect() => Attempt::Unreachable(error_chain(&error)),
+        Err(error) => Attempt::Retry(None, error_chain(&error)),
         Ok(response) => {
             let status = response.status().as_u16();
             let retry_after = response
@@ -120,13 +130,47 @@ async fn attempt(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Attempt 
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            if matches!(status, 429 | 502 | 503 | 504) {
-                Attempt::Retry(retry_after, format!("answered {status}"))
-            } else {
-                Attempt::Refused(format!("answered {status}"))
+            let body = response.bytes().await.map(|bytes| bytes.to_vec());
+            match body {
+                Ok(body) if (200..300).contains(&status) => Attempt::Sent(body),
+                Ok(body) => {
+                    // An OTLP receiver says why in a `google.rpc.Status`.
+                    let message = super::http::RpcStatus::decode(body.as_slice())
+                        .ok()
+                        .map(|status| status.message)
+                        .filter(|message| !message.is_empty())
+                        .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned());
+                    let why = if message.is_empty() {
+                        format!("answered {status}")
+                    } else {
+                        format!("answered {status}: {message}")
+                    };
+                    if matches!(status, 429 | 502 | 503 | 504) {
+                        Attempt::Retry(retry_after, why)
+                    } else {
+                        Attempt::Refused(status, why)
+                    }
+                }
+                Err(error) => Attempt::Retry(
+                    None,
+                    format!("answered {status}, then the answer broke off: {error}"),
+                ),
             }
         }
     }
+}
+
+/// An error with its causes (reqwest's own text is only the outermost:
+/// "error sending request").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 async fn send_all(
@@ -140,26 +184,17 @@ async fn send_all(
         let url = format!("{endpoint}{path}");
         let mut backoff = FIRST_BACKOFF;
         loop {
-            match attempt(&client, &url, body.clone()).await {
-                Attempt::Sent => {
+            let (after, why) = match attempt(&client, &url, body.clone()).await {
+                Attempt::Sent(_) => {
                     stats.sent.fetch_add(1, Ordering::Relaxed);
                     if stats.failing.swap(false, Ordering::Relaxed) {
                         tracing::info!("forwarding to {endpoint} works again");
                     }
                     break;
                 }
-                Attempt::Retry(after, why) => {
-                    stats.retries.fetch_add(1, Ordering::Relaxed);
-                    if !stats.failing.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(
-                            "forwarding to {endpoint} failed ({why}); retrying with backoff, \
-                             while everything is still stored here"
-                        );
-                    }
-                    tokio::time::sleep(after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-                Attempt::Refused(why) => {
+                Attempt::Retry(after, why) => (after, why),
+                Attempt::Unreachable(why) => (None, why),
+                Attempt::Refused(_, why) => {
                     if stats.dropped_refused.fetch_add(1, Ordering::Relaxed) == 0 {
                         tracing::warn!(
                             "forwarding to {endpoint}: a request was refused ({why}) and dropped; \
@@ -168,7 +203,16 @@ async fn send_all(
                     }
                     break;
                 }
+            };
+            stats.retries.fetch_add(1, Ordering::Relaxed);
+            if !stats.failing.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "forwarding to {endpoint} failed ({why}); retrying with backoff, \
+                     while everything is still stored here"
+                );
             }
+            tokio::time::sleep(after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 }

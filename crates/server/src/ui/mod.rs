@@ -17,6 +17,13 @@
 //!   JSON (`{"result": {"resourceSpans": […]}}`): see [`v3`].
 //! - `GET /api/tracelab/traces/{trace-id}`: the trace as `tracelab-trace`'s
 //!   model, which the app's `/trace/{trace-id}` page draws.
+//! - `GET /api/tracelab/traces/{trace-id}/export?format=otlp|jaeger`: the
+//!   trace as a file to download (`Content-Disposition: attachment`), OTLP
+//!   JSON or Jaeger JSON.
+//!
+//! Every trace answer (Jaeger's v1, the model, the downloads) is written by
+//! `tracelab-formats` from the one reading of the stored OTLP into the
+//! model ([`model::to_model`]), the same writers the app's export uses.
 //! - `GET /api/tracelab/live`: server-sent events, a summary of each trace
 //!   as spans arrive ([`live`]), for the app's `/live` page.
 //! - `GET /api/tracelab/status`: what the store holds, what forwarding did,
@@ -32,18 +39,19 @@ pub mod live;
 pub mod model;
 pub mod v3;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
-use tracelab_store::{jaeger_trace, JaegerResponse, Store, StoreError, TraceQuery};
+use tracelab_store::{JaegerResponse, Store, StoreError, StoredLog, StoredTrace, TraceQuery};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/app_files.rs"));
@@ -124,6 +132,7 @@ pub fn router(state: UiState) -> Router {
         .route("/api/traces", get(find_traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/tracelab/traces/{trace_id}", get(model_trace))
+        .route("/api/tracelab/traces/{trace_id}/export", get(export_trace))
         .route("/api/v3/services", get(v3::services))
         .route("/api/v3/operations", get(v3::operations))
         .route("/api/v3/traces", get(v3::find_traces))
@@ -350,7 +359,7 @@ async fn find_traces(State(state): State<UiState>, request: Request) -> Response
         let mut traces = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(trace) = store.trace(&id)? {
-                traces.push(jaeger_trace(&trace));
+                traces.push(jaeger_with_logs(&trace, &[]));
             }
         }
         Ok(traces)
@@ -407,7 +416,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
 fn trace_with_logs(
     store: &Store,
     trace_id: &str,
-) -> Result<Option<(tracelab_store::StoredTrace, Vec<tracelab_store::StoredLog>)>, StoreError> {
+) -> Result<Option<(StoredTrace, Vec<StoredLog>)>, StoreError> {
     let Some(trace) = store.trace(trace_id)? else {
         return Ok(None);
     };
@@ -415,31 +424,57 @@ fn trace_with_logs(
     Ok(Some((trace, logs)))
 }
 
-/// The trace in Jaeger's shape, each correlated log record added to its
-/// span's `logs` (marked `otel.log=true`, beside the span's own events),
-/// in time order.
-fn jaeger_with_logs(
-    trace: &tracelab_store::StoredTrace,
-    logs: &[tracelab_store::StoredLog],
-) -> tracelab_store::JaegerTrace {
-    let mut jaeger = jaeger_trace(trace);
+/// The trace in Jaeger's v1 JSON (one element of `data`), written by
+/// `tracelab-formats`' Jaeger exporter from the model, with each log
+/// record correlated with a span added to its `logs` (as
+/// [`StoredLog::to_jaeger_log`] writes it, marked `otel.log=true`, beside
+/// the span's own events), in time order.
+fn jaeger_with_logs(trace: &StoredTrace, logs: &[StoredLog]) -> serde_json::Value {
+    let written = tracelab_formats::to_jaeger_json(&model::to_model(trace, &[]));
+    // The exporter writes `{"data": [trace]}`; its JSON always reads back.
+    let mut answer: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
+    let mut jaeger = answer
+        .pointer_mut("/data/0")
+        .map(serde_json::Value::take)
+        .unwrap_or_default();
+    if logs.is_empty() {
+        return jaeger;
+    }
+    let Some(spans) = jaeger
+        .get_mut("spans")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return jaeger;
+    };
+    let mut by_id: HashMap<String, &mut serde_json::Value> = spans
+        .iter_mut()
+        .filter_map(|span| {
+            let id = span.get("spanID")?.as_str()?.to_owned();
+            Some((id, span))
+        })
+        .collect();
     for log in logs {
-        let Some(span_id) = &log.span_id else {
+        let Some(span) = log.span_id.as_ref().and_then(|id| by_id.get_mut(id)) else {
             continue;
         };
-        if let Some(span) = jaeger
-            .spans
-            .iter_mut()
-            .find(|span| &span.span_id == span_id)
-        {
-            let mut entry = log.to_jaeger_log();
-            entry
-                .fields
-                .push(tracelab_store::jaeger::JaegerKeyValue::string(
-                    "otel.log", "true",
-                ));
-            span.logs.push(entry);
-            span.logs.sort_by_key(|entry| entry.timestamp);
+        let mut entry = log.to_jaeger_log();
+        entry
+            .fields
+            .push(tracelab_store::jaeger::JaegerKeyValue::string(
+                "otel.log", "true",
+            ));
+        if let (Some(list), Ok(entry)) = (
+            span.get_mut("logs")
+                .and_then(serde_json::Value::as_array_mut),
+            serde_json::to_value(entry),
+        ) {
+            list.push(entry);
+            list.sort_by_key(|entry| {
+                entry
+                    .get("timestamp")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0)
+            });
         }
     }
     jaeger
@@ -448,9 +483,11 @@ fn jaeger_with_logs(
 async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
     let wanted = trace_id.clone();
     match query(&state, move |store| trace_with_logs(store, &wanted)).await {
+        // As Jaeger's own `/api/traces/{id}` answers: `total` is 0, only a
+        // search's answer counts.
         Ok(Some((trace, logs))) => json(
             StatusCode::OK,
-            &JaegerResponse::ok(vec![jaeger_with_logs(&trace, &logs)], 1),
+            &JaegerResponse::ok(vec![jaeger_with_logs(&trace, &logs)], 0),
         ),
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
@@ -461,6 +498,58 @@ async fn model_trace(State(state): State<UiState>, Path(trace_id): Path<String>)
     let wanted = trace_id.clone();
     match query(&state, move |store| trace_with_logs(store, &wanted)).await {
         Ok(Some((trace, logs))) => json(StatusCode::OK, &model::to_model(&trace, &logs)),
+        Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
+        Err(response) => response,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// A stored trace as a file to download, written by `tracelab-formats`'
+/// exporters: `?format=otlp` (the default; an OTLP/JSON export request) or
+/// `?format=jaeger` (Jaeger's `{"data": [trace]}`, which Jaeger UI opens).
+/// Its spans as stored, without the log records shown on them (those are
+/// another signal), so that importing the file gives the same spans back.
+async fn export_trace(
+    State(state): State<UiState>,
+    Path(trace_id): Path<String>,
+    Query(params): Query<ExportQuery>,
+) -> Response {
+    let format = params.format.unwrap_or_else(|| "otlp".to_owned());
+    let write: fn(&tracelab_trace::Trace) -> String = match format.as_str() {
+        "otlp" => tracelab_formats::to_otlp_json,
+        "jaeger" => tracelab_formats::to_jaeger_json,
+        other => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                format!("format={other:?} is not one tracelab writes: use otlp or jaeger"),
+            )
+        }
+    };
+    let wanted = trace_id.clone();
+    let found = query(&state, move |store| {
+        Ok(store
+            .trace(&wanted)?
+            .map(|trace| (trace.trace_id.clone(), write(&model::to_model(&trace, &[])))))
+    })
+    .await;
+    match found {
+        Ok(Some((id, body))) => {
+            let mut response = Response::new(Body::from(body));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            // The id is 32 hex digits (the store's own), safe in a header.
+            if let Ok(value) = HeaderValue::from_str(&format!(
+                "attachment; filename=\"trace-{id}.{format}.json\""
+            )) {
+                response.headers_mut().insert(CONTENT_DISPOSITION, value);
+            }
+            response
+        }
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
     }

@@ -1,189 +1,105 @@
 //! A stored OTLP trace as `tracelab-trace`'s model, the shape the app's
-//! waterfall draws: what `/api/tracelab/traces/{id}` answers, as JSON.
+//! waterfall draws (what `/api/tracelab/traces/{id}` answers, as JSON) and
+//! what the query API's exporters write.
+//!
+//! There is one reading of OTLP into the model, `tracelab-formats`' (the
+//! one `tracelab import` and the app's Import page use): the stored spans
+//! are written as the OTLP/JSON export request they came in as and read
+//! back by it. So a trace shows the same whether it was imported from a
+//! file or received by the collector, down to a follows-from parent
+//! (carried in OTLP as a link marked `opentracing.ref_type`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
-use opentelemetry_proto::tonic::trace::v1::{span, status};
-use tracelab_store::{value_to_json, value_to_text, StoredLog, StoredTrace};
-use tracelab_trace::model::{
-    AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanId, SpanKind,
-    Status, Trace, TraceId,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, Span};
+use tracelab_store::{value_to_text, StoredLog, StoredTrace};
+use tracelab_trace::model::Trace;
 
-/// How deep arrays inside arrays are kept as arrays; deeper ones (and every
-/// key–value list, which the model has no type for) become their JSON text.
-/// Bounded, so a hostile attribute cannot exhaust the stack.
-const MAX_ARRAY_DEPTH: usize = 4;
-
-/// The trace in the model: resources and scopes as stored (each once),
-/// spans in start order; each log record correlated with a span becomes
-/// one of its events (named by the record's body, with `log.severity` and
-/// its attributes), so the waterfall's details show it on its span.
+/// The trace in the model: spans in start order (then span id), with the
+/// resources and scopes they name; each log record correlated with a span
+/// becomes one of its events (named by the record's body, with
+/// `log.severity` and its attributes), so the waterfall's details show it
+/// on its span. With no `logs`, the spans exactly as stored: what the
+/// export download writes.
 pub fn to_model(stored: &StoredTrace, logs: &[StoredLog]) -> Trace {
-    let resources = stored
-        .resources
-        .iter()
-        .map(|resource| Resource {
-            service_name: Arc::from(resource.service_name.as_str()),
-            attributes: attributes(&resource.resource.attributes),
-        })
-        .collect();
-    let scopes = stored
-        .scopes
-        .iter()
-        .map(|scope| Scope {
-            name: Arc::from(scope.scope.name.as_str()),
-            version: Box::from(scope.scope.version.as_str()),
-            attributes: attributes(&scope.scope.attributes),
-        })
-        .collect();
-    let mut spans: Vec<Span> = stored
+    let mut resource_spans = stored.to_resource_spans();
+    if !logs.is_empty() {
+        add_logs_as_events(&mut resource_spans, logs);
+    }
+    let request = ExportTraceServiceRequest { resource_spans };
+    // Serialising plain proto structs cannot fail; an empty body would
+    // only give an empty trace.
+    let json = serde_json::to_vec(&request).unwrap_or_default();
+    let imported = tracelab_formats::import(&json);
+    if imported.n_skipped > 0 {
+        // The store keeps only valid ids, so this is a disagreement between
+        // the store and the reader worth hearing of.
+        tracing::warn!(
+            "trace {}: {} of what is stored could not be read back: {}",
+            stored.trace_id,
+            imported.n_skipped,
+            imported
+                .skipped
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+    }
+    let mut trace = imported.traces.into_iter().next().unwrap_or_default();
+    trace
         .spans
-        .iter()
-        .map(|stored_span| {
-            let span = &stored_span.span;
-            Span {
-                trace_id: TraceId(fixed(&span.trace_id)),
-                span_id: SpanId(fixed(&span.span_id)),
-                parent_span_id: (!span.parent_span_id.is_empty())
-                    .then(|| SpanId(fixed(&span.parent_span_id))),
-                parent_relation: ParentRelation::ChildOf,
-                name: Arc::from(span.name.as_str()),
-                kind: kind(span.kind),
-                start_unix_nanos: span.start_time_unix_nano,
-                end_unix_nanos: span.end_time_unix_nano,
-                status: match &span.status {
-                    Some(status) if status.code == status::StatusCode::Error as i32 => {
-                        Status::Error {
-                            message: Box::from(status.message.as_str()),
-                        }
-                    }
-                    Some(status) if status.code == status::StatusCode::Ok as i32 => Status::Ok,
-                    _ => Status::Unset,
-                },
-                trace_state: Box::from(span.trace_state.as_str()),
-                // OTLP keeps the W3C flags in the low byte of `flags`.
-                trace_flags: (span.flags & 0xff) as u8,
-                attributes: attributes(&span.attributes),
-                events: span
-                    .events
-                    .iter()
-                    .map(|event| Event {
-                        time_unix_nanos: event.time_unix_nano,
-                        name: Arc::from(event.name.as_str()),
-                        attributes: attributes(&event.attributes),
-                    })
-                    .collect(),
-                links: span
-                    .links
-                    .iter()
-                    .map(|link| Link {
-                        trace_id: TraceId(fixed(&link.trace_id)),
-                        span_id: SpanId(fixed(&link.span_id)),
-                        attributes: attributes(&link.attributes),
-                    })
-                    .collect(),
-                resource_idx: u32::try_from(stored_span.resource).unwrap_or(0),
-                scope_idx: u32::try_from(stored_span.scope).unwrap_or(0),
-            }
-        })
-        .collect();
+        .sort_by_key(|span| (span.start_unix_nanos, span.span_id.0));
+    trace
+}
+
+/// Each log record correlated with a span as one more event of that span
+/// (in time order among its events): named by the record's body, with
+/// `log.severity` (its text, or `INFO`) and the record's attributes.
+fn add_logs_as_events(resource_spans: &mut [ResourceSpans], logs: &[StoredLog]) {
+    let mut spans: HashMap<String, &mut Span> = HashMap::new();
+    for span in resource_spans
+        .iter_mut()
+        .flat_map(|resource_spans| resource_spans.scope_spans.iter_mut())
+        .flat_map(|scope_spans| scope_spans.spans.iter_mut())
+    {
+        spans.insert(hex(&span.span_id), span);
+    }
     for log in logs {
-        let Some(span_id) = log.span_id.as_deref() else {
-            continue;
-        };
-        let Some(span) = spans
-            .iter_mut()
-            .find(|span| span.span_id.to_string() == span_id)
-        else {
+        let Some(span) = log.span_id.as_ref().and_then(|id| spans.get_mut(id)) else {
             continue;
         };
         let record = &log.record;
-        let mut attributes = vec![KeyValue::new(
-            "log.severity",
-            AttributeValue::string(if record.severity_text.is_empty() {
-                "INFO"
-            } else {
-                &record.severity_text
+        let severity = if record.severity_text.is_empty() {
+            "INFO"
+        } else {
+            record.severity_text.as_str()
+        };
+        let mut attributes = vec![KeyValue {
+            key: "log.severity".to_owned(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(severity.to_owned())),
             }),
-        )];
-        attributes.extend(self::attributes(&record.attributes));
-        span.events.push(Event {
-            time_unix_nanos: if record.time_unix_nano != 0 {
+            ..KeyValue::default()
+        }];
+        attributes.extend(record.attributes.iter().cloned());
+        span.events.push(span::Event {
+            time_unix_nano: if record.time_unix_nano != 0 {
                 record.time_unix_nano
             } else {
                 record.observed_time_unix_nano
             },
-            name: Arc::from(
-                record
-                    .body
-                    .as_ref()
-                    .map_or_else(String::new, value_to_text)
-                    .as_str(),
-            ),
+            name: record.body.as_ref().map_or_else(String::new, value_to_text),
             attributes,
+            dropped_attributes_count: 0,
         });
-        span.events.sort_by_key(|event| event.time_unix_nanos);
     }
-    Trace {
-        spans,
-        resources,
-        scopes,
+    for span in spans.into_values() {
+        span.events.sort_by_key(|event| event.time_unix_nano);
     }
 }
 
-/// An id of exactly `N` bytes (the store only keeps valid ids; anything
-/// else is zero-padded rather than trusted).
-fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (slot, byte) in out.iter_mut().zip(bytes) {
-        *slot = *byte;
-    }
-    out
-}
-
-fn kind(kind: i32) -> SpanKind {
-    match span::SpanKind::try_from(kind) {
-        Ok(span::SpanKind::Internal) => SpanKind::Internal,
-        Ok(span::SpanKind::Server) => SpanKind::Server,
-        Ok(span::SpanKind::Client) => SpanKind::Client,
-        Ok(span::SpanKind::Producer) => SpanKind::Producer,
-        Ok(span::SpanKind::Consumer) => SpanKind::Consumer,
-        _ => SpanKind::Unspecified,
-    }
-}
-
-fn attributes(list: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> Vec<KeyValue> {
-    list.iter()
-        .map(|kv| {
-            let value = kv
-                .value
-                .as_ref()
-                .map_or(AttributeValue::string(""), |value| attribute(value, 0));
-            KeyValue::new(kv.key.as_str(), value)
-        })
-        .collect()
-}
-
-/// One value; recursion is bounded by [`MAX_ARRAY_DEPTH`].
-fn attribute(value: &AnyValue, depth: usize) -> AttributeValue {
-    match &value.value {
-        None => AttributeValue::string(""),
-        Some(any_value::Value::StringValue(text)) => AttributeValue::string(text),
-        Some(any_value::Value::BoolValue(flag)) => AttributeValue::Bool(*flag),
-        Some(any_value::Value::IntValue(number)) => AttributeValue::Int(*number),
-        Some(any_value::Value::DoubleValue(number)) => AttributeValue::Double(*number),
-        Some(any_value::Value::BytesValue(bytes)) => AttributeValue::Bytes(bytes.clone().into()),
-        Some(any_value::Value::ArrayValue(array)) if depth < MAX_ARRAY_DEPTH => {
-            AttributeValue::Array(
-                array
-                    .values
-                    .iter()
-                    .map(|item| attribute(item, depth + 1))
-                    .collect(),
-            )
-        }
-        Some(_) => AttributeValue::string(&value_to_json(value)),
-    }
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -69,6 +69,26 @@ impl Tracelab {
     }
 }
 
+impl Tracelab {
+    /// `tracelab collector` on free ports (gRPC, HTTP and the UI, each
+    /// unless `extra` names its address) with `extra` options (say
+    /// `--in-memory` or `--data-dir`), once it has said where each listens.
+    #[allow(dead_code, reason = "not every test runs a collector")]
+    pub fn collector(extra: &[&std::ffi::OsStr]) -> Tracelab {
+        let mut args = vec![std::ffi::OsStr::new("collector")];
+        for option in ["--otlp-grpc-addr", "--otlp-http-addr", "--ui-addr"] {
+            if !extra.iter().any(|arg| *arg == option) {
+                args.push(std::ffi::OsStr::new(option));
+                args.push(std::ffi::OsStr::new("127.0.0.1:0"));
+            }
+        }
+        args.extend(extra.iter().copied());
+        Tracelab::start(&args, |announced| {
+            announced.grpc.is_some() && announced.http.is_some() && announced.ui.is_some()
+        })
+    }
+}
+
 impl Drop for Tracelab {
     fn drop(&mut self) {
         let _ = self.child.kill();
