@@ -18,6 +18,7 @@ const PAGES = [
   { slug: 'simulate', title: 'Simulate' },
   { slug: 'sample', title: 'Sample trace' },
   { slug: 'live', title: 'Live' },
+  { slug: 'import', title: 'Import' },
 ];
 const HOME_TITLE = 'A lab for distributed tracing';
 
@@ -57,13 +58,13 @@ test('nav links change the page, without reloading it within each of the two app
   await expectText(page.getByTestId('page-title'), HOME_TITLE);
   // Survives only if no link reloads the document: routing is client-side
   // among the first load's pages (Home, Decode, Build) and among the trace
-  // pages (Simulate, Sample, Live); going from one group to the other loads
+  // pages (Simulate, Sample, Live, Import); going from one group to the other loads
   // the other app (crates/app/src/lib.rs), which is a page load.
   const markNoReload = () => page.evaluate(() => {
     window.tracelabNoReload = true;
   });
   const stayed = () => page.evaluate(() => window.tracelabNoReload === true);
-  const TRACE_PAGES = ['simulate', 'sample', 'live'];
+  const TRACE_PAGES = ['simulate', 'sample', 'live', 'import'];
   await markNoReload();
   let group = 'first';
   for (const { slug, title } of PAGES) {
@@ -103,7 +104,7 @@ test('an unknown path says there is no such page and links home', async () => {
 
 test('fits a 360 px wide screen without sideways scrolling', async () => {
   const { page, assertClean } = await openPage(browser, { width: 360, height: 740 });
-  for (const route of ['', 'decode', 'simulate']) {
+  for (const route of ['', 'decode', 'simulate', 'import']) {
     await page.goto(new URL(route, server.url).href);
     await page.getByTestId('page-title').waitFor();
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);

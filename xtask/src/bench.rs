@@ -11,6 +11,7 @@ const BROWSER_BENCHMARKS: &[&str] = &[
     "decode-keystroke.mjs",
     "waterfall-paint.mjs",
     "live-stream.mjs",
+    "import-100k.mjs",
 ];
 
 pub fn run() -> Result {

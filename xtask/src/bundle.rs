@@ -3,8 +3,9 @@
 //! load (what every page fetches when it opens, all that `/` and `/decode`
 //! need: at most [`BUDGET_BYTES`]), the trace pages' app (fetched as well
 //! on Simulate, Sample, Trace and Live: at most [`TRACE_APP_BUDGET_BYTES`])
-//! and the worker (fetched on the first simulated or real call: at most
-//! [`WORKER_BUDGET_BYTES`]).
+//! the worker (fetched on the first simulated or real call: at most
+//! [`WORKER_BUDGET_BYTES`]) and the import worker (fetched on the first
+//! import or export: at most [`IMPORT_WORKER_BUDGET_BYTES`]).
 //!
 //! `cargo xtask test` checks it after Trunk's release build, so a change that
 //! breaks the budget fails CI with the table of what weighs what;
@@ -31,6 +32,14 @@ pub const WORKER_BUDGET_BYTES: u64 = 175_000;
 /// those pages only.
 pub const TRACE_APP_BUDGET_BYTES: u64 = 400_000;
 
+/// 200 KB gzipped for the import worker: the importers and exporters
+/// (`tracelab-formats`, `serde_json`) and the trace's compact form.
+pub const IMPORT_WORKER_BUDGET_BYTES: u64 = 200_000;
+
+/// The files of the import worker start with this (index.html's
+/// `data-bin="import-worker"`, and its loader).
+const IMPORT_WORKER_PREFIX: &str = "import-worker";
+
 /// The files of the simulation's worker start with this (index.html's
 /// `data-bin="sim-worker"`, and its loader).
 const WORKER_PREFIX: &str = "sim-worker";
@@ -39,15 +48,18 @@ const WORKER_PREFIX: &str = "sim-worker";
 const TRACE_APP_PREFIX: &str = "trace-app";
 
 /// The parts of the bundle: a name and a budget each.
-const PARTS: [(&str, u64); 3] = [
+const PARTS: [(&str, u64); 4] = [
     ("first load", BUDGET_BYTES),
     ("trace pages' app", TRACE_APP_BUDGET_BYTES),
     ("worker", WORKER_BUDGET_BYTES),
+    ("import worker", IMPORT_WORKER_BUDGET_BYTES),
 ];
 
 /// The part a file of dist/ belongs to.
 fn part_of(name: &str) -> &'static str {
-    if name.starts_with(WORKER_PREFIX) {
+    if name.starts_with(IMPORT_WORKER_PREFIX) {
+        PARTS[3].0
+    } else if name.starts_with(WORKER_PREFIX) {
         PARTS[2].0
     } else if name.starts_with(TRACE_APP_PREFIX) {
         PARTS[1].0
@@ -270,6 +282,24 @@ mod tests {
         assert!(text.contains("250.0 KB"), "the first load alone: {text}");
         assert!(text.contains("trace pages' app"), "{text}");
         assert!(text.contains("5.0 KB OVER"), "{text}");
+        assert!(check_entries(&entries).is_err());
+    }
+
+    #[test]
+    fn the_import_worker_is_counted_apart_with_its_own_budget() {
+        let entries = [
+            entry("tracelab-app-1f2e_bg.wasm", "wasm", 250_000),
+            entry("sim-worker_bg.wasm", "wasm", 150_000),
+            entry("import-worker_bg.wasm", "wasm", 199_000),
+            entry("import-worker.js", "JS", 3_000),
+            entry("import-worker-loader.js", "JS", 200),
+        ];
+        assert_eq!(part_of("import-worker-loader.js"), "import worker");
+        let text = report(&entries);
+        assert!(text.contains("import worker"), "{text}");
+        assert!(text.contains("250.0 KB"), "the first load alone: {text}");
+        assert!(text.contains("150.0 KB"), "the simulation's worker alone: {text}");
+        assert!(text.contains("2.2 KB OVER"), "{text}");
         assert!(check_entries(&entries).is_err());
     }
 

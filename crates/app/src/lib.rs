@@ -16,8 +16,8 @@
 //! The app is two wasm binaries that share this library, so that the first
 //! load (what `/` and `/decode` fetch) carries only what those pages need:
 //! [`App`] (`src/main.rs`: Home, Decode, Build) and [`TraceApp`]
-//! (`src/bin/trace-app.rs`: Simulate, Sample, Trace, Live, everything that
-//! draws a waterfall). Trunk 0.21 cannot split one Leptos binary, but it
+//! (`src/bin/trace-app.rs`: Simulate, Sample, Trace, Live, Import,
+//! everything that draws a waterfall). Trunk 0.21 cannot split one Leptos binary, but it
 //! builds the second one as wasm-bindgen's `no-modules` output (index.html's
 //! `data-type="worker"` link), which [`load_trace_app`] loads into the page
 //! when the address is a trace page. Going from a page of one app to a page
@@ -28,11 +28,15 @@
 //! `nav-<page>`, `page-title`, `home-link-<page>`, `not-found-home`,
 //! `app-loading` (while the other app loads).
 
+mod export;
 mod header;
+pub mod import;
+mod import_client;
 mod nav;
 mod pages;
 pub mod real_call;
 pub mod waterfall;
+pub mod wire;
 
 pub use pages::is_trace_page;
 
@@ -68,12 +72,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sample") view=pages::OtherApp />
                 <Route path=path!("/trace/:id") view=pages::OtherApp />
                 <Route path=path!("/live") view=pages::OtherApp />
+                <Route path=path!("/import") view=pages::OtherApp />
             </Routes>
         </Frame>
     }
 }
 
-/// The trace pages' app: Simulate, Sample, Trace and Live. The first
+/// The trace pages' app: Simulate, Sample, Trace, Live and Import. The first
 /// load's routes only hand over to [`App`].
 #[component]
 pub fn TraceApp() -> impl IntoView {
@@ -87,6 +92,7 @@ pub fn TraceApp() -> impl IntoView {
                 <Route path=path!("/sample") view=pages::sample::Sample />
                 <Route path=path!("/trace/:id") view=pages::trace::TracePage />
                 <Route path=path!("/live") view=pages::live::Live />
+                <Route path=path!("/import") view=pages::import::Import />
             </Routes>
         </Frame>
     }

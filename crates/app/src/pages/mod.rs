@@ -4,6 +4,7 @@
 pub mod build;
 pub mod decode;
 pub mod home;
+pub mod import;
 pub mod live;
 pub mod not_found;
 pub mod sample;
@@ -30,21 +31,29 @@ pub struct PageInfo {
 
 /// The pages in navigation order. The routes in [`crate::App`] and
 /// [`crate::TraceApp`] must match.
-pub const PAGES: [&PageInfo; 5] = [
+pub const PAGES: [&PageInfo; 6] = [
     &decode::INFO,
     &build::INFO,
     &simulate::INFO,
     &sample::INFO,
     &live::INFO,
+    &import::INFO,
 ];
 
 /// Whether `path` is one of the trace pages, which [`crate::TraceApp`]
-/// draws (everything with a waterfall: Simulate, Sample, Trace, Live), as
+/// draws (everything with a waterfall: Simulate, Sample, Trace, Live,
+/// Import), as
 /// opposed to the first load's [`crate::App`] (Home, Decode, Build). The
 /// two are separate wasm binaries, so that the first load stays small.
 pub fn is_trace_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
-    [simulate::INFO.path, sample::INFO.path, live::INFO.path].contains(&path)
+    [
+        simulate::INFO.path,
+        sample::INFO.path,
+        live::INFO.path,
+        import::INFO.path,
+    ]
+    .contains(&path)
         || path.starts_with("/trace/")
 }
 

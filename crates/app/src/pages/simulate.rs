@@ -813,6 +813,7 @@ fn trace_item(idx: usize, n_traces: usize, trace: Arc<Trace>) -> AnyView {
     view! {
         <section class="sim-trace" data-testid="sim-trace">
             <h4 class="sim-trace-head">{title}</h4>
+            <crate::export::TraceExport trace=trace.clone() />
             <Waterfall trace=trace service_colors=hops::service_colors() />
         </section>
     }

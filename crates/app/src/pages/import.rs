@@ -1,0 +1,532 @@
+//! The Import page (`/import`): a trace file from one's own system in the
+//! waterfall, read in the browser; nothing leaves it.
+//!
+//! Paste a file's text, pick a file, or drop one anywhere on the page.
+//! The import worker (`src/bin/import-worker.rs`, started here on the first
+//! import, a new one for each import) reads it with `tracelab_formats`:
+//! Jaeger JSON, Zipkin v2, OTLP JSON and the Collector's OTLP JSON lines,
+//! Jaeger api_v3 and Tempo. The page shows the format found, each problem
+//! with its path, and how many there were; a file of several traces lists
+//! them by start to pick from, and a file of one opens it at once. The
+//! chosen trace comes from the worker in chunks (`crate::wire`), each
+//! decoded in a task of its own, so the page keeps drawing while a
+//! 100,000-span file arrives; a progress bar says how far the file is read
+//! and the trace received, and Cancel stops the worker.
+//!
+//! URL fragment: `#share=<data>`, a share link (`crate::export`): the
+//! trace's compact form (`crate::wire`), compressed by the browser's
+//! `CompressionStream("deflate-raw")`, in URL-safe base64 without padding.
+//! The page opens it without the worker. An imported file is not put in
+//! the link (it stays in this tab only).
+//!
+//! Test hooks (`data-testid`): `import-input` (the paste area),
+//! `import-file` (the file input), `import-drop` (the hint that a file may
+//! be dropped), `import-progress` (the progress bar, while working, with
+//! `data-stage`: `read`, `parse` or `receive`), `import-cancel`,
+//! `import-status` (cancelled, or what failed), `import-format`,
+//! `import-skipped` (how many problems), `import-error` (one per problem,
+//! its `import-error-path` inside), `import-stats` (with the worker's
+//! times as `data-read-ms` and `data-parse-ms`), `import-trace` (one per
+//! trace of a multi-trace file, with `aria-current` on the one shown), the
+//! Export buttons' (`crate::export`) and the waterfall's.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use tracelab_trace::axis::format_duration;
+use tracelab_trace::Trace;
+use wasm_bindgen::JsCast;
+
+use super::decode::fragment;
+use super::{PageInfo, PageTitle};
+use crate::export::{deflate_raw, TraceExport, SHARE_KEY};
+use crate::import::{base64url_decode, ImportReport, ListedTrace};
+use crate::import_client::{FromWorker, ImportClient};
+use crate::waterfall::{count_spans, group_thousands, Waterfall};
+use crate::wire::{decode_trace, Decoder};
+
+pub const INFO: PageInfo = PageInfo {
+    slug: "import",
+    path: "/import",
+    title: "Import",
+    summary: "Open a trace file from your own system (Jaeger, Zipkin or OTLP JSON) in the waterfall, read in your browser; export traces and share small ones as links.",
+};
+
+/// The `performance.mark` set when a trace is decoded and handed to the
+/// waterfall (as the Sample page's, for e2e/bench/import-100k.mjs).
+const TRACE_READY_MARK: &str = "tracelab:trace-ready";
+/// The `performance.mark` set when the worker's report arrives (the file
+/// is read and parsed; the chosen trace is still to come).
+const PARSED_MARK: &str = "tracelab:import-parsed";
+/// The measure of each chunk's decoding on the page's thread.
+const DECODE_MEASURE: &str = "tracelab:import-decode";
+
+/// How long the paste area must rest before its text is imported.
+const PASTE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Where an import is.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Idle,
+    Reading { done: f64, total: f64 },
+    Parsing,
+    Receiving { done: usize, total: usize },
+    Ready,
+    Cancelled,
+    Failed(String),
+}
+
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+fn megabytes(bytes: f64) -> String {
+    if bytes >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else {
+        format!("{} bytes", group_thousands(bytes as usize))
+    }
+}
+
+/// The list row of one trace in a multi-trace file.
+fn trace_row(listed: &ListedTrace) -> String {
+    let summary = &listed.summary;
+    format!(
+        "{}: {} — {} — {}, {}{}",
+        summary.root_service,
+        summary.root_name,
+        summary.services.join(", "),
+        format_duration(summary.duration_nanos),
+        count_spans(summary.spans),
+        match summary.errors {
+            0 => String::new(),
+            1 => ", 1 error".to_owned(),
+            n => format!(", {} errors", group_thousands(n)),
+        }
+    )
+}
+
+#[component]
+pub fn Import() -> impl IntoView {
+    let phase = RwSignal::new(Phase::Idle);
+    let report = RwSignal::new(None::<Arc<ImportReport>>);
+    let stats = RwSignal::new(None::<String>);
+    // The worker's reading and parsing times, in ms, for the benchmark.
+    let worker_ms = RwSignal::new((0.0_f64, 0.0_f64));
+    let picked = RwSignal::new(None::<usize>);
+    let trace = RwSignal::new(None::<Arc<Trace>>);
+    let client = StoredValue::new_local(None::<ImportClient>);
+    let decoder = StoredValue::new_local(None::<Decoder>);
+    let paste_timer = StoredValue::new(None::<TimeoutHandle>);
+    // When the picked trace's first header arrived, for the stats line.
+    let receive_started = StoredValue::new(0.0_f64);
+    // Counts imports, cancels and links opened: a trace decoded for an
+    // earlier one is not shown.
+    let generation = StoredValue::new(0_u64);
+    let next_generation = move || generation.update_value(|n| *n = n.wrapping_add(1));
+
+    let now = || {
+        web_sys::window()
+            .and_then(|window| window.performance())
+            .map_or(0.0, |performance| performance.now())
+    };
+    let decoded = move |result: Result<Trace, String>| match result {
+        Ok(done) => {
+            let took = now() - receive_started.get_value();
+            stats.update(|stats| {
+                if let Some(stats) = stats {
+                    stats.push_str(&format!(
+                        " The trace ({}) reached the page in {took:.0} ms.",
+                        count_spans(done.spans.len())
+                    ));
+                }
+            });
+            mark(TRACE_READY_MARK);
+            // The waterfall is built in a task of its own, after this
+            // chunk's: its layout of a large trace is the longest piece of
+            // work on the page's thread (e2e/bench/import-100k.mjs
+            // measures it apart).
+            let done = Arc::new(done);
+            let shown_for = generation.get_value();
+            set_timeout(
+                move || {
+                    if generation.try_get_value() != Some(shown_for) {
+                        return;
+                    }
+                    trace.set(Some(done));
+                    phase.set(Phase::Ready);
+                },
+                std::time::Duration::ZERO,
+            );
+        }
+        Err(message) => phase.set(Phase::Failed(message)),
+    };
+    let on_message = move |message: FromWorker| match message {
+        FromWorker::Reading { done, total } => phase.set(Phase::Reading { done, total }),
+        FromWorker::Parsing => phase.set(Phase::Parsing),
+        FromWorker::Report {
+            report: read,
+            read_ms,
+            parse_ms,
+            bytes,
+        } => {
+            mark(PARSED_MARK);
+            worker_ms.set((read_ms, parse_ms));
+            stats.set(Some(format!(
+                "{} read in {read_ms:.0} ms and parsed in {parse_ms:.0} ms, in the background.",
+                megabytes(bytes)
+            )));
+            let only = (read.traces.len() == 1).then(|| read.traces[0].index);
+            report.set(Some(Arc::new(read)));
+            match only {
+                Some(index) => client.with_value(|client| {
+                    if let Some(client) = client {
+                        client.pick(index);
+                    }
+                }),
+                None => phase.set(Phase::Ready),
+            }
+        }
+        FromWorker::Trace { index, header } => {
+            picked.set(Some(index));
+            receive_started.set_value(now());
+            match Decoder::header(&header) {
+                Ok(started) => {
+                    let total = started.expected_spans();
+                    if total == 0 {
+                        decoded(started.finish().map_err(|error| error.to_string()));
+                    } else {
+                        decoder.set_value(Some(started));
+                        phase.set(Phase::Receiving { done: 0, total });
+                    }
+                }
+                Err(error) => phase.set(Phase::Failed(format!(
+                    "the trace could not be read: {error}"
+                ))),
+            }
+        }
+        FromWorker::Spans(chunk) => {
+            mark("tracelab:import-decode-start");
+            let step = decoder
+                .try_update_value(|decoder| {
+                    let Some(active) = decoder.as_mut() else {
+                        return Err("spans arrived without a trace".to_owned());
+                    };
+                    active
+                        .spans(&chunk)
+                        .map_err(|error| format!("the trace could not be read: {error}"))?;
+                    Ok((active.n_spans(), active.expected_spans()))
+                })
+                .unwrap_or_else(|| Err("the page has gone".to_owned()));
+            if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+                let _ = performance
+                    .measure_with_start_mark(DECODE_MEASURE, "tracelab:import-decode-start");
+            }
+            match step {
+                Ok((done, total)) if done == total => {
+                    let finished = decoder
+                        .try_update_value(Option::take)
+                        .flatten()
+                        .ok_or_else(|| "the trace went missing".to_owned())
+                        .and_then(|active| active.finish().map_err(|error| error.to_string()));
+                    decoded(finished);
+                }
+                Ok((done, total)) => phase.set(Phase::Receiving { done, total }),
+                Err(message) => phase.set(Phase::Failed(message)),
+            }
+        }
+        FromWorker::Exported { .. } => {}
+        FromWorker::Failed(message) => phase.set(Phase::Failed(message)),
+    };
+    // Each import gets a worker of its own: what an earlier one still had
+    // to say cannot mix with it.
+    let begin = move || -> bool {
+        next_generation();
+        client.set_value(None);
+        decoder.set_value(None);
+        report.set(None);
+        stats.set(None);
+        picked.set(None);
+        trace.set(None);
+        match ImportClient::start(on_message) {
+            Ok(started) => {
+                client.set_value(Some(started));
+                true
+            }
+            Err(message) => {
+                phase.set(Phase::Failed(message));
+                false
+            }
+        }
+    };
+    let import_file = move |file: web_sys::File| {
+        if begin() {
+            phase.set(Phase::Reading {
+                done: 0.0,
+                total: file.size(),
+            });
+            client.with_value(|client| {
+                if let Some(client) = client {
+                    client.import_file(&file);
+                }
+            });
+        }
+    };
+    let import_text = move |text: String| {
+        if text.trim().is_empty() {
+            return;
+        }
+        if begin() {
+            phase.set(Phase::Parsing);
+            client.with_value(|client| {
+                if let Some(client) = client {
+                    client.import_text(&text);
+                }
+            });
+        }
+    };
+    let cancel = move |_| {
+        next_generation();
+        client.set_value(None);
+        decoder.set_value(None);
+        phase.set(Phase::Cancelled);
+    };
+    let pick = move |index: usize| {
+        if picked.get_untracked() == Some(index) && trace.with_untracked(Option::is_some) {
+            return;
+        }
+        trace.set(None);
+        picked.set(Some(index));
+        phase.set(Phase::Receiving { done: 0, total: 0 });
+        client.with_value(|client| {
+            if let Some(client) = client {
+                client.pick(index);
+            }
+        });
+    };
+
+    // A file dropped anywhere on the page.
+    let drag_over = window_event_listener(leptos::ev::dragover, |event| event.prevent_default());
+    let drop = window_event_listener(leptos::ev::drop, move |event: web_sys::DragEvent| {
+        event.prevent_default();
+        let file = event
+            .data_transfer()
+            .and_then(|transfer| transfer.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            import_file(file);
+        }
+    });
+    on_cleanup(move || {
+        drag_over.remove();
+        drop.remove();
+    });
+
+    // A share link: read without the worker.
+    let read_link = move || {
+        let Ok(Some(data)) = fragment::read_param(SHARE_KEY) else {
+            return;
+        };
+        next_generation();
+        client.set_value(None);
+        report.set(None);
+        picked.set(None);
+        trace.set(None);
+        stats.set(None);
+        phase.set(Phase::Parsing);
+        leptos::task::spawn_local(async move {
+            let opened = match base64url_decode(&data) {
+                None => {
+                    Err("the link's data is not URL-safe base64 (is the link complete?)".to_owned())
+                }
+                Some(compressed) => deflate_raw(&compressed, false).await.and_then(|bytes| {
+                    decode_trace(&bytes)
+                        .map_err(|error| format!("the link's trace could not be read: {error}"))
+                }),
+            };
+            if opened.is_ok() {
+                report.set(Some(Arc::new(ImportReport {
+                    format: "a tracelab share link".to_owned(),
+                    ..ImportReport::default()
+                })));
+            }
+            decoded(opened);
+        });
+    };
+    read_link();
+    fragment::follow_hash_changes(None, read_link);
+
+    let on_paste_input = move |event: leptos::ev::Event| {
+        let Some(area) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        else {
+            return;
+        };
+        if let Some(handle) = paste_timer.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(move || import_text(area.value()), PASTE_DELAY);
+        paste_timer.set_value(handle.ok());
+    };
+    on_cleanup(move || {
+        if let Some(Some(handle)) = paste_timer.try_get_value() {
+            handle.clear();
+        }
+    });
+    let on_file = move |event: leptos::ev::Event| {
+        let file = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            import_file(file);
+        }
+    };
+
+    let progress = move || {
+        let (stage, label, value, max) = match phase.get() {
+            Phase::Reading { done, total } => (
+                "read",
+                format!(
+                    "Reading the file: {} of {}",
+                    megabytes(done),
+                    megabytes(total)
+                ),
+                Some(done),
+                total,
+            ),
+            Phase::Parsing => ("parse", "Reading the trace file…".to_owned(), None, 1.0),
+            Phase::Receiving { done, total } => (
+                "receive",
+                format!(
+                    "Opening the trace: {} of {}",
+                    group_thousands(done),
+                    count_spans(total)
+                ),
+                (total > 0).then_some(done as f64),
+                total as f64,
+            ),
+            _ => return None,
+        };
+        Some(view! {
+            <div class="import-progress">
+                <label>
+                    {label}
+                    " "
+                    <progress data-testid="import-progress" data-stage=stage value=value max=max></progress>
+                </label>
+                " "
+                <button type="button" class="small-button" data-testid="import-cancel" on:click=cancel>"Cancel"</button>
+            </div>
+        })
+    };
+    let status = move || {
+        match phase.get() {
+        Phase::Cancelled => Some(view! { <p class="wf-muted" data-testid="import-status">"Cancelled: nothing was imported."</p> }.into_any()),
+        Phase::Failed(message) => Some(view! { <p class="wf-note" role="alert" data-testid="import-status">"⚠ " {message}</p> }.into_any()),
+        _ => None,
+    }
+    };
+    let found = move || {
+        report.get().map(|report| {
+            let n_listed = report.problems.len();
+            let n_more = report.n_skipped.saturating_sub(n_listed);
+            let list = (report.traces.len() > 1).then(|| {
+                let rows = report
+                    .traces
+                    .iter()
+                    .map(|listed| {
+                        let index = listed.index;
+                        let text = trace_row(listed);
+                        view! {
+                            <li>
+                                <button
+                                    type="button"
+                                    class="small-button"
+                                    data-testid="import-trace"
+                                    aria-current=move || (picked.get() == Some(index)).then_some("true")
+                                    on:click=move |_| pick(index)
+                                >
+                                    {text}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <h2>{format!("{} traces, earliest first: pick one", report.traces.len())}</h2>
+                    <ol class="import-traces">{rows}</ol>
+                }
+            });
+            view! {
+                <p>"Format: " <strong data-testid="import-format">{report.format.clone()}</strong></p>
+                {(report.n_skipped > 0).then(|| view! {
+                    <p class="wf-note" data-testid="import-skipped">
+                        {format!(
+                            "{} problem{}: what each cost is in brackets; the rest of the file was read.",
+                            group_thousands(report.n_skipped),
+                            if report.n_skipped == 1 { "" } else { "s" }
+                        )}
+                    </p>
+                    <ul class="import-errors">
+                        {report.problems.iter().map(|problem| view! {
+                            <li data-testid="import-error">
+                                {(!problem.path.is_empty()).then(|| view! { <code data-testid="import-error-path">{problem.path.clone()}</code> ": " })}
+                                {problem.what.clone()}
+                            </li>
+                        }).collect_view()}
+                        {(n_more > 0).then(|| view! { <li class="wf-muted">{format!("… and {} more, not listed.", group_thousands(n_more))}</li> })}
+                    </ul>
+                })}
+                {(report.traces.is_empty() && report.n_skipped == 0).then(|| view! {
+                    <p class="wf-note" data-testid="import-status">"The file holds no spans."</p>
+                })}
+                {list}
+            }
+        })
+    };
+
+    view! {
+        <PageTitle title=INFO.title />
+        <p class="wf-intro">
+            "Open a trace from your own system: Jaeger JSON (Jaeger UI's download, its API), Zipkin v2 JSON, OTLP JSON (also the OpenTelemetry Collector's file exporter, Jaeger's api_v3 and Tempo). It is read here, in your browser: nothing is sent anywhere."
+        </p>
+        <div class="import-inputs">
+            <label class="import-file">
+                "A file: "
+                <input type="file" accept=".json,.jsonl,.ndjson,.txt,application/json" data-testid="import-file" on:change=on_file />
+            </label>
+            <p class="wf-muted" data-testid="import-drop">"…or drop a file anywhere on this page, or paste its text:"</p>
+            <textarea
+                class="tp-input import-input"
+                data-testid="import-input"
+                rows="6"
+                spellcheck="false"
+                aria-label="Trace file text"
+                placeholder="{\"resourceSpans\": …}"
+                on:input=on_paste_input
+            ></textarea>
+        </div>
+        {progress}
+        {status}
+        {found}
+        {move || stats.get().map(|text| view! {
+            <p
+                class="wf-muted"
+                data-testid="import-stats"
+                data-read-ms=move || format!("{:.1}", worker_ms.get().0)
+                data-parse-ms=move || format!("{:.1}", worker_ms.get().1)
+            >
+                {text}
+            </p>
+        })}
+        {move || trace.get().map(|trace| view! {
+            <TraceExport trace=trace.clone() />
+            <Waterfall trace=trace />
+        })}
+    }
+}
