@@ -339,6 +339,37 @@ async fn jaegers_own_translator_differs_here() {
         tag("list").map_or(Json::Null, |tag| tag["value"].clone()),
         json!("[1,{\"k\":\"v\"}]"),
     );
+    // A duration of 150 ms and 999 ns from a start 10 ms after T0: Jaeger
+    // truncates the duration (150,000 µs), not the two ends.
+    let (status, _, body) = {
+        let store = Store::open_in_memory().expect("a store");
+        let mut odd = span(1, 1, None, "odd", 0, 150);
+        odd.start_time_unix_nano += 500;
+        odd.end_time_unix_nano += 1_499;
+        store
+            .ingest_traces(&request("svc", vec![odd]))
+            .expect("stored");
+        get(
+            &self::state(store),
+            &format!("/api/traces/{}", trace_hex(1)),
+        )
+        .await
+    };
+    let odd: Json = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(status, StatusCode::OK);
+    expect(
+        "a duration truncated to microseconds on its own",
+        odd["data"][0]["spans"][0]["duration"].clone(),
+        json!(150_000),
+    );
+    expect(
+        "no flags when they are 0 (`omitempty`)",
+        answer["data"][0]["spans"][0]
+            .get("flags")
+            .cloned()
+            .unwrap_or(Json::Null),
+        Json::Null,
+    );
     expect(
         "dropped counts, as OpenTelemetry asks of non-OTLP formats",
         tag("otel.dropped_attributes_count").map_or(Json::Null, |tag| tag["value"].clone()),
