@@ -254,6 +254,81 @@ test('a burst of traces is listed whole on the Live page, and a trace that grows
   }
 });
 
+/** OTLP JSON for spans of one trace: [span id, parent id or null, name] each, 1 ms apart. */
+function treeSpans(traceId, spans) {
+  const start = BigInt(Date.now()) * 1_000_000n;
+  return {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'tree-api' } }] },
+      scopeSpans: [{
+        spans: spans.map(([spanId, parentSpanId, name], index) => ({
+          traceId,
+          spanId,
+          ...(parentSpanId ? { parentSpanId } : {}),
+          name,
+          kind: 2,
+          startTimeUnixNano: String(start + BigInt(index) * 1_000_000n),
+          endTimeUnixNano: String(start + 20_000_000n - BigInt(index) * 1_000_000n),
+        })),
+      }],
+    }],
+  };
+}
+
+test('the trace page follows a trace as its spans arrive, keeping the selection, the collapsed spans and the link', async () => {
+  const lab = await startLab();
+  try {
+    const traceId = 'fe11'.padEnd(32, '0');
+    const id = (n) => n.toString(16).padStart(16, '0');
+    const post = async (body) => {
+      const response = await fetch(`http://${lab.addrs.ui}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    // root -> a -> a1, root -> b -> b1
+    await post(treeSpans(traceId, [
+      [id(1), null, 'root'], [id(2), id(1), 'a'], [id(3), id(2), 'a1'],
+      [id(4), id(1), 'b'], [id(5), id(4), 'b1'],
+    ]));
+    const { page, assertClean } = await openPage(browser);
+    await page.goto(`http://${lab.addrs.ui}/trace/${traceId}`);
+    const rows = page.getByTestId('wf-row');
+    await waitFor(() => rows.count(), (n) => n === 5, 'the five spans are listed');
+    const row = (n) => page.locator(`[data-testid="wf-row"][data-span-id="${id(n)}"]`);
+    // Select a, collapse b.
+    await row(2).click();
+    await row(4).getByTestId('wf-toggle').click();
+    await waitFor(() => rows.count(), (n) => n === 4, 'b1 is hidden under b');
+    await waitFor(() => page.url(), (url) => url.includes(`span=${id(2)}`) && url.includes(`c=${id(4)}`), 'the link keeps the view');
+
+    // Three more spans arrive: under a, under b, and a new child of root.
+    await post(treeSpans(traceId, [[id(6), id(2), 'a2'], [id(7), id(4), 'b2'], [id(8), id(1), 'c']]));
+    await waitFor(
+      () => page.getByTestId('trace-updated').textContent().catch(() => ''),
+      (text) => text.includes('5 spans when the page opened, 8 spans now'),
+      'the page says the trace grew',
+      20_000,
+    );
+    // root, a, a1, a2, b (collapsed: b1 and b2 hidden), c.
+    const shown = await waitFor(
+      () => rows.evaluateAll((all) => all.map((el) => el.getAttribute('data-span-id'))),
+      (ids) => ids.length === 6,
+      'the new spans are drawn, b still collapsed',
+    );
+    assert.deepEqual(new Set(shown), new Set([1, 2, 3, 6, 4, 8].map(id)));
+    assert.equal(await row(4).getAttribute('aria-expanded'), 'false', 'b stays collapsed');
+    assert.equal(await row(2).getAttribute('aria-selected'), 'true', 'a stays selected');
+    assert.equal(await page.getByTestId('wf-details-span-id').textContent(), id(2), 'its details stay open');
+    assert.match(await page.getByTestId('wf-summary').textContent(), /^8 spans/);
+    await assertClean();
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});
+
 test('from the Live page, a real call goes through the running services with the switches set on them', async () => {
   const lab = await startLab();
   try {

@@ -198,6 +198,53 @@ struct LiveState {
     real: RealCalls,
 }
 
+/// The collector's stream of arriving traces (`/api/tracelab/live`, one
+/// `trace` event with a [`TraceSummary`] per trace that received spans),
+/// open until dropped. `EventSource` reconnects by itself, with
+/// `Last-Event-ID`, so nothing missed in between is lost.
+pub(crate) struct LiveStream {
+    events: web_sys::EventSource,
+    _listeners: [Closure<dyn FnMut(web_sys::Event)>; 3],
+}
+
+impl LiveStream {
+    /// Opens the stream of the server that served the page: `on_summary`
+    /// gets each summary, `on_connected` whether the stream is open (`false`
+    /// while it reconnects). `None` where the browser refuses the stream.
+    pub(crate) fn open(
+        mut on_summary: impl FnMut(TraceSummary) + 'static,
+        on_connected: impl Fn(bool) + 'static,
+    ) -> Option<LiveStream> {
+        let events = web_sys::EventSource::new("/api/tracelab/live").ok()?;
+        let on_trace = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let data = event
+                .dyn_ref::<web_sys::MessageEvent>()
+                .and_then(|message| message.data().as_string());
+            if let Some(Ok(summary)) = data.map(|data| serde_json::from_str::<TraceSummary>(&data))
+            {
+                on_summary(summary);
+            }
+        });
+        let on_connected = std::rc::Rc::new(on_connected);
+        let connected = on_connected.clone();
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| connected(true));
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| on_connected(false));
+        let _ = events.add_event_listener_with_callback("trace", on_trace.as_ref().unchecked_ref());
+        events.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        events.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Some(LiveStream {
+            events,
+            _listeners: [on_trace, on_open, on_error],
+        })
+    }
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.events.close();
+    }
+}
+
 #[component]
 pub fn Live() -> impl IntoView {
     let state = RwSignal::new(LiveState {
@@ -209,7 +256,7 @@ pub fn Live() -> impl IntoView {
     let switches = RwSignal::new(Switches::default());
     let fail_kind = RwSignal::new(Failure::ServerError);
     // Set once the stream is open, so leaving the page closes it.
-    let opened: std::rc::Rc<std::cell::RefCell<Option<web_sys::EventSource>>> = Default::default();
+    let opened: std::rc::Rc<std::cell::RefCell<Option<LiveStream>>> = Default::default();
     let keep = opened.clone();
     leptos::task::spawn_local(async move {
         let Some(services) = lab_status().await else {
@@ -237,24 +284,13 @@ pub fn Live() -> impl IntoView {
                 }
             });
         }
-        let Ok(events) = web_sys::EventSource::new("/api/tracelab/live") else {
-            state.update(|s| s.connection = Connection::NoCollector);
-            return;
-        };
         // Summaries wait here for the next animation frame, which merges
         // them all and draws the list once. The browser dispatches the
         // events of a chunk of the stream one after another, each followed
         // by Leptos's redraw: merged one by one, a burst of 5,000 traces
         // held the page for 14 s (e2e/bench/live-stream.mjs).
         let pending: std::rc::Rc<std::cell::RefCell<Pending>> = Default::default();
-        let on_trace = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-            let data = event
-                .dyn_ref::<web_sys::MessageEvent>()
-                .and_then(|message| message.data().as_string());
-            let Some(Ok(summary)) = data.map(|data| serde_json::from_str::<TraceSummary>(&data))
-            else {
-                return;
-            };
+        let on_summary = move |summary: TraceSummary| {
             let mut waiting = pending.borrow_mut();
             waiting.arrived.push(summary);
             // A hidden tab draws no frames: keep what waits bounded.
@@ -277,29 +313,27 @@ pub fn Live() -> impl IntoView {
                     let _ = state.try_update(|s| merge_all(&mut s.traces, arrived));
                 });
             }
-        });
-        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            state.update(|s| s.connection = Connection::Open);
-        });
-        // EventSource tries again by itself, with Last-Event-ID.
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            state.update(|s| s.connection = Connection::Reconnecting);
-        });
-        let _ = events.add_event_listener_with_callback("trace", on_trace.as_ref().unchecked_ref());
-        events.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        events.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        // They live as long as the stream, which the page closes on leaving.
-        on_trace.forget();
-        on_open.forget();
-        on_error.forget();
+        };
+        let on_connected = move |connected: bool| {
+            state.update(|s| {
+                s.connection = if connected {
+                    Connection::Open
+                } else {
+                    Connection::Reconnecting
+                }
+            });
+        };
+        let Some(events) = LiveStream::open(on_summary, on_connected) else {
+            state.update(|s| s.connection = Connection::NoCollector);
+            return;
+        };
         *keep.borrow_mut() = Some(events);
     });
     // The browser's objects stay on its one thread; the wrapper says so.
     let opened = send_wrapper::SendWrapper::new(opened);
     on_cleanup(move || {
-        if let Some(events) = opened.borrow_mut().take() {
-            events.close();
-        }
+        // Dropping the stream closes it.
+        drop(opened.borrow_mut().take());
     });
     let set_filter =
         move |change: &dyn Fn(&mut LiveFilter)| state.update(|s| change(&mut s.filter));

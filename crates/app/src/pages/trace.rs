@@ -9,7 +9,8 @@
 //! collector answers, it says where traces come from.
 //!
 //! Test hooks (`data-testid`): `trace-loading`, `trace-error`,
-//! `trace-summary`, and the waterfall's own.
+//! `trace-summary`, the Export buttons' (`crate::export`) and the
+//! waterfall's own.
 
 use std::sync::Arc;
 
@@ -19,7 +20,9 @@ use tracelab_trace::Trace;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::live::LiveStream;
 use super::PageTitle;
+use crate::waterfall::link::{self, link_view};
 use crate::waterfall::{count_spans, Waterfall};
 
 /// What the server gave for the trace.
@@ -82,6 +85,44 @@ pub fn TracePage() -> impl IntoView {
     let trace_id =
         move || params.with(|params| params.get("id").unwrap_or_default().to_ascii_lowercase());
     let loaded = RwSignal::new(Loaded::Loading);
+    // The trace on screen: replaced by a longer one as spans arrive, which
+    // the waterfall follows in place.
+    let shown = RwSignal::new(None::<Arc<Trace>>);
+    let spans_at_open = RwSignal::new(0_usize);
+    // A fetch is under way, or another is wanted once it ends.
+    let fetching = StoredValue::new((false, false));
+    let refetch = move |id: String| {
+        let busy = fetching
+            .try_update_value(|(busy, again)| {
+                let was = *busy;
+                if was {
+                    *again = true;
+                }
+                *busy = true;
+                was
+            })
+            .unwrap_or(true);
+        if busy {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            loop {
+                if let Ok(trace) = fetch_trace(&id).await {
+                    let _ = shown.try_set(Some(Arc::new(trace)));
+                }
+                let again = fetching
+                    .try_update_value(|(busy, again)| {
+                        let again_now = std::mem::take(again);
+                        *busy = again_now;
+                        again_now
+                    })
+                    .unwrap_or(false);
+                if !again {
+                    break;
+                }
+            }
+        });
+    };
     Effect::new(move |_| {
         let id = trace_id();
         if !valid_trace_id(&id) {
@@ -94,12 +135,45 @@ pub fn TracePage() -> impl IntoView {
         loaded.set(Loaded::Loading);
         leptos::task::spawn_local(async move {
             let result = fetch_trace(&id).await;
-            loaded.set(match result {
-                Ok(trace) => Loaded::Found(Arc::new(trace)),
-                Err(message) => Loaded::Failed(message),
-            });
+            let Ok(trace) = result else {
+                let message = result.err().unwrap_or_default();
+                let _ = loaded.try_set(Loaded::Failed(message));
+                return;
+            };
+            let trace = Arc::new(trace);
+            let _ = spans_at_open.try_set(trace.spans.len());
+            let _ = shown.try_set(Some(trace.clone()));
+            let _ = loaded.try_set(Loaded::Found(trace));
         });
     });
+    // Follow the trace: a summary of it with another span count means spans
+    // arrived (or were evicted); fetch it again. A stream that cannot open
+    // (a static server) only leaves the page as it is.
+    let stream = StoredValue::new_local(None::<LiveStream>);
+    Effect::new(move |_| {
+        let Loaded::Found(_) = loaded.get() else {
+            return;
+        };
+        let id = trace_id();
+        let on_summary = move |summary: tracelab_trace::summary::TraceSummary| {
+            let on_screen = shown.try_with_untracked(|shown| shown.as_ref().map(|t| t.spans.len()));
+            if summary.trace_id == id && on_screen.flatten() != Some(summary.spans) {
+                refetch(id.clone());
+            }
+        };
+        stream.set_value(LiveStream::open(on_summary, |_| {}));
+    });
+    on_cleanup(move || {
+        // Dropping the stream closes it.
+        if let Some(mut stream) = stream.try_update_value(Option::take) {
+            drop(stream.take());
+        }
+    });
+    let linked = link_view(
+        web_sys::window()
+            .and_then(|window| window.location().pathname().ok())
+            .unwrap_or_default(),
+    );
     view! {
         <PageTitle title="Trace" />
         {move || match loaded.get() {
@@ -111,19 +185,42 @@ pub fn TracePage() -> impl IntoView {
                 <p class="wf-note" role="alert" data-testid="trace-error">"⚠ " {message}</p>
             }
             .into_any(),
-            Loaded::Found(trace) => {
-                let services = trace.resources.len();
-                view! {
-                    <p class="wf-muted" data-testid="trace-summary">
-                        {format!(
+            Loaded::Found(first) => {
+                linked.changes.track();
+                let initial = link::read();
+                let trace = Signal::derive(move || shown.get().unwrap_or_else(|| first.clone()));
+                let summary = move || {
+                    trace.with(|trace| {
+                        let services = trace.resources.len();
+                        format!(
                             "trace id {}: {} from {} service{}",
                             trace_id(),
                             count_spans(trace.spans.len()),
                             services,
                             if services == 1 { "" } else { "s" }
-                        )}
-                    </p>
-                    <Waterfall trace=trace />
+                        )
+                    })
+                };
+                let updated = move || {
+                    let now = trace.with(|trace| trace.spans.len());
+                    let at_open = spans_at_open.get();
+                    (now != at_open).then(|| {
+                        view! {
+                            <p class="wf-muted" role="status" data-testid="trace-updated">
+                                {format!("Following the trace: {} when the page opened, {} now.", count_spans(at_open), count_spans(now))}
+                            </p>
+                        }
+                    })
+                };
+                view! {
+                    <p class="wf-muted" data-testid="trace-summary">{summary}</p>
+                    {updated}
+                    <Waterfall
+                        trace=trace
+                        initial=initial.view
+                        link_note=initial.note
+                        on_view_change=linked.on_view_change
+                    />
                 }
                 .into_any()
             }
