@@ -19,11 +19,14 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.TRACELAB_BIN ?? path.join(here, '..', 'target', 'debug', 'tracelab');
@@ -403,3 +406,176 @@ test('the services list names every exporter\'s service', async () => {
   assert.deepEqual(body.data, expected);
   assert.equal(body.total, expected.length);
 });
+
+// Files from real producers, loaded with `tracelab import`: the SDKs'
+// exporters send to a small server of this test's, which keeps each body
+// as a file, exactly as the exporter wrote it:
+// - the JavaScript SDK's OTLP/HTTP JSON exporter: an OTLP JSON file;
+// - the Python SDK's Zipkin JSON exporter (opentelemetry-exporter-zipkin-json,
+//   POST /api/v2/spans): a Zipkin v2 file;
+// - the Python SDK's OTLP/HTTP protobuf exporter, its body printed by
+//   protobuf's own JSON mapping (interop/otlp_protobuf_to_json.py: base64
+//   ids, enums by name), as tools built on protobuf's library write OTLP.
+// Each file is imported into the collector above, and the trace read back
+// through the query API must have the spans' names, parents, attributes,
+// event and status. These run after the services test above, which lists
+// only the exporters' services.
+
+/** Runs `produce(url)` against a server that keeps every request's body
+ * (gunzipped) and answers as an OTLP or Zipkin collector would; returns
+ * what `produce` returned and the bodies, by path. */
+async function capture(produce) {
+  const bodies = [];
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      bodies.push({ path: request.url, contentType: request.headers['content-type'] ?? '', body });
+      if ((request.headers['content-type'] ?? '').includes('protobuf')) {
+        // An empty ExportTraceServiceResponse: full success.
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        response.end();
+      } else if (request.url === '/v1/traces') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{}');
+      } else {
+        // Zipkin's collector answers 202 Accepted.
+        response.writeHead(202);
+        response.end();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const result = await produce(`http://127.0.0.1:${server.address().port}`);
+    return { result, bodies };
+  } finally {
+    server.close();
+  }
+}
+
+const filesDir = mkdtempSync(path.join(tmpdir(), 'tracelab-interop-files-'));
+after(() => rmSync(filesDir, { recursive: true, force: true }));
+
+/** Runs an exporter (`args(url)` for the capture server's url) and keeps
+ * the body it posted to `wanted` as the file `name` in filesDir. */
+async function exportToFile(name, wanted, program, args) {
+  const { result, bodies } = await capture((url) => exportTrace(program, args(url)));
+  const body = bodies.find((each) => each.path === wanted)?.body;
+  assert.ok(body, `the exporter posted to ${wanted}: ${JSON.stringify(bodies.map((each) => each.path))}`);
+  const file = path.join(filesDir, name);
+  writeFileSync(file, body);
+  return { traceId: result, file };
+}
+
+const PRODUCERS = [
+  {
+    name: 'the JavaScript SDK\'s OTLP/HTTP JSON exporter',
+    service: 'file-js-otlp-json',
+    format: 'OTLP JSON',
+    requirements: requireNodePackages,
+    // Numbers keep their OTLP types.
+    typed: true,
+    file: (service) => exportToFile(`${service}.json`, '/v1/traces', process.execPath, (url) =>
+      [path.join(INTEROP, 'js_export.mjs'), '--endpoint', url, '--service', service]),
+  },
+  {
+    name: 'the Python SDK\'s Zipkin JSON exporter',
+    service: 'file-python-zipkin',
+    format: 'Zipkin v2 JSON',
+    requirements: async () => {
+      await requirePython();
+      try {
+        await run(PYTHON, ['-c', 'import opentelemetry.exporter.zipkin.json']);
+      } catch (error) {
+        assert.fail(`opentelemetry-exporter-zipkin-json is missing in ${PYTHON}: ${SETUP_HINT}\n${error.stderr ?? error}`);
+      }
+    },
+    // Zipkin's tags are strings.
+    typed: false,
+    file: (service) => exportToFile(`${service}.json`, '/api/v2/spans', PYTHON, (url) =>
+      [path.join(INTEROP, 'python_export.py'), '--protocol', 'zipkin-json', '--endpoint', url, '--service', service]),
+  },
+  {
+    name: 'the Python SDK\'s OTLP/HTTP protobuf exporter, printed by protobuf\'s JSON mapping',
+    service: 'file-python-otlp-protobuf-json',
+    format: 'OTLP JSON',
+    requirements: requirePython,
+    typed: true,
+    async file(service) {
+      const { traceId, file: protobuf } = await exportToFile(`${service}.bin`, '/v1/traces', PYTHON, (url) =>
+        [path.join(INTEROP, 'python_export.py'), '--protocol', 'http/protobuf', '--endpoint', url, '--service', service]);
+      const { stdout } = await run(PYTHON, [path.join(INTEROP, 'otlp_protobuf_to_json.py'), protobuf]);
+      const file = path.join(filesDir, `${service}.json`);
+      writeFileSync(file, stdout);
+      return { traceId, file };
+    },
+  },
+];
+
+for (const producer of PRODUCERS) {
+  test(`a trace file from ${producer.name} loads with tracelab import`, async () => {
+    await producer.requirements();
+    const { traceId, file } = await producer.file(producer.service);
+
+    let stdout;
+    try {
+      ({ stdout } = await run(BIN, ['import', '--endpoint', `http://${addrs.http}`, '--ui-url', `http://${addrs.ui}`, file]));
+    } catch (error) {
+      assert.fail(`tracelab import ${file} failed (${error.code}): ${error.stdout}${error.stderr}`);
+    }
+    assert.ok(
+      stdout.includes(`${file}: ${producer.format}, 1 trace, 3 spans loaded`),
+      `the import says what it loaded: ${stdout}`,
+    );
+    assert.ok(stdout.includes(`http://${addrs.ui}/trace/${traceId}`), `the import links the trace: ${stdout}`);
+
+    // Imported means acknowledged means committed: the trace is there at once.
+    const { status, body } = await getJson(`/api/traces/${traceId}`);
+    assert.equal(status, 200);
+    const trace = body.data[0];
+    assert.equal(trace.spans.length, 3);
+    const named = Object.fromEntries(trace.spans.map((span) => [span.operationName, span]));
+    assert.deepEqual(Object.keys(named).sort(), ['GET /interop', 'SELECT interop', 'render interop']);
+    const parentOf = (span) => span.references.find((reference) => reference.refType === 'CHILD_OF')?.spanID;
+    assert.equal(parentOf(named['GET /interop']), undefined, 'the root has no parent');
+    assert.equal(parentOf(named['render interop']), named['GET /interop'].spanID);
+    assert.equal(parentOf(named['SELECT interop']), named['render interop'].spanID);
+    for (const span of trace.spans) {
+      assert.equal(trace.processes[span.processID].serviceName, producer.service);
+    }
+
+    const tag = (span, key) => named[span].tags.find((each) => each.key === key);
+    assert.deepEqual(tag('GET /interop', 'interop.string'), string('interop.string', 'tracelab "interop" \u2713'));
+    assert.deepEqual(tag('GET /interop', 'interop.int'), producer.typed ? int64('interop.int', -42) : string('interop.int', '-42'));
+    assert.deepEqual(tag('GET /interop', 'interop.bool'), producer.typed ? bool('interop.bool', true) : string('interop.bool', 'true'));
+    assert.deepEqual(tag('GET /interop', 'interop.strings'), string('interop.strings', '["a","b \\"c\\""]'));
+    assert.deepEqual(tag('GET /interop', 'span.kind'), string('span.kind', 'server'));
+    assert.deepEqual(tag('SELECT interop', 'server.port'), producer.typed ? int64('server.port', 5432) : string('server.port', '5432'));
+    assert.deepEqual(tag('SELECT interop', 'otel.status_code'), string('otel.status_code', 'ERROR'));
+    assert.deepEqual(tag('SELECT interop', 'otel.status_description'), string('otel.status_description', 'interop-db refused the connection'));
+    assert.deepEqual(tag('render interop', 'otel.status_code'), string('otel.status_code', 'OK'));
+
+    // The event: its name (Zipkin's exporter writes the name with its
+    // attributes as JSON in the annotation's value, which the importer
+    // takes as the name).
+    const events = named['GET /interop'].logs.map((log) => log.fields.find((field) => field.key === 'event')?.value);
+    assert.equal(events.length, 1);
+    assert.ok(events[0].includes('cache.miss'), `the event: ${events[0]}`);
+    if (producer.typed) {
+      // OTLP carries the link, its attributes and the resource.
+      assert.deepEqual(named['SELECT interop'].references[1], {
+        refType: 'FOLLOWS_FROM',
+        traceID: traceId,
+        spanID: named['GET /interop'].spanID,
+        tags: [string('interop.link.reason', 'retry')],
+      });
+      assert.deepEqual(
+        trace.processes[named['GET /interop'].processID].tags.find((each) => each.key === 'service.version'),
+        string('service.version', '1.2.3'),
+      );
+    }
+  });
+}

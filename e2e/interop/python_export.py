@@ -1,9 +1,13 @@
 """Records one small trace with OpenTelemetry's Python SDK and exports it
-over OTLP to the given endpoint, as any Python service would; prints its
-trace id (32 lowercase hex digits) on stdout.
+over OTLP (or Zipkin's v2 JSON) to the given endpoint, as any Python
+service would; prints its trace id (32 lowercase hex digits) on stdout.
 
     python python_export.py --endpoint http://127.0.0.1:4317 --protocol grpc \
         --service interop-python-grpc [--compression gzip]
+
+`--protocol zipkin-json` uses opentelemetry-exporter-zipkin-json, which
+POSTs Zipkin v2 JSON to the endpoint's /api/v2/spans (Zipkin's collector
+API); e2e/interop-files.test.mjs captures that body as a trace file.
 
 The trace has the shape e2e/interop.test.mjs expects (the JavaScript
 exporter, js_export.mjs, records the same one):
@@ -31,6 +35,7 @@ from opentelemetry.exporter.otlp.proto.http import Compression as HttpCompressio
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpSpanExporter,
 )
+from opentelemetry.exporter.zipkin.json import ZipkinExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -78,13 +83,17 @@ def exporter_for(protocol, endpoint, compression):
                 HttpCompression.Gzip if compression == "gzip" else HttpCompression.NoCompression
             ),
         )
-    raise SystemExit(f"unknown protocol {protocol!r}: grpc or http/protobuf")
+    if protocol == "zipkin-json":
+        return ZipkinExporter(endpoint=f"{endpoint.rstrip('/')}/api/v2/spans", timeout=10)
+    raise SystemExit(f"unknown protocol {protocol!r}: grpc, http/protobuf or zipkin-json")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="http://HOST:PORT of the collector")
-    parser.add_argument("--protocol", required=True, choices=["grpc", "http/protobuf"])
+    parser.add_argument(
+        "--protocol", required=True, choices=["grpc", "http/protobuf", "zipkin-json"]
+    )
     parser.add_argument("--service", required=True, help="service.name of the resource")
     parser.add_argument("--compression", default="none", choices=["none", "gzip"])
     args = parser.parse_args()
