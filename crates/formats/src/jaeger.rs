@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
+use tracelab_trace::group::TraceGrouper;
 use tracelab_trace::model::{
     AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanKind, Status,
     Trace, TraceId,
@@ -28,91 +29,103 @@ use tracelab_trace::model::{
 
 use crate::base64;
 use crate::path::Path;
+use crate::raw::{self, Field, Found, List, Scalar};
 use crate::read::{
-    self, array, describe, get, micros_to_nanos, object, string, u64_field, FieldError, IdText,
-    Problems,
+    self, array, micros_to_nanos, not_i64, object, optional_object, string, u64_field, FieldError,
+    IdText, Problems,
 };
 use crate::Dropped;
-use tracelab_trace::group::TraceGrouper;
 
 pub(crate) fn read(
-    value: &Value,
+    file: &Field<'_, raw::JaegerFile<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    // Traces as a bare list, without the API's `data` around them.
-    if let Value::Array(traces) = value {
-        for (index, trace) in traces.iter().enumerate() {
-            let trace_path = path.index(index);
-            let result = object(trace, &trace_path)
-                .and_then(|trace| read_trace(trace, &trace_path, builder, problems));
-            if let Err(error) = result {
-                problems.push(error, Dropped::Batch);
-            }
-        }
-        return;
-    }
-    let top = match object(value, path) {
-        Ok(top) => top,
+    let top = match object(file, path) {
+        // Traces as a bare list, without the API's `data` around them.
+        Ok(raw::JaegerFile::List(traces)) => return read_traces(traces, path, builder, problems),
+        Ok(raw::JaegerFile::Object(top)) => top,
         Err(error) => return problems.push(error, Dropped::File),
     };
     // One trace on its own (`{traceID, spans, processes}`) or the API's list.
-    if get(top, "data").is_none() && get(top, "spans").is_some() {
-        if let Err(error) = read_trace(top, path, builder, problems) {
+    if top.data.is_absent() && !top.spans.is_absent() {
+        let trace = TraceFields {
+            trace_id: &top.trace_id,
+            spans: &top.spans,
+            processes: &top.processes,
+        };
+        if let Err(error) = read_trace(trace, path, builder, problems) {
             problems.push(error, Dropped::Batch);
         }
         return;
     }
-    let traces = match array(top, "data", path) {
-        Ok(traces) => traces,
-        Err(error) => return problems.push(error, Dropped::File),
-    };
-    let data_path = path.field("data");
+    match array(&top.data, "data", path) {
+        Ok(traces) => read_traces(traces, &path.field("data"), builder, problems),
+        Err(error) => problems.push(error, Dropped::File),
+    }
+}
+
+fn read_traces(
+    traces: &[Field<'_, raw::JaegerTrace<'_>>],
+    path: &Path,
+    builder: &mut TraceGrouper,
+    problems: &mut Problems,
+) {
     for (index, trace) in traces.iter().enumerate() {
-        let trace_path = data_path.index(index);
-        let result = object(trace, &trace_path)
-            .and_then(|trace| read_trace(trace, &trace_path, builder, problems));
+        let trace_path = path.index(index);
+        let result = object(trace, &trace_path).and_then(|trace| {
+            let trace = TraceFields {
+                trace_id: &trace.trace_id,
+                spans: &trace.spans,
+                processes: &trace.processes,
+            };
+            read_trace(trace, &trace_path, builder, problems)
+        });
         if let Err(error) = result {
             problems.push(error, Dropped::Batch);
         }
     }
 }
 
+/// A Jaeger trace's fields, wherever it stands in the file.
+struct TraceFields<'a, 'de> {
+    trace_id: &'a Scalar<'de>,
+    spans: &'a Field<'de, List<'de, raw::JaegerSpan<'de>>>,
+    processes: &'a Field<'de, raw::Processes<'de>>,
+}
+
 fn read_trace(
-    trace: &Map<String, Value>,
+    trace: TraceFields<'_, '_>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
     // Processes are read when a span first names them, then remembered.
-    let processes = match get(trace, "processes") {
-        None => None,
-        Some(value) => Some(object(value, &path.field("processes"))?),
-    };
+    let processes = optional_object(trace.processes, "processes", path)?;
     let processes_path = path.field("processes");
     let mut resource_of_process: HashMap<&str, u32> = HashMap::new();
-    let trace_id_fallback = match get(trace, "traceID") {
-        Some(_) => read::trace_id(trace, "traceID", path, IdText::LeftPadded).ok(),
-        None => None,
+    let trace_id_fallback = match trace.trace_id {
+        Field::Absent => None,
+        field => read::trace_id(field, "traceID", path, IdText::LeftPadded).ok(),
     };
     let spans_path = path.field("spans");
-    for (index, span) in array(trace, "spans", path)?.iter().enumerate() {
+    for (index, span) in array(trace.spans, "spans", path)?.iter().enumerate() {
         let span_path = spans_path.index(index);
         let result = object(span, &span_path).and_then(|span_object| {
             let (mut span, scope) = read_span(span_object, &span_path, trace_id_fallback, problems)?;
             span.scope_idx = builder.scope(scope);
             // The process inline (`process`), or named (`processID`).
-            span.resource_idx = if let Some(process) = get(span_object, "process") {
+            span.resource_idx = if !span_object.process.is_absent() {
                 let process_path = span_path.field("process");
-                let resource = read_process(process, &process_path, problems)?;
+                let resource = read_process(&span_object.process, &process_path, problems)?;
                 builder.resource(resource)
             } else {
-                let process_id = string(span_object, "processID", &span_path)?;
+                let process_id = string(&span_object.process_id, "processID", &span_path)?;
                 match resource_of_process.get(process_id) {
                     Some(&resource_idx) => resource_idx,
                     None => {
-                        let found = processes.and_then(|processes| processes.get_key_value(process_id));
+                        let found = processes.and_then(|processes| processes.get(process_id));
                         let resource = match found {
                             Some((key, process)) => {
                                 let process_path = processes_path.field(key);
@@ -129,7 +142,7 @@ fn read_trace(
                         };
                         let resource_idx = builder.resource(resource);
                         if let Some((key, _)) = found {
-                            resource_of_process.insert(key.as_str(), resource_idx);
+                            resource_of_process.insert(key, resource_idx);
                         }
                         resource_idx
                     }
@@ -146,19 +159,19 @@ fn read_trace(
 }
 
 fn read_process(
-    value: &Value,
+    process: &Field<'_, raw::JaegerProcess<'_>>,
     path: &Path,
     problems: &mut Problems,
 ) -> Result<Resource, FieldError> {
-    let process = object(value, path)?;
-    let service_name = string(process, "serviceName", path)?;
+    let process = object(process, path)?;
+    let service_name = string(&process.service_name, "serviceName", path)?;
     // `service.name` first, as OpenTelemetry's resource has it.
     let mut attributes = vec![KeyValue::new(
         "service.name",
         AttributeValue::string(service_name),
     )];
     read_tags(
-        array(process, "tags", path)?,
+        array(&process.tags, "tags", path)?,
         &path.field("tags"),
         &mut attributes,
         problems,
@@ -169,36 +182,50 @@ fn read_process(
     })
 }
 
+/// A signed 64-bit integer from a number or a decimal string.
+fn i64_of(found: &Found<'_>) -> Option<i64> {
+    match found {
+        Found::U64(number) => i64::try_from(*number).ok(),
+        Found::I64(number) => Some(*number),
+        Found::Str(text) => text.parse().ok(),
+        _ => None,
+    }
+}
+
 /// One tag's value by its `type` (or, without one, by its JSON type, as
 /// Jaeger UI's own files sometimes are).
-fn tag_value(tag: &Map<String, Value>, path: &Path) -> Result<AttributeValue, FieldError> {
+fn tag_value(tag: &raw::JaegerTag<'_>, path: &Path) -> Result<AttributeValue, FieldError> {
     let value_path = path.field("value");
-    let value = get(tag, "value")
-        .ok_or_else(|| FieldError::new(&value_path, "missing: a tag needs a value"))?;
-    let kind = string(tag, "type", path)?;
+    let value = match &tag.value {
+        Field::Ok(value) => value,
+        _ => return Err(FieldError::new(&value_path, "missing: a tag needs a value")),
+    };
+    let kind = string(&tag.kind, "type", path)?;
     let mismatch = |expected: &str| {
         FieldError::new(
             &value_path,
-            format!("type {kind:?} needs {expected}, found {}", describe(value)),
+            format!("type {kind:?} needs {expected}, found {}", value.describe()),
         )
     };
+    let int = || {
+        i64_of(value)
+            .map(AttributeValue::Int)
+            .ok_or_else(|| FieldError::new(&value_path, not_i64(value)))
+    };
     Ok(match (kind.to_ascii_lowercase().as_str(), value) {
-        ("string" | "", Value::String(text)) => AttributeValue::String(Arc::from(text.as_str())),
+        ("string" | "", Found::Str(text)) => AttributeValue::String(Arc::from(&**text)),
         ("string", _) => return Err(mismatch("a string")),
-        ("bool" | "", Value::Bool(flag)) => AttributeValue::Bool(*flag),
-        ("bool", Value::String(text)) if text == "true" || text == "false" => {
+        ("bool" | "", Found::Bool(flag)) => AttributeValue::Bool(*flag),
+        ("bool", Found::Str(text)) if text == "true" || text == "false" => {
             AttributeValue::Bool(text == "true")
         }
         ("bool", _) => return Err(mismatch("true or false")),
-        ("int64", _) => AttributeValue::Int(read::i64_value(value, &value_path)?),
-        ("", Value::Number(number)) if number.is_i64() || number.is_u64() => {
-            AttributeValue::Int(read::i64_value(value, &value_path)?)
-        }
-        ("float64" | "", Value::Number(number)) => {
-            AttributeValue::Double(number.as_f64().unwrap_or(f64::NAN))
-        }
+        ("int64", _) | ("", Found::U64(_) | Found::I64(_)) => int()?,
+        ("float64", Found::U64(number)) => AttributeValue::Double(*number as f64),
+        ("float64", Found::I64(number)) => AttributeValue::Double(*number as f64),
+        ("float64" | "", Found::F64(number)) => AttributeValue::Double(*number),
         ("float64", _) => return Err(mismatch("a number")),
-        ("binary", Value::String(text)) => AttributeValue::Bytes(
+        ("binary", Found::Str(text)) => AttributeValue::Bytes(
             base64::decode(text)
                 .map_err(|message| FieldError::new(&value_path, message))?
                 .into_boxed_slice(),
@@ -207,7 +234,7 @@ fn tag_value(tag: &Map<String, Value>, path: &Path) -> Result<AttributeValue, Fi
         ("", _) => {
             return Err(FieldError::new(
                 &value_path,
-                format!("no type, and {} is no tag value", describe(value)),
+                format!("no type, and {} is no tag value", value.describe()),
             ))
         }
         (other, _) => {
@@ -219,11 +246,17 @@ fn tag_value(tag: &Map<String, Value>, path: &Path) -> Result<AttributeValue, Fi
     })
 }
 
-fn read_tags(list: &[Value], path: &Path, out: &mut Vec<KeyValue>, problems: &mut Problems) {
+fn read_tags(
+    list: &[Field<'_, raw::JaegerTag<'_>>],
+    path: &Path,
+    out: &mut Vec<KeyValue>,
+    problems: &mut Problems,
+) {
+    out.reserve(list.len());
     for (index, tag) in list.iter().enumerate() {
         let tag_path = path.index(index);
         let result = object(tag, &tag_path).and_then(|tag| {
-            let key = string(tag, "key", &tag_path)?;
+            let key = string(&tag.key, "key", &tag_path)?;
             Ok(KeyValue::new(key, tag_value(tag, &tag_path)?))
         });
         match result {
@@ -241,23 +274,23 @@ fn as_text(value: &AttributeValue) -> Option<&str> {
 }
 
 fn read_span(
-    object: &Map<String, Value>,
+    object: &raw::JaegerSpan<'_>,
     path: &Path,
     trace_id_fallback: Option<TraceId>,
     problems: &mut Problems,
 ) -> Result<(Span, Scope), FieldError> {
-    let trace_id = match (get(object, "traceID"), trace_id_fallback) {
-        (None, Some(trace_id)) => trace_id,
-        _ => read::trace_id(object, "traceID", path, IdText::LeftPadded)?,
+    let trace_id = match (&object.trace_id, trace_id_fallback) {
+        (Field::Absent, Some(trace_id)) => trace_id,
+        (field, _) => read::trace_id(field, "traceID", path, IdText::LeftPadded)?,
     };
-    let span_id = read::span_id(object, "spanID", path, IdText::LeftPadded)?;
-    let start_micros = u64_field(object, "startTime", path)?;
+    let span_id = read::span_id(&object.span_id, "spanID", path, IdText::LeftPadded)?;
+    let start_micros = u64_field(&object.start, "startTime", path)?;
     let start = micros_to_nanos(start_micros, &path.field("startTime"))?;
     let duration = micros_to_nanos(
-        u64_field(object, "duration", path)?,
+        u64_field(&object.duration, "duration", path)?,
         &path.field("duration"),
     )?;
-    let name = string(object, "operationName", path)?;
+    let name = string(&object.operation_name, "operationName", path)?;
     let mut span = Span::new(
         trace_id,
         span_id,
@@ -267,19 +300,23 @@ fn read_span(
         start.saturating_add(duration),
     );
     span.kind = SpanKind::Unspecified;
-    if get(object, "flags").is_some() {
+    if !object.flags.is_absent() {
         // Only Jaeger's bit 0 (sampled) is W3C's; its bit 1 is "debug",
         // which W3C's bit 1 ("random") does not mean.
-        span.trace_flags = (u64_field(object, "flags", path)? & u64::from(Span::SAMPLED)) as u8;
+        span.trace_flags =
+            (u64_field(&object.flags, "flags", path)? & u64::from(Span::SAMPLED)) as u8;
     }
 
     // References: the first is the parent when it is in this trace and not
     // a tracelab link (one with `tags`); every other is a link.
     let references_path = path.field("references");
-    for (index, reference) in array(object, "references", path)?.iter().enumerate() {
+    for (index, reference) in array(&object.references, "references", path)?
+        .iter()
+        .enumerate()
+    {
         let reference_path = references_path.index(index);
         let result = read::object(reference, &reference_path).and_then(|reference| {
-            let ref_type = string(reference, "refType", &reference_path)?;
+            let ref_type = string(&reference.ref_type, "refType", &reference_path)?;
             let relation = match ref_type {
                 "CHILD_OF" | "child_of" => ParentRelation::ChildOf,
                 "FOLLOWS_FROM" | "follows_from" => ParentRelation::FollowsFrom,
@@ -292,15 +329,17 @@ fn read_span(
                     ))
                 }
             };
-            let link_trace_id = match get(reference, "traceID") {
-                None => trace_id,
-                Some(_) => {
-                    read::trace_id(reference, "traceID", &reference_path, IdText::LeftPadded)?
-                }
+            let link_trace_id = match &reference.trace_id {
+                Field::Absent => trace_id,
+                field => read::trace_id(field, "traceID", &reference_path, IdText::LeftPadded)?,
             };
-            let link_span_id =
-                read::span_id(reference, "spanID", &reference_path, IdText::LeftPadded)?;
-            let is_link = get(reference, "tags").is_some();
+            let link_span_id = read::span_id(
+                &reference.span_id,
+                "spanID",
+                &reference_path,
+                IdText::LeftPadded,
+            )?;
+            let is_link = !reference.tags.is_absent();
             if index == 0 && !is_link && link_trace_id == trace_id {
                 span.parent_span_id = Some(link_span_id);
                 span.parent_relation = relation;
@@ -311,7 +350,7 @@ fn read_span(
                     attributes: Vec::new(),
                 };
                 read_tags(
-                    array(reference, "tags", &reference_path)?,
+                    array(&reference.tags, "tags", &reference_path)?,
                     &reference_path.field("tags"),
                     &mut link.attributes,
                     problems,
@@ -328,7 +367,7 @@ fn read_span(
     // Tags, with OpenTelemetry's mapped ones taken out into their fields.
     let mut tags = Vec::new();
     read_tags(
-        array(object, "tags", path)?,
+        array(&object.tags, "tags", path)?,
         &path.field("tags"),
         &mut tags,
         problems,
@@ -341,6 +380,7 @@ fn read_span(
     let mut status_code: Option<String> = None;
     let mut status_message = String::new();
     let mut error_tag = false;
+    span.attributes.reserve_exact(tags.len());
     for tag in tags {
         let text = as_text(&tag.value);
         match (&*tag.key, text) {
@@ -386,16 +426,16 @@ fn read_span(
     };
 
     let logs_path = path.field("logs");
-    for (index, log) in array(object, "logs", path)?.iter().enumerate() {
+    for (index, log) in array(&object.logs, "logs", path)?.iter().enumerate() {
         let log_path = logs_path.index(index);
         let result = read::object(log, &log_path).and_then(|log| {
             let time = micros_to_nanos(
-                u64_field(log, "timestamp", &log_path)?,
+                u64_field(&log.timestamp, "timestamp", &log_path)?,
                 &log_path.field("timestamp"),
             )?;
             let mut fields = Vec::new();
             read_tags(
-                array(log, "fields", &log_path)?,
+                array(&log.fields, "fields", &log_path)?,
                 &log_path.field("fields"),
                 &mut fields,
                 problems,

@@ -52,15 +52,21 @@
 //!
 //! # Bounds
 //!
-//! - Time is linear in the input: one pass of `serde_json` into a
-//!   [`serde_json::Value`], one pass over it, hash maps for grouping and
-//!   interning. Memory is the `Value` tree (several times the file) plus
-//!   the model.
-//! - Nothing recurses on the input: attribute values are read with an
-//!   explicit stack and nested at most [`MAX_VALUE_DEPTH`] deep (a deeper
-//!   value drops its attribute, with a problem saying so). JSON nested more
-//!   than 128 levels is refused by `serde_json`'s own limit: the file (or
-//!   the line) is not read, and the problem says where.
+//! - Time is linear in the input: one pass of `serde_json` into typed
+//!   values that borrow their strings from the input (unknown fields are
+//!   skipped unbuilt; every field is lenient, so a value of the wrong type
+//!   is kept as what was found and reported with its path instead of
+//!   failing the file), one pass over them into the model, hash maps for
+//!   grouping and interning. Memory is those values (a fraction of the
+//!   file: strings are not copied) plus the model.
+//! - Nothing recurses on the input but serde_json's own descent, one level
+//!   of it for one level of JSON: JSON nested more than 128 levels where
+//!   tracelab reads it is refused by `serde_json`'s limit: the file (or the
+//!   line) is not read, and the problem says where. (An unknown field is
+//!   skipped by serde_json without descending, however deep.) Attribute
+//!   values are walked with an explicit stack and nested at most
+//!   [`MAX_VALUE_DEPTH`] deep (a deeper value drops its attribute, with a
+//!   problem saying so).
 //! - At most [`MAX_PROBLEMS`] problems are kept; [`Imported::n_skipped`]
 //!   counts them all.
 
@@ -68,13 +74,13 @@ mod base64;
 mod jaeger;
 mod otlp;
 mod path;
+mod raw;
 mod read;
 mod writers;
 mod zipkin;
 
 use std::fmt;
 
-use serde_json::Value;
 use tracelab_trace::model::Trace;
 
 pub use jaeger::to_jaeger_json;
@@ -82,6 +88,7 @@ pub use otlp::to_otlp_json;
 pub use writers::{to_api_v3_json, to_otlp_json_lines, to_tempo_json, to_zipkin_json};
 
 use path::Path;
+use raw::Field;
 use read::Problems;
 use tracelab_trace::group::TraceGrouper;
 
@@ -219,6 +226,18 @@ pub fn detect(bytes: &[u8]) -> Format {
 /// The format, and whether the file holds more than one JSON value (a
 /// line-delimited file).
 fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
+    scan_first_value(bytes, true)
+}
+
+/// The format, from the first keys only: OTLP JSON and api_v3 are told as
+/// soon as their key is seen (whether more values follow is not looked
+/// for), everything else as [`detect_with_lines`] tells it.
+fn detect_quickly(bytes: &[u8]) -> Format {
+    scan_first_value(bytes, false).0
+}
+
+/// [`detect_with_lines`], or with `to_the_end` false, [`detect_quickly`].
+fn scan_first_value(bytes: &[u8], to_the_end: bool) -> (Format, bool) {
     let mut position = 0;
     // A UTF-8 byte order mark, as some editors write.
     if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
@@ -287,7 +306,7 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
                             }
                             _ => Format::Unknown,
                         };
-                        if found == Format::TempoJson {
+                        if found == Format::TempoJson || (found != Format::Unknown && !to_the_end) {
                             return (found, false);
                         }
                     }
@@ -315,27 +334,9 @@ fn detect_with_lines(bytes: &[u8]) -> (Format, bool) {
 /// Reads a trace file: detects its format, reads every span it can, groups
 /// them into traces by trace id, and lists what it could not read.
 pub fn import(bytes: &[u8]) -> Imported {
-    let (format, lines) = detect_with_lines(bytes);
     let mut builder = TraceGrouper::new();
     let mut problems = Problems::default();
-    let bytes = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
-    if lines {
-        for (line_idx, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
-            if line.iter().all(|byte| byte.is_ascii_whitespace()) {
-                continue;
-            }
-            let path = Path::line(line_idx + 1);
-            match serde_json::from_slice::<Value>(line) {
-                Ok(value) => read_value(format, &value, &path, &mut builder, &mut problems),
-                Err(error) => problems.at(&path, format!("not JSON: {error}"), Dropped::Line),
-            }
-        }
-    } else {
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(value) => read_value(format, &value, &Path::ROOT, &mut builder, &mut problems),
-            Err(error) => problems.at(&Path::ROOT, format!("not JSON: {error}"), Dropped::File),
-        }
-    }
+    let format = read_file(bytes, &mut builder, &mut problems);
     Imported {
         format,
         traces: builder.finish(),
@@ -344,28 +345,94 @@ pub fn import(bytes: &[u8]) -> Imported {
     }
 }
 
-fn read_value(
+/// Reads the whole file, as one value or one per line; its format.
+fn read_file(bytes: &[u8], builder: &mut TraceGrouper, problems: &mut Problems) -> Format {
+    let without_mark = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+    // OTLP JSON and api_v3 may be one value or one per line. Reading the
+    // file as one value first spares a scan of the whole file for the
+    // common case; only a file that is not one value is scanned to tell.
+    let quick = detect_quickly(bytes);
+    let first_error = match quick {
+        Format::OtlpJson | Format::JaegerApiV3 => {
+            match read_document(quick, without_mark, &Path::ROOT, builder, problems) {
+                Ok(()) => return quick,
+                Err(error) => Some(error),
+            }
+        }
+        _ => None,
+    };
+    let (format, lines) = detect_with_lines(bytes);
+    if lines {
+        for (line_idx, line) in without_mark.split(|&byte| byte == b'\n').enumerate() {
+            if line.iter().all(|byte| byte.is_ascii_whitespace()) {
+                continue;
+            }
+            let path = Path::line(line_idx + 1);
+            if let Err(error) = read_document(format, line, &path, builder, problems) {
+                problems.at(&path, format!("not JSON: {error}"), Dropped::Line);
+            }
+        }
+        return format;
+    }
+    let result = match first_error {
+        Some(error) => Err(error),
+        None => read_document(format, without_mark, &Path::ROOT, builder, problems),
+    };
+    if let Err(error) = result {
+        problems.at(&Path::ROOT, format!("not JSON: {error}"), Dropped::File);
+    }
+    format
+}
+
+/// Reads one JSON document of `format` into its typed shape, then walks it.
+/// The only error is the document's own: not JSON, or nested too deep
+/// (every field is read leniently, see [`raw`]).
+fn read_document(
     format: Format,
-    value: &Value,
+    bytes: &[u8],
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
-) {
+) -> Result<(), serde_json::Error> {
     match format {
-        Format::JaegerJson => jaeger::read(value, path, builder, problems),
-        Format::ZipkinJson => zipkin::read(value, path, builder, problems),
-        Format::OtlpJson | Format::OtlpJsonLines => {
-            otlp::read_request(value, path, builder, problems)
+        Format::JaegerJson => {
+            let mut file: Field<raw::JaegerFile> = Field::Absent;
+            raw::read(bytes, &mut file)?;
+            jaeger::read(&file, path, builder, problems);
         }
-        Format::JaegerApiV3 => otlp::read_api_v3(value, path, builder, problems),
-        Format::TempoJson => otlp::read_tempo(value, path, builder, problems),
+        Format::ZipkinJson => {
+            let mut file: Field<raw::List<raw::ZipkinSpan>> = Field::Absent;
+            raw::read(bytes, &mut file)?;
+            zipkin::read(&file, path, builder, problems);
+        }
+        Format::OtlpJson | Format::OtlpJsonLines => {
+            let mut request: Field<raw::OtlpRequest> = Field::Absent;
+            raw::read(bytes, &mut request)?;
+            otlp::read_request(&request, path, builder, problems);
+        }
+        Format::JaegerApiV3 => {
+            let mut answer: Field<raw::ApiV3> = Field::Absent;
+            raw::read(bytes, &mut answer)?;
+            otlp::read_api_v3(&answer, path, builder, problems);
+        }
+        Format::TempoJson => {
+            let mut trace: Field<raw::Tempo> = Field::Absent;
+            raw::read(bytes, &mut trace)?;
+            otlp::read_tempo(&trace, path, builder, problems);
+        }
         Format::Unknown => {
-            let found = match value {
-                Value::Object(object) => {
-                    let keys: Vec<&str> = object.keys().take(8).map(String::as_str).collect();
+            let mut file: Field<raw::Keys> = Field::Absent;
+            raw::read(bytes, &mut file)?;
+            let found = match file.get() {
+                Ok(raw::Keys(keys)) => {
+                    // In the order of their names, as a JSON map lists them.
+                    let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    keys.sort_unstable();
+                    keys.dedup();
+                    keys.truncate(8);
                     format!("an object with the keys {keys:?}")
                 }
-                other => read::describe(other),
+                Err(found) => found.describe(),
             };
             problems.at(
                 path,
@@ -378,4 +445,5 @@ fn read_value(
             );
         }
     }
+    Ok(())
 }

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
+use tracelab_trace::group::TraceGrouper;
 use tracelab_trace::model::{
     AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanKind, Status,
     Trace,
@@ -19,94 +20,106 @@ use tracelab_trace::model::{
 
 use crate::base64;
 use crate::path::Path;
+use crate::raw::{self, Aliased, Field, Found, List, Scalar};
 use crate::read::{
-    self, array, describe, get, get_any, object, string, u64_field, FieldError, IdText, Problems,
+    self, array, found, object, optional_object, string, u64_field, FieldError, IdText, Problems,
 };
 use crate::{Dropped, MAX_VALUE_DEPTH};
-use tracelab_trace::group::TraceGrouper;
 
 /// One `ExportTraceServiceRequest`: `{"resourceSpans": […]}`.
 pub(crate) fn read_request(
-    value: &Value,
+    request: &Field<'_, raw::OtlpRequest<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    read_envelope(
-        value,
-        path,
-        &["resourceSpans", "resource_spans"],
-        IdText::Exact,
-        builder,
-        problems,
-    );
+    match object(request, path) {
+        Ok(request) => read_envelope(
+            &request.resource_spans,
+            "resourceSpans",
+            path,
+            IdText::Exact,
+            builder,
+            problems,
+        ),
+        Err(error) => problems.push(error, Dropped::Batch),
+    }
 }
 
 /// Jaeger api_v3: `{"result": {"resourceSpans": […]}}`.
 pub(crate) fn read_api_v3(
-    value: &Value,
+    answer: &Field<'_, raw::ApiV3<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    let result = match object(value, path) {
-        Ok(top) => match get(top, "result") {
-            Some(result) => result,
-            None => {
-                // api_v3 answers an error as `{"error": {…}}`.
-                let message = match get(top, "error") {
-                    Some(error) => format!("no result; the answer is an error: {error}"),
-                    None => "no result".to_string(),
-                };
-                return problems.at(&path.field("result"), message, Dropped::Batch);
-            }
-        },
+    let answer = match object(answer, path) {
+        Ok(answer) => answer,
         Err(error) => return problems.push(error, Dropped::Batch),
     };
     let result_path = path.field("result");
-    read_envelope(
-        result,
-        &result_path,
-        &["resourceSpans", "resource_spans"],
-        IdText::Exact,
-        builder,
-        problems,
-    );
+    if answer.result.is_absent() {
+        // api_v3 answers an error as `{"error": {"message": …}}`.
+        let message = match &answer.error {
+            Field::Absent => "no result".to_string(),
+            Field::Ok(raw::ApiError {
+                message: Field::Ok(Found::Str(message)),
+                ..
+            }) => format!("no result; the answer is an error: {message}"),
+            Field::Ok(_) => "no result; the answer is an error".to_string(),
+            Field::Bad(found) => format!("no result; the answer is an error: {}", found.describe()),
+        };
+        return problems.at(&result_path, message, Dropped::Batch);
+    }
+    match object(&answer.result, &result_path) {
+        Ok(request) => read_envelope(
+            &request.resource_spans,
+            "resourceSpans",
+            &result_path,
+            IdText::Exact,
+            builder,
+            problems,
+        ),
+        Err(error) => problems.push(error, Dropped::Batch),
+    }
 }
 
 /// Tempo: `{"batches": [ResourceSpans, …]}`, ids in base64.
 pub(crate) fn read_tempo(
-    value: &Value,
+    trace: &Field<'_, raw::Tempo<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    read_envelope(value, path, &["batches"], IdText::Base64, builder, problems);
+    match object(trace, path) {
+        Ok(trace) => read_envelope(
+            &trace.resource_spans,
+            "batches",
+            path,
+            IdText::Base64,
+            builder,
+            problems,
+        ),
+        Err(error) => problems.push(error, Dropped::Batch),
+    }
 }
 
 fn read_envelope(
-    value: &Value,
+    list: &Aliased<'_, List<'_, raw::ResourceSpans<'_>>>,
+    first_name: &str,
     path: &Path,
-    names: &[&str],
     how: IdText,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    let top = match object(value, path) {
-        Ok(top) => top,
+    if list.value.is_absent() {
+        return problems.at(path, format!("no {first_name} field"), Dropped::Batch);
+    }
+    let items = match array(&list.value, list.name, path) {
+        Ok(items) => items,
         Err(error) => return problems.push(error, Dropped::Batch),
     };
-    let Some((name, list)) = get_any(top, names) else {
-        return problems.at(path, format!("no {} field", names[0]), Dropped::Batch);
-    };
-    let list_path = path.field(name);
-    let Value::Array(items) = list else {
-        return problems.at(
-            &list_path,
-            format!("expected an array, found {}", describe(list)),
-            Dropped::Batch,
-        );
-    };
+    let list_path = path.field(list.name);
     for (index, item) in items.iter().enumerate() {
         let item_path = list_path.index(index);
         if let Err(error) = read_resource_spans(item, &item_path, how, builder, problems) {
@@ -116,19 +129,18 @@ fn read_envelope(
 }
 
 fn read_resource_spans(
-    value: &Value,
+    resource_spans: &Field<'_, raw::ResourceSpans<'_>>,
     path: &Path,
     how: IdText,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
-    let resource_spans = object(value, path)?;
+    let resource_spans = object(resource_spans, path)?;
     let mut attributes = Vec::new();
-    if let Some(resource) = get(resource_spans, "resource") {
+    if let Some(resource) = optional_object(&resource_spans.resource, "resource", path)? {
         let resource_path = path.field("resource");
-        let resource = object(resource, &resource_path)?;
         read_attributes(
-            array(resource, "attributes", &resource_path)?,
+            array(&resource.attributes, "attributes", &resource_path)?,
             &resource_path.field("attributes"),
             &mut attributes,
             problems,
@@ -148,21 +160,12 @@ fn read_resource_spans(
         service_name,
         attributes,
     });
-    // `instrumentationLibrarySpans` is what OTLP called scopes before 0.15;
-    // older Tempo and Jaeger versions still write it.
-    let Some((scopes_name, scopes)) = get_any(
-        resource_spans,
-        &["scopeSpans", "scope_spans", "instrumentationLibrarySpans"],
-    ) else {
+    let scopes = &resource_spans.scope_spans;
+    if scopes.value.is_absent() {
         return Ok(());
-    };
-    let scopes_path = path.field(scopes_name);
-    let Value::Array(scopes) = scopes else {
-        return Err(FieldError::new(
-            &scopes_path,
-            format!("expected an array, found {}", describe(scopes)),
-        ));
-    };
+    }
+    let scopes_path = path.field(scopes.name);
+    let scopes = array(&scopes.value, scopes.name, path)?;
     for (scope_index, scope_spans) in scopes.iter().enumerate() {
         let scope_path = scopes_path.index(scope_index);
         if let Err(error) = read_scope_spans(
@@ -180,26 +183,26 @@ fn read_resource_spans(
 }
 
 fn read_scope_spans(
-    value: &Value,
+    scope_spans: &Field<'_, raw::ScopeSpans<'_>>,
     path: &Path,
     resource_idx: u32,
     how: IdText,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) -> Result<(), FieldError> {
-    let scope_spans = object(value, path)?;
+    let scope_spans = object(scope_spans, path)?;
     let mut scope = Scope {
         name: Arc::from(""),
         version: Box::from(""),
         attributes: Vec::new(),
     };
-    if let Some((name, value)) = get_any(scope_spans, &["scope", "instrumentationLibrary"]) {
-        let scope_path = path.field(name);
-        let object = object(value, &scope_path)?;
-        scope.name = Arc::from(string(object, "name", &scope_path)?);
-        scope.version = Box::from(string(object, "version", &scope_path)?);
+    if !scope_spans.scope.value.is_absent() {
+        let scope_path = path.field(scope_spans.scope.name);
+        let object = object(&scope_spans.scope.value, &scope_path)?;
+        scope.name = Arc::from(string(&object.name, "name", &scope_path)?);
+        scope.version = Box::from(string(&object.version, "version", &scope_path)?);
         read_attributes(
-            array(object, "attributes", &scope_path)?,
+            array(&object.attributes, "attributes", &scope_path)?,
             &scope_path.field("attributes"),
             &mut scope.attributes,
             problems,
@@ -207,7 +210,7 @@ fn read_scope_spans(
     }
     let scope_idx = builder.scope(scope);
     let spans_path = path.field("spans");
-    for (span_index, span) in array(scope_spans, "spans", path)?.iter().enumerate() {
+    for (span_index, span) in array(&scope_spans.spans, "spans", path)?.iter().enumerate() {
         let span_path = spans_path.index(span_index);
         match read_span(span, &span_path, how, problems) {
             Ok(mut span) => {
@@ -223,15 +226,11 @@ fn read_scope_spans(
 
 /// An OTLP enum: an integer, or its name (`SPAN_KIND_SERVER`), as the JSON
 /// mapping allows both.
-fn enum_value(value: &Value, names: &[&str], path: &Path) -> Result<u64, FieldError> {
-    match value {
-        Value::Number(number) => number.as_u64().ok_or_else(|| {
-            FieldError::new(
-                path,
-                format!("expected an enum number, found {}", describe(value)),
-            )
-        }),
-        Value::String(text) => names
+fn enum_value(field: &Scalar<'_>, names: &[&str], path: &Path) -> Result<u64, FieldError> {
+    match found(field) {
+        None => Ok(0),
+        Some(Found::U64(number)) => Ok(*number),
+        Some(Found::Str(text)) => names
             .iter()
             .position(|name| name == text)
             .map(|position| position as u64)
@@ -241,9 +240,16 @@ fn enum_value(value: &Value, names: &[&str], path: &Path) -> Result<u64, FieldEr
                     format!("unknown name {text:?}, expected one of {names:?}"),
                 )
             }),
-        other => Err(FieldError::new(
+        Some(other) if other.is_number() => Err(FieldError::new(
             path,
-            format!("expected an enum number or name, found {}", describe(other)),
+            format!("expected an enum number, found {}", other.describe()),
+        )),
+        Some(other) => Err(FieldError::new(
+            path,
+            format!(
+                "expected an enum number or name, found {}",
+                other.describe()
+            ),
         )),
     }
 }
@@ -267,23 +273,23 @@ const KINDS: [SpanKind; 6] = [
 const STATUS_NAMES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
 
 fn read_span(
-    value: &Value,
+    span: &Field<'_, raw::OtlpSpan<'_>>,
     path: &Path,
     how: IdText,
     problems: &mut Problems,
 ) -> Result<Span, FieldError> {
-    let object = object(value, path)?;
-    let trace_id = read::trace_id(object, "traceId", path, how)?;
-    let span_id = read::span_id(object, "spanId", path, how)?;
-    let parent_span_id = read::parent_span_id(object, "parentSpanId", path, how)?;
-    let name = string(object, "name", path)?;
-    let start = u64_field(object, "startTimeUnixNano", path)?;
-    let end = u64_field(object, "endTimeUnixNano", path)?;
+    let object = object(span, path)?;
+    let trace_id = read::trace_id(&object.trace_id, "traceId", path, how)?;
+    let span_id = read::span_id(&object.span_id, "spanId", path, how)?;
+    let parent_span_id = read::parent_span_id(&object.parent_span_id, "parentSpanId", path, how)?;
+    let name = string(&object.name, "name", path)?;
+    let start = u64_field(&object.start, "startTimeUnixNano", path)?;
+    let end = u64_field(&object.end, "endTimeUnixNano", path)?;
     let mut span = Span::new(trace_id, span_id, parent_span_id, name, start, end);
     span.kind = SpanKind::Unspecified;
-    if let Some(kind) = get(object, "kind") {
+    if !object.kind.is_absent() {
         let kind_path = path.field("kind");
-        match enum_value(kind, &KIND_NAMES, &kind_path) {
+        match enum_value(&object.kind, &KIND_NAMES, &kind_path) {
             Ok(number) => match KINDS.get(number as usize) {
                 Some(kind) => span.kind = *kind,
                 None => problems.at(
@@ -295,24 +301,20 @@ fn read_span(
             Err(error) => problems.push(error, Dropped::Value),
         }
     }
-    span.trace_state = Box::from(string(object, "traceState", path)?);
+    span.trace_state = Box::from(string(&object.trace_state, "traceState", path)?);
     // Absent flags are kept as "sampled": an exported span almost always
     // was, and OTLP before 1.1 had no flags field.
-    if get(object, "flags").is_some() {
-        span.trace_flags = (u64_field(object, "flags", path)? & 0xff) as u8;
+    if !object.flags.is_absent() {
+        span.trace_flags = (u64_field(&object.flags, "flags", path)? & 0xff) as u8;
     }
-    if let Some(status) = get(object, "status") {
+    if let Some(status) = optional_object(&object.status, "status", path)? {
         let status_path = path.field("status");
-        let status = read::object(status, &status_path)?;
-        let code = match get(status, "code") {
-            Some(code) => enum_value(code, &STATUS_NAMES, &status_path.field("code"))?,
-            None => 0,
-        };
+        let code = enum_value(&status.code, &STATUS_NAMES, &status_path.field("code"))?;
         span.status = match code {
             0 => Status::Unset,
             1 => Status::Ok,
             2 => Status::Error {
-                message: Box::from(string(status, "message", &status_path)?),
+                message: Box::from(string(&status.message, "message", &status_path)?),
             },
             other => {
                 problems.at(
@@ -325,13 +327,15 @@ fn read_span(
         };
     }
     read_attributes(
-        array(object, "attributes", path)?,
+        array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut span.attributes,
         problems,
     );
     let events_path = path.field("events");
-    for (index, event) in array(object, "events", path)?.iter().enumerate() {
+    let events = array(&object.events, "events", path)?;
+    span.events.reserve_exact(events.len());
+    for (index, event) in events.iter().enumerate() {
         let event_path = events_path.index(index);
         match read_event(event, &event_path, problems) {
             Ok(event) => span.events.push(event),
@@ -339,7 +343,7 @@ fn read_span(
         }
     }
     let links_path = path.field("links");
-    for (index, link) in array(object, "links", path)?.iter().enumerate() {
+    for (index, link) in array(&object.links, "links", path)?.iter().enumerate() {
         let link_path = links_path.index(index);
         match read_link(link, &link_path, how, problems) {
             Ok(link) => span.links.push(link),
@@ -368,15 +372,19 @@ fn is_follows_from_marker(link: &Link) -> bool {
     )
 }
 
-fn read_event(value: &Value, path: &Path, problems: &mut Problems) -> Result<Event, FieldError> {
-    let object = object(value, path)?;
+fn read_event(
+    event: &Field<'_, raw::OtlpEvent<'_>>,
+    path: &Path,
+    problems: &mut Problems,
+) -> Result<Event, FieldError> {
+    let object = object(event, path)?;
     let mut event = Event {
-        time_unix_nanos: u64_field(object, "timeUnixNano", path)?,
-        name: Arc::from(string(object, "name", path)?),
+        time_unix_nanos: u64_field(&object.time, "timeUnixNano", path)?,
+        name: Arc::from(string(&object.name, "name", path)?),
         attributes: Vec::new(),
     };
     read_attributes(
-        array(object, "attributes", path)?,
+        array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut event.attributes,
         problems,
@@ -385,19 +393,19 @@ fn read_event(value: &Value, path: &Path, problems: &mut Problems) -> Result<Eve
 }
 
 fn read_link(
-    value: &Value,
+    link: &Field<'_, raw::OtlpLink<'_>>,
     path: &Path,
     how: IdText,
     problems: &mut Problems,
 ) -> Result<Link, FieldError> {
-    let object = object(value, path)?;
+    let object = object(link, path)?;
     let mut link = Link {
-        trace_id: read::trace_id(object, "traceId", path, how)?,
-        span_id: read::span_id(object, "spanId", path, how)?,
+        trace_id: read::trace_id(&object.trace_id, "traceId", path, how)?,
+        span_id: read::span_id(&object.span_id, "spanId", path, how)?,
         attributes: Vec::new(),
     };
     read_attributes(
-        array(object, "attributes", path)?,
+        array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut link.attributes,
         problems,
@@ -410,7 +418,7 @@ fn read_link(
 /// becomes `http.request.header.accept`), since the model has no maps. A bad
 /// attribute is left out with a problem; the others are kept.
 pub(crate) fn read_attributes(
-    list: &[Value],
+    list: &[Field<'_, raw::KeyValue<'_>>],
     path: &Path,
     out: &mut Vec<KeyValue>,
     problems: &mut Problems,
@@ -419,12 +427,13 @@ pub(crate) fn read_attributes(
     // entries, their path (written out, since it outlives this frame's
     // borrowed `Path`) and how deep they sit. An explicit stack, not
     // recursion.
-    struct Pending<'v> {
+    struct Pending<'a, 'de> {
         prefix: String,
-        entries: &'v [Value],
+        entries: &'a [Field<'de, raw::KeyValue<'de>>],
         path: Option<String>,
         depth: usize,
     }
+    out.reserve_exact(list.len());
     let mut pending = vec![Pending {
         prefix: String::new(),
         entries: list,
@@ -446,21 +455,20 @@ pub(crate) fn read_attributes(
             let here = base.index(index);
             let mut read_one = || -> Result<(), FieldError> {
                 let entry_object = object(entry, &here)?;
-                let key = string(entry_object, "key", &here)?;
-                let key = if prefix.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{prefix}.{key}")
-                };
+                let key = string(&entry_object.key, "key", &here)?;
                 let value_path = here.field("value");
-                let Some(value) = get(entry_object, "value") else {
+                if entry_object.value.is_absent() {
                     return Err(FieldError::new(
                         &value_path,
                         "missing: an attribute needs a value",
                     ));
-                };
-                match any_value(value, &value_path, depth)? {
-                    Read::Value(value) => out.push(KeyValue::new(key, value)),
+                }
+                match any_value(&entry_object.value, &value_path, depth)? {
+                    Read::Value(value) => out.push(if prefix.is_empty() {
+                        KeyValue::new(key, value)
+                    } else {
+                        KeyValue::new(format!("{prefix}.{key}"), value)
+                    }),
                     Read::KvList(entries) => {
                         if depth + 1 >= MAX_VALUE_DEPTH {
                             return Err(FieldError::new(
@@ -471,7 +479,11 @@ pub(crate) fn read_attributes(
                             ));
                         }
                         pending.push(Pending {
-                            prefix: key,
+                            prefix: if prefix.is_empty() {
+                                key.to_string()
+                            } else {
+                                format!("{prefix}.{key}")
+                            },
                             entries,
                             path: Some(format!("{}.kvlistValue.values", value_path.render())),
                             depth: depth + 1,
@@ -489,136 +501,119 @@ pub(crate) fn read_attributes(
 
 /// What an `AnyValue` held: a value for the model, or a key-value list
 /// still to flatten.
-enum Read<'v> {
+enum Read<'a, 'de> {
     Value(AttributeValue),
-    KvList(&'v [Value]),
+    KvList(&'a [Field<'de, raw::KeyValue<'de>>]),
 }
 
 /// One level of an `AnyValue`, without descending into arrays.
-enum Level<'v> {
+enum Level<'a, 'de> {
     Scalar(AttributeValue),
-    Array(&'v [Value]),
-    KvList(&'v [Value]),
+    Array(&'a [Field<'de, raw::AnyValue<'de>>]),
+    KvList(&'a [Field<'de, raw::KeyValue<'de>>]),
 }
 
-fn level<'v>(value: &'v Value, path: &dyn Fn() -> String) -> Result<Level<'v>, FieldError> {
+fn level<'a, 'de>(
+    value: &'a Field<'de, raw::AnyValue<'de>>,
+    path: &dyn Fn() -> String,
+) -> Result<Level<'a, 'de>, FieldError> {
     let error = |message: String| FieldError {
         path: path(),
         message,
     };
-    let Value::Object(object) = value else {
-        return Err(error(format!(
+    let value = value.get().map_err(|found| {
+        error(format!(
             "expected an AnyValue object, found {}",
-            describe(value)
-        )));
+            found.describe()
+        ))
+    })?;
+    // Each typed field is present (absent ones are not kept), so `get`
+    // fails only with what was found instead.
+    let expected = |name: &str, what: &str, found: Found<'_>| {
+        error(format!(
+            "{name}: expected {what}, found {}",
+            found.describe()
+        ))
     };
-    if let Some((_, value)) = get_any(object, &["stringValue", "string_value"]) {
-        return match value {
-            Value::String(text) => Ok(Level::Scalar(AttributeValue::String(Arc::from(
-                text.as_str(),
-            )))),
-            other => Err(error(format!(
-                "stringValue: expected a string, found {}",
-                describe(other)
-            ))),
-        };
-    }
-    if let Some((_, value)) = get_any(object, &["boolValue", "bool_value"]) {
-        return match value {
-            Value::Bool(flag) => Ok(Level::Scalar(AttributeValue::Bool(*flag))),
-            other => Err(error(format!(
-                "boolValue: expected true or false, found {}",
-                describe(other)
-            ))),
-        };
-    }
-    if let Some((_, value)) = get_any(object, &["intValue", "int_value"]) {
-        let parsed = match value {
-            Value::Number(number) => number.as_i64(),
-            Value::String(text) => text.parse::<i64>().ok(),
-            _ => None,
-        };
-        return parsed.map(|int| Level::Scalar(AttributeValue::Int(int))).ok_or_else(|| {
-            error(format!("intValue: expected a signed 64-bit integer (a number or a decimal string), found {}", describe(value)))
-        });
-    }
-    if let Some((_, value)) = get_any(object, &["doubleValue", "double_value"]) {
-        // The JSON mapping spells the non-finite doubles as strings.
-        let parsed = match value {
-            Value::Number(number) => number.as_f64(),
-            Value::String(text) => match text.as_str() {
-                "NaN" => Some(f64::NAN),
-                "Infinity" => Some(f64::INFINITY),
-                "-Infinity" => Some(f64::NEG_INFINITY),
-                other => other.parse::<f64>().ok(),
-            },
-            _ => None,
-        };
-        return parsed
-            .map(|double| Level::Scalar(AttributeValue::Double(double)))
-            .ok_or_else(|| {
-                error(format!(
-                    "doubleValue: expected a number, found {}",
-                    describe(value)
+    // A scalar field is present (absent ones are not kept): what it holds.
+    let scalar = |field: &'a Scalar<'de>| found(field).cloned().unwrap_or(Found::Null);
+    Ok(match value {
+        raw::AnyValue::String(field) => match found(field) {
+            Some(Found::Str(text)) => Level::Scalar(AttributeValue::String(Arc::from(&**text))),
+            _ => return Err(expected("stringValue", "a string", scalar(field))),
+        },
+        raw::AnyValue::Bool(field) => match found(field).and_then(Found::as_bool) {
+            Some(flag) => Level::Scalar(AttributeValue::Bool(flag)),
+            None => return Err(expected("boolValue", "true or false", scalar(field))),
+        },
+        raw::AnyValue::Int(field) => match found(field).and_then(Found::as_i64) {
+            Some(int) => Level::Scalar(AttributeValue::Int(int)),
+            None => {
+                return Err(expected(
+                    "intValue",
+                    "a signed 64-bit integer (a number or a decimal string)",
+                    scalar(field),
                 ))
-            });
-    }
-    if let Some((_, value)) = get_any(object, &["bytesValue", "bytes_value"]) {
-        return match value {
-            Value::String(text) => base64::decode(text)
-                .map(|bytes| Level::Scalar(AttributeValue::Bytes(bytes.into_boxed_slice())))
-                .map_err(|message| error(format!("bytesValue: {message}"))),
-            other => Err(error(format!(
-                "bytesValue: expected a base64 string, found {}",
-                describe(other)
-            ))),
-        };
-    }
-    for (names, is_array) in [
-        (["arrayValue", "array_value"], true),
-        (["kvlistValue", "kvlist_value"], false),
-    ] {
-        if let Some((name, value)) = get_any(object, &names) {
-            let Value::Object(inner) = value else {
-                return Err(error(format!(
-                    "{name}: expected an object, found {}",
-                    describe(value)
-                )));
-            };
-            let values: &[Value] = match get(inner, "values") {
-                None => &[],
-                Some(Value::Array(values)) => values,
-                Some(other) => {
-                    return Err(error(format!(
-                        "{name}.values: expected an array, found {}",
-                        describe(other)
-                    )))
+            }
+        },
+        raw::AnyValue::Double(field) => match found(field).and_then(Found::as_f64) {
+            Some(double) => Level::Scalar(AttributeValue::Double(double)),
+            None => return Err(expected("doubleValue", "a number", scalar(field))),
+        },
+        raw::AnyValue::Bytes(field) => match found(field) {
+            Some(Found::Str(text)) => Level::Scalar(AttributeValue::Bytes(
+                base64::decode(text)
+                    .map_err(|message| error(format!("bytesValue: {message}")))?
+                    .into_boxed_slice(),
+            )),
+            _ => return Err(expected("bytesValue", "a base64 string", scalar(field))),
+        },
+        raw::AnyValue::Array(name, field) => {
+            let inner = field
+                .get()
+                .map_err(|found| expected(name, "an object", found))?;
+            match &inner.values {
+                Field::Absent => Level::Array(&[]),
+                Field::Ok(values) => Level::Array(values),
+                Field::Bad(found) => {
+                    return Err(expected(&format!("{name}.values"), "an array", (**found).clone()))
                 }
-            };
-            return Ok(if is_array {
-                Level::Array(values)
-            } else {
-                Level::KvList(values)
-            });
+            }
         }
-    }
-    Err(error(
-        "no value: expected one of stringValue, boolValue, intValue, doubleValue, bytesValue, arrayValue, kvlistValue".to_string(),
-    ))
+        raw::AnyValue::KvList(name, field) => {
+            let inner = field
+                .get()
+                .map_err(|found| expected(name, "an object", found))?;
+            match &inner.values {
+                Field::Absent => Level::KvList(&[]),
+                Field::Ok(values) => Level::KvList(values),
+                Field::Bad(found) => {
+                    return Err(expected(&format!("{name}.values"), "an array", (**found).clone()))
+                }
+            }
+        }
+        raw::AnyValue::Empty => return Err(error(
+            "no value: expected one of stringValue, boolValue, intValue, doubleValue, bytesValue, arrayValue, kvlistValue".to_string(),
+        )),
+    })
 }
 
 /// An `AnyValue`, arrays read with an explicit stack and at most
 /// [`MAX_VALUE_DEPTH`] deep (counting `depth` levels already above it).
 /// A key-value list inside an array cannot be flattened into keys, so it is
 /// kept as its JSON text.
-fn any_value<'v>(value: &'v Value, path: &Path, depth: usize) -> Result<Read<'v>, FieldError> {
-    struct Frame<'v> {
-        items: &'v [Value],
+fn any_value<'a, 'de>(
+    value: &'a Field<'de, raw::AnyValue<'de>>,
+    path: &Path,
+    depth: usize,
+) -> Result<Read<'a, 'de>, FieldError> {
+    struct Frame<'a, 'de> {
+        items: &'a [Field<'de, raw::AnyValue<'de>>],
         next: usize,
         done: Vec<AttributeValue>,
     }
     // The path of the item being read, written only for an error.
-    fn item_path(base: &Path, stack: &[Frame<'_>]) -> String {
+    fn item_path(base: &Path, stack: &[Frame<'_, '_>]) -> String {
         let mut text = base.render();
         for frame in stack {
             text.push_str(&format!(
@@ -670,8 +665,8 @@ fn any_value<'v>(value: &'v Value, path: &Path, depth: usize) -> Result<Read<'v>
                     top.done.push(value);
                 }
             }
-            Level::KvList(_) => {
-                let text = AttributeValue::String(Arc::from(item.to_string()));
+            Level::KvList(entries) => {
+                let text = AttributeValue::String(Arc::from(kvlist_text(entries)));
                 if let Some(top) = stack.last_mut() {
                     top.done.push(text);
                 }
@@ -688,6 +683,103 @@ fn any_value<'v>(value: &'v Value, path: &Path, depth: usize) -> Result<Read<'v>
             }
         }
     }
+}
+
+/// A key-value list as the JSON text of its `AnyValue`
+/// (`{"kvlistValue":{"values":[…]}}`), each scalar as the file wrote it,
+/// with an explicit stack. A value that was not what its field needs is
+/// written as `null`.
+fn kvlist_text(entries: &[Field<'_, raw::KeyValue<'_>>]) -> String {
+    enum Step<'a, 'de> {
+        Text(&'static str),
+        Entry(&'a Field<'de, raw::KeyValue<'de>>),
+        Value(&'a Field<'de, raw::AnyValue<'de>>),
+    }
+    fn scalar_json(field: &Scalar<'_>) -> String {
+        let value = match found(field) {
+            Some(Found::Bool(flag)) => Value::from(*flag),
+            Some(Found::U64(number)) => Value::from(*number),
+            Some(Found::I64(number)) => Value::from(*number),
+            Some(Found::F64(number)) => Value::from(*number),
+            Some(Found::Str(text)) => Value::from(&**text),
+            _ => Value::Null,
+        };
+        value.to_string()
+    }
+    fn push_list<'a, 'de, T>(
+        stack: &mut Vec<Step<'a, 'de>>,
+        items: &'a [T],
+        step: impl Fn(&'a T) -> Step<'a, 'de>,
+    ) {
+        stack.push(Step::Text("]"));
+        for (position, item) in items.iter().enumerate().rev() {
+            stack.push(step(item));
+            if position > 0 {
+                stack.push(Step::Text(","));
+            }
+        }
+        stack.push(Step::Text("["));
+    }
+    let mut text = String::new();
+    let mut stack: Vec<Step<'_, '_>> = vec![Step::Text("}}")];
+    push_list(&mut stack, entries, Step::Entry);
+    stack.push(Step::Text("{\"kvlistValue\":{\"values\":"));
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Text(piece) => text.push_str(piece),
+            Step::Entry(Field::Ok(entry)) => {
+                text.push_str("{\"key\":");
+                text.push_str(&scalar_json(&entry.key));
+                text.push_str(",\"value\":");
+                stack.push(Step::Text("}"));
+                stack.push(Step::Value(&entry.value));
+            }
+            Step::Value(Field::Ok(value)) => {
+                let (name, field) = match value {
+                    raw::AnyValue::String(field) => ("stringValue", field),
+                    raw::AnyValue::Bool(field) => ("boolValue", field),
+                    raw::AnyValue::Int(field) => ("intValue", field),
+                    raw::AnyValue::Double(field) => ("doubleValue", field),
+                    raw::AnyValue::Bytes(field) => ("bytesValue", field),
+                    raw::AnyValue::Array(_, field) => {
+                        text.push_str("{\"arrayValue\":{\"values\":");
+                        stack.push(Step::Text("}}"));
+                        match field {
+                            Field::Ok(raw::Values {
+                                values: Field::Ok(values),
+                                ..
+                            }) => push_list(&mut stack, values, Step::Value),
+                            _ => stack.push(Step::Text("[]")),
+                        }
+                        continue;
+                    }
+                    raw::AnyValue::KvList(_, field) => {
+                        text.push_str("{\"kvlistValue\":{\"values\":");
+                        stack.push(Step::Text("}}"));
+                        match field {
+                            Field::Ok(raw::KvValues {
+                                values: Field::Ok(values),
+                                ..
+                            }) => push_list(&mut stack, values, Step::Entry),
+                            _ => stack.push(Step::Text("[]")),
+                        }
+                        continue;
+                    }
+                    raw::AnyValue::Empty => {
+                        text.push_str("{}");
+                        continue;
+                    }
+                };
+                text.push_str("{\"");
+                text.push_str(name);
+                text.push_str("\":");
+                text.push_str(&scalar_json(field));
+                text.push('}');
+            }
+            Step::Entry(_) | Step::Value(_) => text.push_str("null"),
+        }
+    }
+    text
 }
 
 // ---------------------------------------------------------------------------

@@ -1,12 +1,12 @@
-//! What every importer shares: reading fields of a `serde_json::Value` with
-//! errors that name the path, ids in hex or base64, and the capped problem
+//! What every importer shares: reading the typed fields of [`crate::raw`]
+//! with errors that name the path, ids in hex or base64, and the capped problem
 //! list. (Grouping spans into traces is `tracelab_trace::group`.)
 
-use serde_json::{Map, Value};
 use tracelab_trace::model::{SpanId, TraceId};
 
 use crate::base64;
 use crate::path::Path;
+use crate::raw::{Field, Found, List, Scalar};
 use crate::{Dropped, Problem, MAX_PROBLEMS};
 
 /// A field that could not be read: where, and which rule it broke.
@@ -51,129 +51,93 @@ impl Problems {
     }
 }
 
-/// What a value is, for "expected …, found …" messages (the value itself is
-/// quoted only when short, so a message stays one line).
-pub(crate) fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(value) => format!("{value}"),
-        Value::Number(number) => format!("the number {number}"),
-        Value::String(text) if text.chars().count() <= 40 => format!("the string {text:?}"),
-        Value::String(text) => format!("a string of {} characters", text.chars().count()),
-        Value::Array(items) => format!("an array of {}", items.len()),
-        Value::Object(_) => "an object".to_string(),
-    }
-}
-
-pub(crate) fn object<'v>(
-    value: &'v Value,
-    path: &Path,
-) -> Result<&'v Map<String, Value>, FieldError> {
-    value.as_object().ok_or_else(|| {
+/// A value that must be an object (an element of a list, or a field that
+/// is there): the error says what was found instead.
+pub(crate) fn object<'a, T>(field: &'a Field<'_, T>, path: &Path) -> Result<&'a T, FieldError> {
+    field.get().map_err(|found| {
         FieldError::new(
             path,
-            format!("expected an object, found {}", describe(value)),
+            format!("expected an object, found {}", found.describe()),
         )
     })
 }
 
-/// A field's value; `null` reads as absent, as protobuf's JSON mapping says.
-pub(crate) fn get<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    object.get(name).filter(|value| !value.is_null())
-}
-
-/// The first of `names` that is present (OTLP's JSON mapping allows the
-/// proto field name beside the lowerCamelCase one, and older OTLP versions
-/// used other names).
-pub(crate) fn get_any<'v, 'n>(
-    object: &'v Map<String, Value>,
-    names: &[&'n str],
-) -> Option<(&'n str, &'v Value)> {
-    names
-        .iter()
-        .find_map(|name| get(object, name).map(|value| (*name, value)))
+/// An optional object field: absent is `None`.
+pub(crate) fn optional_object<'a, T>(
+    field: &'a Field<'_, T>,
+    name: &str,
+    path: &Path,
+) -> Result<Option<&'a T>, FieldError> {
+    match field {
+        Field::Absent => Ok(None),
+        _ => object(field, &path.field(name)).map(Some),
+    }
 }
 
 /// An array field; absent reads as empty.
-pub(crate) fn array<'v>(
-    object: &'v Map<String, Value>,
+pub(crate) fn array<'a, 'de, T>(
+    field: &'a Field<'de, List<'de, T>>,
     name: &str,
     path: &Path,
-) -> Result<&'v [Value], FieldError> {
-    match get(object, name) {
-        None => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(FieldError::new(
+) -> Result<&'a [Field<'de, T>], FieldError> {
+    match field {
+        Field::Absent => Ok(&[]),
+        Field::Ok(items) => Ok(items),
+        Field::Bad(found) => Err(FieldError::new(
             &path.field(name),
-            format!("expected an array, found {}", describe(other)),
+            format!("expected an array, found {}", found.describe()),
         )),
+    }
+}
+
+/// What a scalar field holds; `None` when absent.
+pub(crate) fn found<'a, 'de>(field: &'a Scalar<'de>) -> Option<&'a Found<'de>> {
+    match field {
+        Field::Absent => None,
+        Field::Ok(found) => Some(found),
+        Field::Bad(found) => Some(found),
     }
 }
 
 /// A string field; absent reads as empty.
-pub(crate) fn string<'v>(
-    object: &'v Map<String, Value>,
+pub(crate) fn string<'a>(
+    field: &'a Scalar<'_>,
     name: &str,
     path: &Path,
-) -> Result<&'v str, FieldError> {
-    match get(object, name) {
+) -> Result<&'a str, FieldError> {
+    match found(field) {
         None => Ok(""),
-        Some(Value::String(text)) => Ok(text),
+        Some(Found::Str(text)) => Ok(text),
         Some(other) => Err(FieldError::new(
             &path.field(name),
-            format!("expected a string, found {}", describe(other)),
+            format!("expected a string, found {}", other.describe()),
         )),
     }
 }
 
-/// An unsigned 64-bit integer, as a JSON number or a decimal string (the
-/// protobuf JSON mapping writes 64-bit integers as strings, since
-/// JavaScript's numbers cannot hold them).
-pub(crate) fn u64_value(value: &Value, path: &Path) -> Result<u64, FieldError> {
-    let parsed = match value {
-        Value::Number(number) => number.as_u64(),
-        Value::String(text) => text.parse::<u64>().ok(),
-        _ => None,
-    };
-    parsed.ok_or_else(|| {
-        FieldError::new(
-            path,
-            format!(
-                "expected an unsigned 64-bit integer (a number or a decimal string), found {}",
-                describe(value)
-            ),
-        )
-    })
-}
-
-/// A signed 64-bit integer, as a JSON number or a decimal string.
-pub(crate) fn i64_value(value: &Value, path: &Path) -> Result<i64, FieldError> {
-    let parsed = match value {
-        Value::Number(number) => number.as_i64(),
-        Value::String(text) => text.parse::<i64>().ok(),
-        _ => None,
-    };
-    parsed.ok_or_else(|| {
-        FieldError::new(
-            path,
-            format!(
-                "expected a signed 64-bit integer (a number or a decimal string), found {}",
-                describe(value)
-            ),
-        )
-    })
-}
-
-/// An optional `u64` field; absent reads as 0 (protobuf's default).
-pub(crate) fn u64_field(
-    object: &Map<String, Value>,
-    name: &str,
-    path: &Path,
-) -> Result<u64, FieldError> {
-    match get(object, name) {
+/// An unsigned 64-bit integer field (a number or a decimal string);
+/// absent reads as 0 (protobuf's default).
+pub(crate) fn u64_field(field: &Scalar<'_>, name: &str, path: &Path) -> Result<u64, FieldError> {
+    match found(field) {
         None => Ok(0),
-        Some(value) => u64_value(value, &path.field(name)),
+        Some(value) => value.as_u64().ok_or_else(|| {
+            FieldError::new(
+                &path.field(name),
+                format!(
+                    "expected an unsigned 64-bit integer (a number or a decimal string), found {}",
+                    value.describe()
+                ),
+            )
+        }),
     }
+}
+
+/// The message for a value that is not a signed 64-bit integer.
+pub(crate) fn not_i64(found: &Found<'_>) -> String {
+    format!(
+        "expected a signed 64-bit integer (a number or a decimal string), found {}",
+        found.describe()
+    )
 }
 
 /// How a format writes its ids.
@@ -254,12 +218,12 @@ pub(crate) fn id_bytes<const N: usize>(text: &str, how: IdText) -> Result<[u8; N
 
 /// A trace id field; required and not all zeros.
 pub(crate) fn trace_id(
-    object: &Map<String, Value>,
+    field: &Scalar<'_>,
     name: &str,
     path: &Path,
     how: IdText,
 ) -> Result<TraceId, FieldError> {
-    let text = string(object, name, path)?;
+    let text = string(field, name, path)?;
     let id = TraceId(
         id_bytes::<16>(text, how).map_err(|message| FieldError::new(&path.field(name), message))?,
     );
@@ -274,12 +238,12 @@ pub(crate) fn trace_id(
 
 /// A span id field; required and not all zeros.
 pub(crate) fn span_id(
-    object: &Map<String, Value>,
+    field: &Scalar<'_>,
     name: &str,
     path: &Path,
     how: IdText,
 ) -> Result<SpanId, FieldError> {
-    let text = string(object, name, path)?;
+    let text = string(field, name, path)?;
     let id = SpanId(
         id_bytes::<8>(text, how).map_err(|message| FieldError::new(&path.field(name), message))?,
     );
@@ -294,12 +258,12 @@ pub(crate) fn span_id(
 
 /// A parent span id field: absent, empty or all zeros is a root.
 pub(crate) fn parent_span_id(
-    object: &Map<String, Value>,
+    field: &Scalar<'_>,
     name: &str,
     path: &Path,
     how: IdText,
 ) -> Result<Option<SpanId>, FieldError> {
-    let text = string(object, name, path)?;
+    let text = string(field, name, path)?;
     if text.is_empty() {
         return Ok(None);
     }

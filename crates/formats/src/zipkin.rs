@@ -12,37 +12,42 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
 use tracelab_trace::model::{
     AttributeValue, Event, KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, TraceId,
 };
 
 use crate::path::Path;
+use crate::raw::{self, Field, Found, List};
 use crate::read::{
-    self, describe, get, micros_to_nanos, object, string, u64_field, FieldError, IdText, Problems,
+    self, micros_to_nanos, not_i64, object, optional_object, string, u64_field, FieldError, IdText,
+    Problems,
 };
 use crate::Dropped;
 use tracelab_trace::group::TraceGrouper;
 
 /// A span as read, before shared ids are separated.
-struct Read {
+struct Read<'a> {
     span: Span,
-    service: Arc<str>,
+    /// The service's name, borrowed from the file.
+    service: &'a str,
     shared: bool,
 }
 
 pub(crate) fn read(
-    value: &Value,
+    file: &Field<'_, List<'_, raw::ZipkinSpan<'_>>>,
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
 ) {
-    let Value::Array(items) = value else {
-        return problems.at(
-            path,
-            format!("expected a list of spans, found {}", describe(value)),
-            Dropped::File,
-        );
+    let items = match file.get() {
+        Ok(items) => items,
+        Err(found) => {
+            return problems.at(
+                path,
+                format!("expected a list of spans, found {}", found.describe()),
+                Dropped::File,
+            )
+        }
     };
     let mut spans = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -59,17 +64,18 @@ pub(crate) fn read(
         version: Box::from(""),
         attributes: Vec::new(),
     });
-    let mut resource_of: HashMap<Arc<str>, u32> = HashMap::new();
+    let mut resource_of: HashMap<&str, u32> = HashMap::new();
     for Read {
         mut span, service, ..
     } in spans
     {
-        span.resource_idx = *resource_of.entry(service.clone()).or_insert_with(|| {
+        span.resource_idx = *resource_of.entry(service).or_insert_with(|| {
+            let service: Arc<str> = Arc::from(service);
             builder.resource(Resource {
                 service_name: service.clone(),
                 attributes: vec![KeyValue::new(
                     "service.name",
-                    AttributeValue::String(service.clone()),
+                    AttributeValue::String(service),
                 )],
             })
         });
@@ -79,31 +85,39 @@ pub(crate) fn read(
 }
 
 /// Gives each shared server span its own id; see the module doc.
-fn separate_shared(spans: &mut [Read]) {
-    // The client half of each shared id, and every id taken, per trace.
-    let mut clients: HashMap<(TraceId, SpanId), Arc<str>> = HashMap::new();
-    let mut taken: HashSet<(TraceId, SpanId)> = HashSet::new();
-    for read in spans.iter() {
-        taken.insert((read.span.trace_id, read.span.span_id));
-        if read.span.kind == SpanKind::Client {
-            clients.insert(
-                (read.span.trace_id, read.span.span_id),
-                read.service.clone(),
-            );
-        }
+fn separate_shared(spans: &mut [Read<'_>]) {
+    // The client half of each shared id, per trace.
+    let clients: HashSet<(TraceId, SpanId)> = spans
+        .iter()
+        .filter(|read| read.span.kind == SpanKind::Client)
+        .map(|read| (read.span.trace_id, read.span.span_id))
+        .collect();
+    if clients.is_empty() {
+        return;
     }
+    // Every id taken, per trace: made when the first server half is found
+    // (most files have none), before any id has changed.
+    let mut taken: Option<HashSet<(TraceId, SpanId)>> = None;
     // (trace, shared id, server's service) -> the server half's new id.
-    let mut moved: HashMap<(TraceId, SpanId, Arc<str>), SpanId> = HashMap::new();
-    for read in spans.iter_mut() {
+    let mut moved: HashMap<(TraceId, SpanId, &str), SpanId> = HashMap::new();
+    for span_idx in 0..spans.len() {
+        let read = &spans[span_idx];
         let key = (read.span.trace_id, read.span.span_id);
         // The server half: marked `shared`, or a server span with a client's
         // id (older Zipkin instrumentation did not mark it).
-        let is_server_half = clients.contains_key(&key)
-            && read.span.kind != SpanKind::Client
-            && (read.shared || read.span.kind == SpanKind::Server);
+        let is_server_half = read.span.kind != SpanKind::Client
+            && (read.shared || read.span.kind == SpanKind::Server)
+            && clients.contains(&key);
         if !is_server_half {
             continue;
         }
+        let taken = taken.get_or_insert_with(|| {
+            spans
+                .iter()
+                .map(|read| (read.span.trace_id, read.span.span_id))
+                .collect()
+        });
+        let read = &mut spans[span_idx];
         // SplitMix64 of the shared id, stepped until free: deterministic,
         // and in practice one step.
         let mut candidate = u64::from_be_bytes(read.span.span_id.0);
@@ -118,7 +132,7 @@ fn separate_shared(spans: &mut [Read]) {
             }
         };
         moved.insert(
-            (read.span.trace_id, read.span.span_id, read.service.clone()),
+            (read.span.trace_id, read.span.span_id, read.service),
             new_id,
         );
         read.span.parent_span_id = Some(read.span.span_id);
@@ -131,7 +145,7 @@ fn separate_shared(spans: &mut [Read]) {
         let Some(parent) = read.span.parent_span_id else {
             continue;
         };
-        if let Some(&server_id) = moved.get(&(read.span.trace_id, parent, read.service.clone())) {
+        if let Some(&server_id) = moved.get(&(read.span.trace_id, parent, read.service)) {
             // The server half itself keeps the client half as its parent.
             if server_id != read.span.span_id {
                 read.span.parent_span_id = Some(server_id);
@@ -140,23 +154,24 @@ fn separate_shared(spans: &mut [Read]) {
     }
 }
 
-fn read_span(
-    object: &Map<String, Value>,
+fn read_span<'a>(
+    object: &'a raw::ZipkinSpan<'_>,
     path: &Path,
     problems: &mut Problems,
-) -> Result<Read, FieldError> {
-    let trace_id = read::trace_id(object, "traceId", path, IdText::LeftPadded)?;
-    let span_id = read::span_id(object, "id", path, IdText::LeftPadded)?;
-    let parent_span_id = read::parent_span_id(object, "parentId", path, IdText::LeftPadded)?;
+) -> Result<Read<'a>, FieldError> {
+    let trace_id = read::trace_id(&object.trace_id, "traceId", path, IdText::LeftPadded)?;
+    let span_id = read::span_id(&object.id, "id", path, IdText::LeftPadded)?;
+    let parent_span_id =
+        read::parent_span_id(&object.parent_id, "parentId", path, IdText::LeftPadded)?;
     let start = micros_to_nanos(
-        u64_field(object, "timestamp", path)?,
+        u64_field(&object.timestamp, "timestamp", path)?,
         &path.field("timestamp"),
     )?;
     let duration = micros_to_nanos(
-        u64_field(object, "duration", path)?,
+        u64_field(&object.duration, "duration", path)?,
         &path.field("duration"),
     )?;
-    let name = string(object, "name", path)?;
+    let name = string(&object.name, "name", path)?;
     let mut span = Span::new(
         trace_id,
         span_id,
@@ -165,7 +180,7 @@ fn read_span(
         start,
         start.saturating_add(duration),
     );
-    span.kind = match string(object, "kind", path)? {
+    span.kind = match string(&object.kind, "kind", path)? {
         "" => SpanKind::Unspecified,
         "CLIENT" => SpanKind::Client,
         "SERVER" => SpanKind::Server,
@@ -182,26 +197,24 @@ fn read_span(
             SpanKind::Unspecified
         }
     };
-    let shared = matches!(get(object, "shared"), Some(Value::Bool(true)));
-    let mut service: Arc<str> = Arc::from("");
-    if let Some(endpoint) = get(object, "localEndpoint") {
+    let shared = matches!(object.shared, Field::Ok(Found::Bool(true)));
+    let mut service = "";
+    if let Some(endpoint) = optional_object(&object.local_endpoint, "localEndpoint", path)? {
         let endpoint_path = path.field("localEndpoint");
-        let endpoint = read::object(endpoint, &endpoint_path)?;
-        service = Arc::from(string(endpoint, "serviceName", &endpoint_path)?);
+        service = string(&endpoint.service_name, "serviceName", &endpoint_path)?;
     }
     // The remote endpoint as OpenTelemetry's attributes for the peer.
-    if let Some(endpoint) = get(object, "remoteEndpoint") {
+    if let Some(endpoint) = optional_object(&object.remote_endpoint, "remoteEndpoint", path)? {
         let endpoint_path = path.field("remoteEndpoint");
-        let endpoint = read::object(endpoint, &endpoint_path)?;
-        let peer_service = string(endpoint, "serviceName", &endpoint_path)?;
+        let peer_service = string(&endpoint.service_name, "serviceName", &endpoint_path)?;
         if !peer_service.is_empty() {
             span.attributes.push(KeyValue::new(
                 "peer.service",
                 AttributeValue::string(peer_service),
             ));
         }
-        for field in ["ipv4", "ipv6"] {
-            let address = string(endpoint, field, &endpoint_path)?;
+        for (field, name) in [(&endpoint.ipv4, "ipv4"), (&endpoint.ipv6, "ipv6")] {
+            let address = string(field, name, &endpoint_path)?;
             if !address.is_empty() {
                 span.attributes.push(KeyValue::new(
                     "network.peer.address",
@@ -209,8 +222,10 @@ fn read_span(
                 ));
             }
         }
-        if let Some(port) = get(endpoint, "port") {
-            let port = read::i64_value(port, &endpoint_path.field("port"))?;
+        if let Some(port) = read::found(&endpoint.port) {
+            let port = port
+                .as_i64()
+                .ok_or_else(|| FieldError::new(&endpoint_path.field("port"), not_i64(port)))?;
             span.attributes.push(KeyValue::new(
                 "network.peer.port",
                 AttributeValue::Int(port),
@@ -219,30 +234,51 @@ fn read_span(
     }
     let mut status_code = String::new();
     let mut error_message: Option<String> = None;
-    if let Some(tags) = get(object, "tags") {
+    if let Some(tags) = optional_object(&object.tags, "tags", path)? {
         let tags_path = path.field("tags");
-        let tags = read::object(tags, &tags_path)?;
-        for (key, value) in tags {
+        // In the order of their keys, a repeated key once with its last
+        // value, as a JSON object read into a map gives them.
+        let mut sorted: Vec<&(raw::Text<'_>, Field<'_, Found<'_>>)> = tags.0.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.reverse();
+        sorted.dedup_by(|later, earlier| later.0 == earlier.0);
+        sorted.reverse();
+        span.attributes.reserve_exact(sorted.len());
+        for (key, value) in sorted {
             let text = match value {
-                Value::String(text) => text.clone(),
+                Field::Ok(Found::Str(text)) => match &**key {
+                    "error" | "otel.status_code" | "otel.status_description" => text.to_string(),
+                    _ => {
+                        span.attributes
+                            .push(KeyValue::new(&**key, AttributeValue::string(text)));
+                        continue;
+                    }
+                },
                 // Zipkin says strings; numbers and booleans are read as their text.
-                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                Field::Ok(Found::Bool(flag)) => flag.to_string(),
+                Field::Ok(Found::U64(number)) => number.to_string(),
+                Field::Ok(Found::I64(number)) => number.to_string(),
+                Field::Ok(Found::F64(number)) => raw::f64_text(*number),
                 other => {
+                    let found = match other {
+                        Field::Ok(found) => found.clone(),
+                        _ => other.get().err().unwrap_or(Found::Null),
+                    };
                     problems.at(
                         &tags_path.field(key),
-                        format!("expected a string, found {}", describe(other)),
+                        format!("expected a string, found {}", found.describe()),
                         Dropped::Attribute,
                     );
                     continue;
                 }
             };
-            match key.as_str() {
+            match &**key {
                 // Zipkin marks a failed span with an `error` tag holding the message.
                 "error" => error_message = Some(text),
                 "otel.status_code" => status_code = text,
                 "otel.status_description" => error_message = Some(text),
                 _ => span.attributes.push(KeyValue::new(
-                    key.as_str(),
+                    &**key,
                     AttributeValue::String(Arc::from(text)),
                 )),
             }
@@ -259,15 +295,18 @@ fn read_span(
         _ => Status::Unset,
     };
     let annotations_path = path.field("annotations");
-    for (index, annotation) in read::array(object, "annotations", path)?.iter().enumerate() {
+    for (index, annotation) in read::array(&object.annotations, "annotations", path)?
+        .iter()
+        .enumerate()
+    {
         let annotation_path = annotations_path.index(index);
         let result = read::object(annotation, &annotation_path).and_then(|annotation| {
             Ok(Event {
                 time_unix_nanos: micros_to_nanos(
-                    u64_field(annotation, "timestamp", &annotation_path)?,
+                    u64_field(&annotation.timestamp, "timestamp", &annotation_path)?,
                     &annotation_path.field("timestamp"),
                 )?,
-                name: Arc::from(string(annotation, "value", &annotation_path)?),
+                name: Arc::from(string(&annotation.value, "value", &annotation_path)?),
                 attributes: Vec::new(),
             })
         });
