@@ -398,3 +398,31 @@ fn problems_are_capped_and_counted() {
         )
     );
 }
+
+/// Deserialisation descends as the JSON nests (serde_json's limit of 128
+/// bounds it): a file nested just under the limit is read on a 1 MiB
+/// stack, the wasm default, even in a debug build, and a value nested past
+/// tracelab's cap is dropped with where, the rest kept.
+#[test]
+fn nesting_just_under_serde_jsons_limit_fits_a_small_stack() {
+    let mut value = r#"{"intValue":"1"}"#.to_string();
+    // Three JSON levels an array level; the span itself sits ten deep.
+    for _ in 0..38 {
+        value = format!(r#"{{"arrayValue":{{"values":[{value}]}}}}"#);
+    }
+    let span = format!(
+        r#"{{"traceId":"{TRACE_ID}","spanId":"b7ad6b7169203332","attributes":[{{"key":"deep","value":{value}}}]}}"#
+    );
+    let file = otlp_with(&span);
+    let imported = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || import(file.as_bytes()))
+        .map(|thread| thread.join());
+    let Ok(Ok(imported)) = imported else {
+        panic!("the import thread failed");
+    };
+    assert_eq!(imported.skipped.len(), 1, "{:?}", problems(&imported));
+    assert_eq!(imported.skipped[0].dropped, Dropped::Attribute);
+    assert!(imported.skipped[0].message.contains("nested deeper than"));
+    assert_eq!(imported.traces[0].spans.len(), 18);
+}
