@@ -236,6 +236,13 @@ test('a small trace is shared as a link that opens it; a large one says why not'
   assert.equal(await other.getByTestId('wf-row').count(), 0);
   await otherClean();
 
+  // The most a link carries: 500 spans.
+  await page.getByTestId('import-input').fill(otlpJson(makeSpans(500)));
+  await waitForRowCount(page, 500);
+  await page.getByTestId('share').click();
+  const longest = await page.getByTestId('share-link').getAttribute('href');
+  console.log(`# a 500-span share link: ${longest.length} characters`);
+
   await page.getByTestId('import-input').fill(otlpJson(makeSpans(600)));
   await waitForRowCount(page, 600);
   await page.getByTestId('share').click();

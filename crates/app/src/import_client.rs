@@ -22,16 +22,17 @@ const LOADER: &str = "/import-worker-loader.js";
 pub enum FromWorker {
     /// Reading the file: `done` of `total` bytes.
     Reading {
-        done: f64,
-        total: f64,
+        done: u64,
+        total: u64,
     },
     /// Parsing (one step: the importers say nothing until they are done).
     Parsing,
     Report {
         report: ImportReport,
-        read_ms: f64,
-        parse_ms: f64,
-        bytes: f64,
+        /// The worker's times, in whole milliseconds.
+        read_ms: u64,
+        parse_ms: u64,
+        bytes: u64,
     },
     /// A trace's header (`wire`), its spans to follow.
     Trace {
@@ -58,7 +59,9 @@ fn bytes(value: JsValue) -> Vec<u8> {
 /// Reads one message; `None` for `ready` (handled here) and anything
 /// unknown.
 fn read(message: &JsValue) -> Option<FromWorker> {
-    let number = |key| field(message, key).as_f64().unwrap_or(0.0);
+    // Whole numbers: formatting floats would cost the trace pages' app
+    // the float printer.
+    let number = |key| field(message, key).as_f64().unwrap_or(0.0).max(0.0).round() as u64;
     Some(match field(message, "kind").as_string()?.as_str() {
         "progress" if field(message, "stage").as_string().as_deref() == Some("read") => {
             FromWorker::Reading {

@@ -68,7 +68,7 @@ const PASTE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
     Idle,
-    Reading { done: f64, total: f64 },
+    Reading { done: u64, total: u64 },
     Parsing,
     Receiving { done: usize, total: usize },
     Ready,
@@ -82,9 +82,12 @@ fn mark(name: &str) {
     }
 }
 
-fn megabytes(bytes: f64) -> String {
-    if bytes >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
+/// Bytes as people read a file's size (integers only: the float printer
+/// would weigh more than this page).
+fn megabytes(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        let tenths = (bytes + 50_000) / 100_000;
+        format!("{}.{} MB", tenths / 10, tenths % 10)
     } else {
         format!("{} bytes", group_thousands(bytes as usize))
     }
@@ -110,11 +113,14 @@ fn trace_row(listed: &ListedTrace) -> String {
 
 #[component]
 pub fn Import() -> impl IntoView {
+    // Nothing imported leaves the browser: no request from here (crate::csp;
+    // the import worker fetches only its own files).
+    crate::csp::restrict(&[]);
     let phase = RwSignal::new(Phase::Idle);
     let report = RwSignal::new(None::<Arc<ImportReport>>);
     let stats = RwSignal::new(None::<String>);
     // The worker's reading and parsing times, in ms, for the benchmark.
-    let worker_ms = RwSignal::new((0.0_f64, 0.0_f64));
+    let worker_ms = RwSignal::new((0_u64, 0_u64));
     let picked = RwSignal::new(None::<usize>);
     let trace = RwSignal::new(None::<Arc<Trace>>);
     let client = StoredValue::new_local(None::<ImportClient>);
@@ -134,11 +140,11 @@ pub fn Import() -> impl IntoView {
     };
     let decoded = move |result: Result<Trace, String>| match result {
         Ok(done) => {
-            let took = now() - receive_started.get_value();
+            let took = (now() - receive_started.get_value()).max(0.0) as u64;
             stats.update(|stats| {
                 if let Some(stats) = stats {
                     stats.push_str(&format!(
-                        " The trace ({}) reached the page in {took:.0} ms.",
+                        " The trace ({}) reached the page in {took} ms.",
                         count_spans(done.spans.len())
                     ));
                 }
@@ -175,7 +181,7 @@ pub fn Import() -> impl IntoView {
             mark(PARSED_MARK);
             worker_ms.set((read_ms, parse_ms));
             stats.set(Some(format!(
-                "{} read in {read_ms:.0} ms and parsed in {parse_ms:.0} ms, in the background.",
+                "{} read in {read_ms} ms and parsed in {parse_ms} ms, in the background.",
                 megabytes(bytes)
             )));
             let only = (read.traces.len() == 1).then(|| read.traces[0].index);
@@ -264,8 +270,8 @@ pub fn Import() -> impl IntoView {
     let import_file = move |file: web_sys::File| {
         if begin() {
             phase.set(Phase::Reading {
-                done: 0.0,
-                total: file.size(),
+                done: 0,
+                total: file.size().max(0.0) as u64,
             });
             client.with_value(|client| {
                 if let Some(client) = client {
@@ -396,10 +402,15 @@ pub fn Import() -> impl IntoView {
                     megabytes(done),
                     megabytes(total)
                 ),
-                Some(done),
-                total,
+                Some(done.to_string()),
+                total.to_string(),
             ),
-            Phase::Parsing => ("parse", "Reading the trace file…".to_owned(), None, 1.0),
+            Phase::Parsing => (
+                "parse",
+                "Reading the trace file…".to_owned(),
+                None,
+                "1".to_owned(),
+            ),
             Phase::Receiving { done, total } => (
                 "receive",
                 format!(
@@ -407,8 +418,8 @@ pub fn Import() -> impl IntoView {
                     group_thousands(done),
                     count_spans(total)
                 ),
-                (total > 0).then_some(done as f64),
-                total as f64,
+                (total > 0).then(|| done.to_string()),
+                total.to_string(),
             ),
             _ => return None,
         };
@@ -518,8 +529,8 @@ pub fn Import() -> impl IntoView {
             <p
                 class="wf-muted"
                 data-testid="import-stats"
-                data-read-ms=move || format!("{:.1}", worker_ms.get().0)
-                data-parse-ms=move || format!("{:.1}", worker_ms.get().1)
+                data-read-ms=move || worker_ms.get().0.to_string()
+                data-parse-ms=move || worker_ms.get().1.to_string()
             >
                 {text}
             </p>
@@ -528,5 +539,39 @@ pub fn Import() -> impl IntoView {
             <TraceExport trace=trace.clone() />
             <Waterfall trace=trace />
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracelab_trace::summary::TraceSummary;
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(megabytes(999_999), "999,999 bytes");
+        assert_eq!(megabytes(1_000_000), "1.0 MB");
+        assert_eq!(megabytes(12_345_678), "12.3 MB");
+        assert_eq!(megabytes(12_350_000), "12.4 MB", "rounded, not cut");
+    }
+
+    #[test]
+    fn a_listed_trace_names_root_services_duration_spans_and_errors() {
+        let summary = TraceSummary {
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+            root_service: "frontend".to_owned(),
+            root_name: "GET /bands".to_owned(),
+            start_unix_nanos: 0,
+            duration_nanos: 1_500_000,
+            spans: 1_200,
+            errors: 2,
+            services: vec!["frontend".to_owned(), "db".to_owned()],
+        };
+        let row = trace_row(&ListedTrace { index: 0, summary });
+        assert!(
+            row.starts_with("frontend: GET /bands — frontend, db — "),
+            "{row}"
+        );
+        assert!(row.ends_with("1,200 spans, 2 errors"), "{row}");
     }
 }
