@@ -400,11 +400,7 @@ fn read_document(
             raw::read(bytes, &mut file)?;
             jaeger::read(&file, path, builder, problems);
         }
-        Format::ZipkinJson => {
-            let mut file: Field<raw::List<raw::ZipkinSpan>> = Field::Absent;
-            raw::read(bytes, &mut file)?;
-            zipkin::read(&file, path, builder, problems);
-        }
+        Format::ZipkinJson => zipkin::read(bytes, path, builder, problems)?,
         Format::OtlpJson | Format::OtlpJsonLines => {
             let mut request: Field<raw::OtlpRequest> = Field::Absent;
             raw::read(bytes, &mut request)?;

@@ -46,6 +46,18 @@ impl Problems {
         }
     }
 
+    /// Adds the problems of `other`, met after these.
+    pub(crate) fn append(&mut self, other: Problems) {
+        let uncounted = other.total - other.list.len();
+        for problem in other.list {
+            self.total += 1;
+            if self.list.len() < MAX_PROBLEMS {
+                self.list.push(problem);
+            }
+        }
+        self.total += uncounted;
+    }
+
     pub(crate) fn at(&mut self, path: &Path, message: impl Into<String>, dropped: Dropped) {
         self.push(FieldError::new(path, message), dropped);
     }

@@ -9,6 +9,7 @@
 //! service that named the shared id as their parent move under the server
 //! half.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use tracelab_trace::model::{
 };
 
 use crate::path::Path;
-use crate::raw::{self, Field, Found, List};
+use crate::raw::{self, Field, Found, Map, Seq, Sink, Stop, Text};
 use crate::read::{
     self, micros_to_nanos, not_i64, object, optional_object, string, u64_field, FieldError, IdText,
     Problems,
@@ -26,37 +27,85 @@ use crate::Dropped;
 use tracelab_trace::group::TraceGrouper;
 
 /// A span as read, before shared ids are separated.
-struct Read<'a> {
+struct Read<'de> {
     span: Span,
-    /// The service's name, borrowed from the file.
-    service: &'a str,
+    /// The service's name, borrowed from the file when it can be.
+    service: Text<'de>,
     shared: bool,
 }
 
+/// The file's spans, each read as soon as serde_json has it: the file's
+/// list is never held whole, only the spans read from it.
+struct Spans<'p, 'de> {
+    path: &'p Path<'p>,
+    /// Kept apart until the whole file is JSON: a file that is not yields
+    /// only that problem, as a file read whole would.
+    problems: Problems,
+    spans: Vec<Read<'de>>,
+    /// What the file was when it was not a list.
+    not_a_list: Option<Found<'de>>,
+}
+
+impl<'de> Sink<'de> for Spans<'_, 'de> {
+    fn null(&mut self) {
+        self.not_a_list = Some(Found::Null);
+    }
+    fn scalar(&mut self, value: Found<'de>) {
+        self.not_a_list = Some(value);
+    }
+    fn map(&mut self, map: &mut Map<'_, 'de>) -> Result<(), Stop> {
+        map.skip_rest()?;
+        self.not_a_list = Some(Found::Object);
+        Ok(())
+    }
+    fn seq(&mut self, seq: &mut Seq<'_, 'de>) -> Result<(), Stop> {
+        let mut index = 0;
+        loop {
+            let mut item = Field::<raw::ZipkinSpan<'de>>::Absent;
+            if !seq.next(&mut item)? {
+                return Ok(());
+            }
+            let span_path = self.path.index(index);
+            let read = object(&item, &span_path)
+                .and_then(|span| read_span(span, &span_path, &mut self.problems));
+            match read {
+                Ok(read) => self.spans.push(read),
+                Err(error) => self.problems.push(error, Dropped::Span),
+            }
+            index += 1;
+        }
+    }
+}
+
+/// Reads a Zipkin file; the error is the file's own (not JSON, …).
 pub(crate) fn read(
-    file: &Field<'_, List<'_, raw::ZipkinSpan<'_>>>,
+    bytes: &[u8],
     path: &Path,
     builder: &mut TraceGrouper,
     problems: &mut Problems,
-) {
-    let items = match file.get() {
-        Ok(items) => items,
-        Err(found) => {
-            return problems.at(
-                path,
-                format!("expected a list of spans, found {}", found.describe()),
-                Dropped::File,
-            )
-        }
+) -> serde_json::Result<()> {
+    let mut file = Spans {
+        path,
+        problems: Problems::default(),
+        spans: Vec::new(),
+        not_a_list: None,
     };
-    let mut spans = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let span_path = path.index(index);
-        match object(item, &span_path).and_then(|span| read_span(span, &span_path, problems)) {
-            Ok(read) => spans.push(read),
-            Err(error) => problems.push(error, Dropped::Span),
-        }
+    raw::read(bytes, &mut file)?;
+    let Spans {
+        problems: found_problems,
+        mut spans,
+        not_a_list,
+        ..
+    } = file;
+    if let Some(found) = not_a_list {
+        problems.at(
+            path,
+            format!("expected a list of spans, found {}", found.describe()),
+            Dropped::File,
+        );
+        return Ok(());
     }
+    problems.append(found_problems);
     separate_shared(&mut spans);
     // Zipkin has no scopes: one empty scope; one resource per service.
     let scope_idx = builder.scope(Scope {
@@ -64,13 +113,13 @@ pub(crate) fn read(
         version: Box::from(""),
         attributes: Vec::new(),
     });
-    let mut resource_of: HashMap<&str, u32> = HashMap::new();
+    let mut resource_of: HashMap<Text<'_>, u32> = HashMap::new();
     for Read {
         mut span, service, ..
     } in spans
     {
-        span.resource_idx = *resource_of.entry(service).or_insert_with(|| {
-            let service: Arc<str> = Arc::from(service);
+        span.resource_idx = *resource_of.entry(service).or_insert_with_key(|service| {
+            let service: Arc<str> = Arc::from(&**service);
             builder.resource(Resource {
                 service_name: service.clone(),
                 attributes: vec![KeyValue::new(
@@ -82,6 +131,7 @@ pub(crate) fn read(
         span.scope_idx = scope_idx;
         builder.span(span);
     }
+    Ok(())
 }
 
 /// Gives each shared server span its own id; see the module doc.
@@ -99,7 +149,7 @@ fn separate_shared(spans: &mut [Read<'_>]) {
     // (most files have none), before any id has changed.
     let mut taken: Option<HashSet<(TraceId, SpanId)>> = None;
     // (trace, shared id, server's service) -> the server half's new id.
-    let mut moved: HashMap<(TraceId, SpanId, &str), SpanId> = HashMap::new();
+    let mut moved: HashMap<(TraceId, SpanId, Text<'_>), SpanId> = HashMap::new();
     for span_idx in 0..spans.len() {
         let read = &spans[span_idx];
         let key = (read.span.trace_id, read.span.span_id);
@@ -132,7 +182,7 @@ fn separate_shared(spans: &mut [Read<'_>]) {
             }
         };
         moved.insert(
-            (read.span.trace_id, read.span.span_id, read.service),
+            (read.span.trace_id, read.span.span_id, read.service.clone()),
             new_id,
         );
         read.span.parent_span_id = Some(read.span.span_id);
@@ -145,7 +195,7 @@ fn separate_shared(spans: &mut [Read<'_>]) {
         let Some(parent) = read.span.parent_span_id else {
             continue;
         };
-        if let Some(&server_id) = moved.get(&(read.span.trace_id, parent, read.service)) {
+        if let Some(&server_id) = moved.get(&(read.span.trace_id, parent, read.service.clone())) {
             // The server half itself keeps the client half as its parent.
             if server_id != read.span.span_id {
                 read.span.parent_span_id = Some(server_id);
@@ -154,11 +204,11 @@ fn separate_shared(spans: &mut [Read<'_>]) {
     }
 }
 
-fn read_span<'a>(
-    object: &'a raw::ZipkinSpan<'_>,
+fn read_span<'de>(
+    object: &raw::ZipkinSpan<'de>,
     path: &Path,
     problems: &mut Problems,
-) -> Result<Read<'a>, FieldError> {
+) -> Result<Read<'de>, FieldError> {
     let trace_id = read::trace_id(&object.trace_id, "traceId", path, IdText::LeftPadded)?;
     let span_id = read::span_id(&object.id, "id", path, IdText::LeftPadded)?;
     let parent_span_id =
@@ -198,10 +248,14 @@ fn read_span<'a>(
         }
     };
     let shared = matches!(object.shared, Field::Ok(Found::Bool(true)));
-    let mut service = "";
+    let mut service = Cow::Borrowed("");
     if let Some(endpoint) = optional_object(&object.local_endpoint, "localEndpoint", path)? {
         let endpoint_path = path.field("localEndpoint");
-        service = string(&endpoint.service_name, "serviceName", &endpoint_path)?;
+        // Checked as a string, then kept as the file's text (borrowed).
+        string(&endpoint.service_name, "serviceName", &endpoint_path)?;
+        if let Field::Ok(Found::Str(name)) = &endpoint.service_name {
+            service = name.clone();
+        }
     }
     // The remote endpoint as OpenTelemetry's attributes for the peer.
     if let Some(endpoint) = optional_object(&object.remote_endpoint, "remoteEndpoint", path)? {
@@ -237,14 +291,22 @@ fn read_span<'a>(
     if let Some(tags) = optional_object(&object.tags, "tags", path)? {
         let tags_path = path.field("tags");
         // In the order of their keys, a repeated key once with its last
-        // value, as a JSON object read into a map gives them.
-        let mut sorted: Vec<&(raw::Text<'_>, Field<'_, Found<'_>>)> = tags.0.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        sorted.reverse();
-        sorted.dedup_by(|later, earlier| later.0 == earlier.0);
-        sorted.reverse();
-        span.attributes.reserve_exact(sorted.len());
-        for (key, value) in sorted {
+        // value, as a JSON object read into a map gives them. Zipkin
+        // writes them so (its tags are a sorted map): then nothing moves.
+        let entries = &tags.0;
+        let in_order = entries.windows(2).all(|pair| pair[0].0 < pair[1].0);
+        let order: Vec<usize> = if in_order {
+            Vec::new()
+        } else {
+            let mut order: Vec<usize> = (0..entries.len()).collect();
+            order.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0).then(b.cmp(&a)));
+            order.dedup_by(|later, earlier| entries[*later].0 == entries[*earlier].0);
+            order
+        };
+        let n_tags = if in_order { entries.len() } else { order.len() };
+        span.attributes.reserve_exact(n_tags);
+        for position in 0..n_tags {
+            let (key, value) = &entries[if in_order { position } else { order[position] }];
             let text = match value {
                 Field::Ok(Found::Str(text)) => match &**key {
                     "error" | "otel.status_code" | "otel.status_description" => text.to_string(),

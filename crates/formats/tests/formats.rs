@@ -408,3 +408,43 @@ fn deep_values_export_without_recursion() {
         }
     }
 }
+
+/// Zipkin's tags come out in the order of their keys, a repeated key once
+/// with its last value (as a JSON object read into a map gives them),
+/// whether or not the file wrote them in order; and a file cut short
+/// yields only that problem, not the problems of the spans read before
+/// the cut (the spans are read as the file is parsed).
+#[test]
+fn zipkin_tags_in_key_order_last_value_wins_and_a_cut_file_is_one_problem() {
+    let span = |tags: &str| {
+        format!(
+            r#"[{{"traceId":"463ac35c9f6413ad","id":"a2fb4a1d1a96d312","name":"x","tags":{tags}}}]"#
+        )
+    };
+    let keys_and_values = |tags: &str| -> Vec<(String, String)> {
+        let imported = import(span(tags).as_bytes());
+        assert_eq!(imported.skipped, vec![]);
+        imported.traces[0].spans[0]
+            .attributes
+            .iter()
+            .map(|attribute| (attribute.key.to_string(), attribute.value.to_string()))
+            .collect()
+    };
+    let expected = vec![
+        ("a".to_string(), "1".to_string()),
+        ("b".to_string(), "3".to_string()),
+        ("c".to_string(), "true".to_string()),
+    ];
+    assert_eq!(keys_and_values(r#"{"a":"1","b":"3","c":true}"#), expected);
+    assert_eq!(
+        keys_and_values(r#"{"c":true,"b":"2","a":"1","b":"3"}"#),
+        expected
+    );
+
+    let cut = r#"[{"traceId":"00","id":"a2fb4a1d1a96d312"},{"traceId":"463ac35c9f6413ad","#;
+    let imported = import(cut.as_bytes());
+    assert_eq!(imported.format, Format::ZipkinJson);
+    assert_eq!(imported.n_skipped, 1, "{:?}", imported.skipped);
+    assert!(imported.skipped[0].message.starts_with("not JSON: EOF"));
+    assert!(imported.traces.is_empty());
+}
