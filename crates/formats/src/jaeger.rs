@@ -32,7 +32,7 @@ use crate::path::Path;
 use crate::raw::{self, Field, Found, List, Scalar};
 use crate::read::{
     self, array, micros_to_nanos, not_i64, object, optional_object, string, u64_field, FieldError,
-    IdText, Problems,
+    IdText, Reader,
 };
 use crate::Dropped;
 
@@ -40,13 +40,13 @@ pub(crate) fn read(
     file: &Field<'_, raw::JaegerFile<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     let top = match object(file, path) {
         // Traces as a bare list, without the API's `data` around them.
-        Ok(raw::JaegerFile::List(traces)) => return read_traces(traces, path, builder, problems),
+        Ok(raw::JaegerFile::List(traces)) => return read_traces(traces, path, builder, reader),
         Ok(raw::JaegerFile::Object(top)) => top,
-        Err(error) => return problems.push(error, Dropped::File),
+        Err(error) => return reader.problems.push(error, Dropped::File),
     };
     // One trace on its own (`{traceID, spans, processes}`) or the API's list.
     if top.data.is_absent() && !top.spans.is_absent() {
@@ -55,14 +55,14 @@ pub(crate) fn read(
             spans: &top.spans,
             processes: &top.processes,
         };
-        if let Err(error) = read_trace(trace, path, builder, problems) {
-            problems.push(error, Dropped::Batch);
+        if let Err(error) = read_trace(trace, path, builder, reader) {
+            reader.problems.push(error, Dropped::Batch);
         }
         return;
     }
     match array(&top.data, "data", path) {
-        Ok(traces) => read_traces(traces, &path.field("data"), builder, problems),
-        Err(error) => problems.push(error, Dropped::File),
+        Ok(traces) => read_traces(traces, &path.field("data"), builder, reader),
+        Err(error) => reader.problems.push(error, Dropped::File),
     }
 }
 
@@ -70,7 +70,7 @@ fn read_traces(
     traces: &[Field<'_, raw::JaegerTrace<'_>>],
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     for (index, trace) in traces.iter().enumerate() {
         let trace_path = path.index(index);
@@ -80,10 +80,10 @@ fn read_traces(
                 spans: &trace.spans,
                 processes: &trace.processes,
             };
-            read_trace(trace, &trace_path, builder, problems)
+            read_trace(trace, &trace_path, builder, reader)
         });
         if let Err(error) = result {
-            problems.push(error, Dropped::Batch);
+            reader.problems.push(error, Dropped::Batch);
         }
     }
 }
@@ -99,7 +99,7 @@ fn read_trace(
     trace: TraceFields<'_, '_>,
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<(), FieldError> {
     // Processes are read when a span first names them, then remembered.
     let processes = optional_object(trace.processes, "processes", path)?;
@@ -113,12 +113,12 @@ fn read_trace(
     for (index, span) in array(trace.spans, "spans", path)?.iter().enumerate() {
         let span_path = spans_path.index(index);
         let result = object(span, &span_path).and_then(|span_object| {
-            let (mut span, scope) = read_span(span_object, &span_path, trace_id_fallback, problems)?;
+            let (mut span, scope) = read_span(span_object, &span_path, trace_id_fallback, reader)?;
             span.scope_idx = builder.scope(scope);
             // The process inline (`process`), or named (`processID`).
             span.resource_idx = if !span_object.process.is_absent() {
                 let process_path = span_path.field("process");
-                let resource = read_process(&span_object.process, &process_path, problems)?;
+                let resource = read_process(&span_object.process, &process_path, reader)?;
                 builder.resource(resource)
             } else {
                 let process_id = string(&span_object.process_id, "processID", &span_path)?;
@@ -129,10 +129,10 @@ fn read_trace(
                         let resource = match found {
                             Some((key, process)) => {
                                 let process_path = processes_path.field(key);
-                                read_process(process, &process_path, problems)?
+                                read_process(process, &process_path, reader)?
                             }
                             None => {
-                                problems.at(
+                                reader.problems.at(
                                     &span_path.field("processID"),
                                     format!("{process_id:?} names no process of this trace, so the span has no service"),
                                     Dropped::Value,
@@ -152,7 +152,7 @@ fn read_trace(
             Ok(())
         });
         if let Err(error) = result {
-            problems.push(error, Dropped::Span);
+            reader.problems.push(error, Dropped::Span);
         }
     }
     Ok(())
@@ -161,7 +161,7 @@ fn read_trace(
 fn read_process(
     process: &Field<'_, raw::JaegerProcess<'_>>,
     path: &Path,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<Resource, FieldError> {
     let process = object(process, path)?;
     let service_name = string(&process.service_name, "serviceName", path)?;
@@ -174,7 +174,7 @@ fn read_process(
         array(&process.tags, "tags", path)?,
         &path.field("tags"),
         &mut attributes,
-        problems,
+        reader,
     );
     Ok(Resource {
         service_name: Arc::from(service_name),
@@ -250,18 +250,21 @@ fn read_tags(
     list: &[Field<'_, raw::JaegerTag<'_>>],
     path: &Path,
     out: &mut Vec<KeyValue>,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     out.reserve(list.len());
     for (index, tag) in list.iter().enumerate() {
         let tag_path = path.index(index);
         let result = object(tag, &tag_path).and_then(|tag| {
             let key = string(&tag.key, "key", &tag_path)?;
-            Ok(KeyValue::new(key, tag_value(tag, &tag_path)?))
+            Ok(KeyValue::new(
+                reader.strings.get(key),
+                tag_value(tag, &tag_path)?,
+            ))
         });
         match result {
             Ok(tag) => out.push(tag),
-            Err(error) => problems.push(error, Dropped::Attribute),
+            Err(error) => reader.problems.push(error, Dropped::Attribute),
         }
     }
 }
@@ -277,7 +280,7 @@ fn read_span(
     object: &raw::JaegerSpan<'_>,
     path: &Path,
     trace_id_fallback: Option<TraceId>,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<(Span, Scope), FieldError> {
     let trace_id = match (&object.trace_id, trace_id_fallback) {
         (Field::Absent, Some(trace_id)) => trace_id,
@@ -290,7 +293,9 @@ fn read_span(
         u64_field(&object.duration, "duration", path)?,
         &path.field("duration"),
     )?;
-    let name = string(&object.operation_name, "operationName", path)?;
+    let name = reader
+        .strings
+        .get(string(&object.operation_name, "operationName", path)?);
     let mut span = Span::new(
         trace_id,
         span_id,
@@ -353,14 +358,14 @@ fn read_span(
                     array(&reference.tags, "tags", &reference_path)?,
                     &reference_path.field("tags"),
                     &mut link.attributes,
-                    problems,
+                    reader,
                 );
                 span.links.push(link);
             }
             Ok(())
         });
         if let Err(error) = result {
-            problems.push(error, Dropped::Link);
+            reader.problems.push(error, Dropped::Link);
         }
     }
 
@@ -370,7 +375,7 @@ fn read_span(
         array(&object.tags, "tags", path)?,
         &path.field("tags"),
         &mut tags,
-        problems,
+        reader,
     );
     let mut scope = Scope {
         name: Arc::from(""),
@@ -438,7 +443,7 @@ fn read_span(
                 array(&log.fields, "fields", &log_path)?,
                 &log_path.field("fields"),
                 &mut fields,
-                problems,
+                reader,
             );
             // The `event` field names the event, as OpenTelemetry's mapping writes it.
             let mut name: Arc<str> = Arc::from("");
@@ -459,7 +464,7 @@ fn read_span(
         });
         match result {
             Ok(event) => span.events.push(event),
-            Err(error) => problems.push(error, Dropped::Event),
+            Err(error) => reader.problems.push(error, Dropped::Event),
         }
     }
     Ok((span, scope))

@@ -89,7 +89,7 @@ pub use writers::{to_api_v3_json, to_otlp_json_lines, to_tempo_json, to_zipkin_j
 
 use path::Path;
 use raw::Field;
-use read::Problems;
+use read::Reader;
 use tracelab_trace::group::TraceGrouper;
 
 /// How deep attribute values may nest (arrays in arrays, OTLP's key-value
@@ -335,8 +335,9 @@ fn scan_first_value(bytes: &[u8], to_the_end: bool) -> (Format, bool) {
 /// them into traces by trace id, and lists what it could not read.
 pub fn import(bytes: &[u8]) -> Imported {
     let mut builder = TraceGrouper::new();
-    let mut problems = Problems::default();
-    let format = read_file(bytes, &mut builder, &mut problems);
+    let mut reader = Reader::default();
+    let format = read_file(bytes, &mut builder, &mut reader);
+    let problems = reader.problems;
     Imported {
         format,
         traces: builder.finish(),
@@ -346,7 +347,7 @@ pub fn import(bytes: &[u8]) -> Imported {
 }
 
 /// Reads the whole file, as one value or one per line; its format.
-fn read_file(bytes: &[u8], builder: &mut TraceGrouper, problems: &mut Problems) -> Format {
+fn read_file(bytes: &[u8], builder: &mut TraceGrouper, reader: &mut Reader) -> Format {
     let without_mark = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
     // OTLP JSON and api_v3 may be one value or one per line. Reading the
     // file as one value first spares a scan of the whole file for the
@@ -354,7 +355,7 @@ fn read_file(bytes: &[u8], builder: &mut TraceGrouper, problems: &mut Problems) 
     let quick = detect_quickly(bytes);
     let first_error = match quick {
         Format::OtlpJson | Format::JaegerApiV3 => {
-            match read_document(quick, without_mark, &Path::ROOT, builder, problems) {
+            match read_document(quick, without_mark, &Path::ROOT, builder, reader) {
                 Ok(()) => return quick,
                 Err(error) => Some(error),
             }
@@ -368,18 +369,22 @@ fn read_file(bytes: &[u8], builder: &mut TraceGrouper, problems: &mut Problems) 
                 continue;
             }
             let path = Path::line(line_idx + 1);
-            if let Err(error) = read_document(format, line, &path, builder, problems) {
-                problems.at(&path, format!("not JSON: {error}"), Dropped::Line);
+            if let Err(error) = read_document(format, line, &path, builder, reader) {
+                reader
+                    .problems
+                    .at(&path, format!("not JSON: {error}"), Dropped::Line);
             }
         }
         return format;
     }
     let result = match first_error {
         Some(error) => Err(error),
-        None => read_document(format, without_mark, &Path::ROOT, builder, problems),
+        None => read_document(format, without_mark, &Path::ROOT, builder, reader),
     };
     if let Err(error) = result {
-        problems.at(&Path::ROOT, format!("not JSON: {error}"), Dropped::File);
+        reader
+            .problems
+            .at(&Path::ROOT, format!("not JSON: {error}"), Dropped::File);
     }
     format
 }
@@ -392,29 +397,29 @@ fn read_document(
     bytes: &[u8],
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<(), serde_json::Error> {
     match format {
         Format::JaegerJson => {
             let mut file: Field<raw::JaegerFile> = Field::Absent;
             raw::read(bytes, &mut file)?;
-            jaeger::read(&file, path, builder, problems);
+            jaeger::read(&file, path, builder, reader);
         }
-        Format::ZipkinJson => zipkin::read(bytes, path, builder, problems)?,
+        Format::ZipkinJson => zipkin::read(bytes, path, builder, reader)?,
         Format::OtlpJson | Format::OtlpJsonLines => {
             let mut request: Field<raw::OtlpRequest> = Field::Absent;
             raw::read(bytes, &mut request)?;
-            otlp::read_request(&request, path, builder, problems);
+            otlp::read_request(&request, path, builder, reader);
         }
         Format::JaegerApiV3 => {
             let mut answer: Field<raw::ApiV3> = Field::Absent;
             raw::read(bytes, &mut answer)?;
-            otlp::read_api_v3(&answer, path, builder, problems);
+            otlp::read_api_v3(&answer, path, builder, reader);
         }
         Format::TempoJson => {
             let mut trace: Field<raw::Tempo> = Field::Absent;
             raw::read(bytes, &mut trace)?;
-            otlp::read_tempo(&trace, path, builder, problems);
+            otlp::read_tempo(&trace, path, builder, reader);
         }
         Format::Unknown => {
             let mut file: Field<raw::Keys> = Field::Absent;
@@ -430,7 +435,7 @@ fn read_document(
                 }
                 Err(found) => found.describe(),
             };
-            problems.at(
+            reader.problems.at(
                 path,
                 format!(
                     "not a trace file tracelab reads: expected Jaeger's {{\"data\": …}}, a Zipkin \

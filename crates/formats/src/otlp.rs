@@ -22,7 +22,7 @@ use crate::base64;
 use crate::path::Path;
 use crate::raw::{self, Aliased, Field, Found, List, Scalar};
 use crate::read::{
-    self, array, found, object, optional_object, string, u64_field, FieldError, IdText, Problems,
+    self, array, found, object, optional_object, string, u64_field, FieldError, IdText, Reader,
 };
 use crate::{Dropped, MAX_VALUE_DEPTH};
 
@@ -31,7 +31,7 @@ pub(crate) fn read_request(
     request: &Field<'_, raw::OtlpRequest<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     match object(request, path) {
         Ok(request) => read_envelope(
@@ -40,9 +40,9 @@ pub(crate) fn read_request(
             path,
             IdText::Exact,
             builder,
-            problems,
+            reader,
         ),
-        Err(error) => problems.push(error, Dropped::Batch),
+        Err(error) => reader.problems.push(error, Dropped::Batch),
     }
 }
 
@@ -51,11 +51,11 @@ pub(crate) fn read_api_v3(
     answer: &Field<'_, raw::ApiV3<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     let answer = match object(answer, path) {
         Ok(answer) => answer,
-        Err(error) => return problems.push(error, Dropped::Batch),
+        Err(error) => return reader.problems.push(error, Dropped::Batch),
     };
     let result_path = path.field("result");
     if answer.result.is_absent() {
@@ -69,7 +69,7 @@ pub(crate) fn read_api_v3(
             Field::Ok(_) => "no result; the answer is an error".to_string(),
             Field::Bad(found) => format!("no result; the answer is an error: {}", found.describe()),
         };
-        return problems.at(&result_path, message, Dropped::Batch);
+        return reader.problems.at(&result_path, message, Dropped::Batch);
     }
     match object(&answer.result, &result_path) {
         Ok(request) => read_envelope(
@@ -78,9 +78,9 @@ pub(crate) fn read_api_v3(
             &result_path,
             IdText::Exact,
             builder,
-            problems,
+            reader,
         ),
-        Err(error) => problems.push(error, Dropped::Batch),
+        Err(error) => reader.problems.push(error, Dropped::Batch),
     }
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn read_tempo(
     trace: &Field<'_, raw::Tempo<'_>>,
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     match object(trace, path) {
         Ok(trace) => read_envelope(
@@ -98,9 +98,9 @@ pub(crate) fn read_tempo(
             path,
             IdText::Base64,
             builder,
-            problems,
+            reader,
         ),
-        Err(error) => problems.push(error, Dropped::Batch),
+        Err(error) => reader.problems.push(error, Dropped::Batch),
     }
 }
 
@@ -110,20 +110,22 @@ fn read_envelope(
     path: &Path,
     how: IdText,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     if list.value.is_absent() {
-        return problems.at(path, format!("no {first_name} field"), Dropped::Batch);
+        return reader
+            .problems
+            .at(path, format!("no {first_name} field"), Dropped::Batch);
     }
     let items = match array(&list.value, list.name, path) {
         Ok(items) => items,
-        Err(error) => return problems.push(error, Dropped::Batch),
+        Err(error) => return reader.problems.push(error, Dropped::Batch),
     };
     let list_path = path.field(list.name);
     for (index, item) in items.iter().enumerate() {
         let item_path = list_path.index(index);
-        if let Err(error) = read_resource_spans(item, &item_path, how, builder, problems) {
-            problems.push(error, Dropped::Batch);
+        if let Err(error) = read_resource_spans(item, &item_path, how, builder, reader) {
+            reader.problems.push(error, Dropped::Batch);
         }
     }
 }
@@ -133,7 +135,7 @@ fn read_resource_spans(
     path: &Path,
     how: IdText,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<(), FieldError> {
     let resource_spans = object(resource_spans, path)?;
     let mut attributes = Vec::new();
@@ -143,7 +145,7 @@ fn read_resource_spans(
             array(&resource.attributes, "attributes", &resource_path)?,
             &resource_path.field("attributes"),
             &mut attributes,
-            problems,
+            reader,
         );
     }
     let service_name = match attributes
@@ -168,15 +170,10 @@ fn read_resource_spans(
     let scopes = array(&scopes.value, scopes.name, path)?;
     for (scope_index, scope_spans) in scopes.iter().enumerate() {
         let scope_path = scopes_path.index(scope_index);
-        if let Err(error) = read_scope_spans(
-            scope_spans,
-            &scope_path,
-            resource_idx,
-            how,
-            builder,
-            problems,
-        ) {
-            problems.push(error, Dropped::Batch);
+        if let Err(error) =
+            read_scope_spans(scope_spans, &scope_path, resource_idx, how, builder, reader)
+        {
+            reader.problems.push(error, Dropped::Batch);
         }
     }
     Ok(())
@@ -188,7 +185,7 @@ fn read_scope_spans(
     resource_idx: u32,
     how: IdText,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<(), FieldError> {
     let scope_spans = object(scope_spans, path)?;
     let mut scope = Scope {
@@ -205,20 +202,20 @@ fn read_scope_spans(
             array(&object.attributes, "attributes", &scope_path)?,
             &scope_path.field("attributes"),
             &mut scope.attributes,
-            problems,
+            reader,
         );
     }
     let scope_idx = builder.scope(scope);
     let spans_path = path.field("spans");
     for (span_index, span) in array(&scope_spans.spans, "spans", path)?.iter().enumerate() {
         let span_path = spans_path.index(span_index);
-        match read_span(span, &span_path, how, problems) {
+        match read_span(span, &span_path, how, reader) {
             Ok(mut span) => {
                 span.resource_idx = resource_idx;
                 span.scope_idx = scope_idx;
                 builder.span(span);
             }
-            Err(error) => problems.push(error, Dropped::Span),
+            Err(error) => reader.problems.push(error, Dropped::Span),
         }
     }
     Ok(())
@@ -276,7 +273,7 @@ fn read_span(
     span: &Field<'_, raw::OtlpSpan<'_>>,
     path: &Path,
     how: IdText,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<Span, FieldError> {
     let object = object(span, path)?;
     let trace_id = read::trace_id(&object.trace_id, "traceId", path, how)?;
@@ -285,6 +282,7 @@ fn read_span(
     let name = string(&object.name, "name", path)?;
     let start = u64_field(&object.start, "startTimeUnixNano", path)?;
     let end = u64_field(&object.end, "endTimeUnixNano", path)?;
+    let name = reader.strings.get(name);
     let mut span = Span::new(trace_id, span_id, parent_span_id, name, start, end);
     span.kind = SpanKind::Unspecified;
     if !object.kind.is_absent() {
@@ -292,13 +290,13 @@ fn read_span(
         match enum_value(&object.kind, &KIND_NAMES, &kind_path) {
             Ok(number) => match KINDS.get(number as usize) {
                 Some(kind) => span.kind = *kind,
-                None => problems.at(
+                None => reader.problems.at(
                     &kind_path,
                     format!("{number} is no span kind (0 to 5)"),
                     Dropped::Value,
                 ),
             },
-            Err(error) => problems.push(error, Dropped::Value),
+            Err(error) => reader.problems.push(error, Dropped::Value),
         }
     }
     span.trace_state = Box::from(string(&object.trace_state, "traceState", path)?);
@@ -317,7 +315,7 @@ fn read_span(
                 message: Box::from(string(&status.message, "message", &status_path)?),
             },
             other => {
-                problems.at(
+                reader.problems.at(
                     &status_path.field("code"),
                     format!("{other} is no status code (0 to 2)"),
                     Dropped::Value,
@@ -330,24 +328,24 @@ fn read_span(
         array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut span.attributes,
-        problems,
+        reader,
     );
     let events_path = path.field("events");
     let events = array(&object.events, "events", path)?;
     span.events.reserve_exact(events.len());
     for (index, event) in events.iter().enumerate() {
         let event_path = events_path.index(index);
-        match read_event(event, &event_path, problems) {
+        match read_event(event, &event_path, reader) {
             Ok(event) => span.events.push(event),
-            Err(error) => problems.push(error, Dropped::Event),
+            Err(error) => reader.problems.push(error, Dropped::Event),
         }
     }
     let links_path = path.field("links");
     for (index, link) in array(&object.links, "links", path)?.iter().enumerate() {
         let link_path = links_path.index(index);
-        match read_link(link, &link_path, how, problems) {
+        match read_link(link, &link_path, how, reader) {
             Ok(link) => span.links.push(link),
-            Err(error) => problems.push(error, Dropped::Link),
+            Err(error) => reader.problems.push(error, Dropped::Link),
         }
     }
     // A follows-from parent, as OpenTelemetry's OpenTracing compatibility
@@ -375,19 +373,19 @@ fn is_follows_from_marker(link: &Link) -> bool {
 fn read_event(
     event: &Field<'_, raw::OtlpEvent<'_>>,
     path: &Path,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<Event, FieldError> {
     let object = object(event, path)?;
     let mut event = Event {
         time_unix_nanos: u64_field(&object.time, "timeUnixNano", path)?,
-        name: Arc::from(string(&object.name, "name", path)?),
+        name: reader.strings.get(string(&object.name, "name", path)?),
         attributes: Vec::new(),
     };
     read_attributes(
         array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut event.attributes,
-        problems,
+        reader,
     );
     Ok(event)
 }
@@ -396,7 +394,7 @@ fn read_link(
     link: &Field<'_, raw::OtlpLink<'_>>,
     path: &Path,
     how: IdText,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<Link, FieldError> {
     let object = object(link, path)?;
     let mut link = Link {
@@ -408,7 +406,7 @@ fn read_link(
         array(&object.attributes, "attributes", path)?,
         &path.field("attributes"),
         &mut link.attributes,
-        problems,
+        reader,
     );
     Ok(link)
 }
@@ -421,7 +419,7 @@ pub(crate) fn read_attributes(
     list: &[Field<'_, raw::KeyValue<'_>>],
     path: &Path,
     out: &mut Vec<KeyValue>,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) {
     // Key-value lists waiting to be flattened: their key prefix, their
     // entries, their path (written out, since it outlives this frame's
@@ -465,7 +463,7 @@ pub(crate) fn read_attributes(
                 }
                 match any_value(&entry_object.value, &value_path, depth)? {
                     Read::Value(value) => out.push(if prefix.is_empty() {
-                        KeyValue::new(key, value)
+                        KeyValue::new(reader.strings.get(key), value)
                     } else {
                         KeyValue::new(format!("{prefix}.{key}"), value)
                     }),
@@ -493,7 +491,7 @@ pub(crate) fn read_attributes(
                 Ok(())
             };
             if let Err(error) = read_one() {
-                problems.push(error, Dropped::Attribute);
+                reader.problems.push(error, Dropped::Attribute);
             }
         }
     }

@@ -2,6 +2,10 @@
 //! with errors that name the path, ids in hex or base64, and the capped problem
 //! list. (Grouping spans into traces is `tracelab_trace::group`.)
 
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
 use tracelab_trace::model::{SpanId, TraceId};
 
 use crate::base64;
@@ -60,6 +64,59 @@ impl Problems {
 
     pub(crate) fn at(&mut self, path: &Path, message: impl Into<String>, dropped: Dropped) {
         self.push(FieldError::new(path, message), dropped);
+    }
+}
+
+/// What an import keeps while it reads: the problems, and the strings it
+/// shares.
+#[derive(Default)]
+pub(crate) struct Reader {
+    pub(crate) problems: Problems,
+    pub(crate) strings: Strings,
+}
+
+/// Names a file repeats on every span (attribute keys, span and event
+/// names), each allocated once per import and shared by every span that
+/// has it: a lookup costs less than an allocation and its free, and the
+/// model is smaller.
+#[derive(Default)]
+pub(crate) struct Strings {
+    shared: HashSet<Arc<str>, BuildHasherDefault<Fnv>>,
+}
+
+impl Strings {
+    pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.shared.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        // A file of unique names must not grow the set without bound.
+        if self.shared.len() < 1 << 16 {
+            self.shared.insert(shared.clone());
+        }
+        shared
+    }
+}
+
+/// FNV-1a: short keys hashed quickly (no flooding to fear: the set is
+/// capped, and the input is the person's own file).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
     }
 }
 

@@ -21,7 +21,7 @@ use crate::path::Path;
 use crate::raw::{self, Field, Found, Map, Seq, Sink, Stop, Text};
 use crate::read::{
     self, micros_to_nanos, not_i64, object, optional_object, string, u64_field, FieldError, IdText,
-    Problems,
+    Reader,
 };
 use crate::Dropped;
 use tracelab_trace::group::TraceGrouper;
@@ -40,7 +40,7 @@ struct Spans<'p, 'de> {
     path: &'p Path<'p>,
     /// Kept apart until the whole file is JSON: a file that is not yields
     /// only that problem, as a file read whole would.
-    problems: Problems,
+    reader: Reader,
     spans: Vec<Read<'de>>,
     /// What the file was when it was not a list.
     not_a_list: Option<Found<'de>>,
@@ -67,10 +67,10 @@ impl<'de> Sink<'de> for Spans<'_, 'de> {
             }
             let span_path = self.path.index(index);
             let read = object(&item, &span_path)
-                .and_then(|span| read_span(span, &span_path, &mut self.problems));
+                .and_then(|span| read_span(span, &span_path, &mut self.reader));
             match read {
                 Ok(read) => self.spans.push(read),
-                Err(error) => self.problems.push(error, Dropped::Span),
+                Err(error) => self.reader.problems.push(error, Dropped::Span),
             }
             index += 1;
         }
@@ -82,30 +82,31 @@ pub(crate) fn read(
     bytes: &[u8],
     path: &Path,
     builder: &mut TraceGrouper,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> serde_json::Result<()> {
     let mut file = Spans {
         path,
-        problems: Problems::default(),
+        reader: Reader::default(),
         spans: Vec::new(),
         not_a_list: None,
     };
     raw::read(bytes, &mut file)?;
     let Spans {
-        problems: found_problems,
+        reader: found,
         mut spans,
         not_a_list,
         ..
     } = file;
     if let Some(found) = not_a_list {
-        problems.at(
+        reader.problems.at(
             path,
             format!("expected a list of spans, found {}", found.describe()),
             Dropped::File,
         );
         return Ok(());
     }
-    problems.append(found_problems);
+    reader.problems.append(found.problems);
+    reader.strings = found.strings;
     separate_shared(&mut spans);
     // Zipkin has no scopes: one empty scope; one resource per service.
     let scope_idx = builder.scope(Scope {
@@ -207,7 +208,7 @@ fn separate_shared(spans: &mut [Read<'_>]) {
 fn read_span<'de>(
     object: &raw::ZipkinSpan<'de>,
     path: &Path,
-    problems: &mut Problems,
+    reader: &mut Reader,
 ) -> Result<Read<'de>, FieldError> {
     let trace_id = read::trace_id(&object.trace_id, "traceId", path, IdText::LeftPadded)?;
     let span_id = read::span_id(&object.id, "id", path, IdText::LeftPadded)?;
@@ -221,7 +222,7 @@ fn read_span<'de>(
         u64_field(&object.duration, "duration", path)?,
         &path.field("duration"),
     )?;
-    let name = string(&object.name, "name", path)?;
+    let name = reader.strings.get(string(&object.name, "name", path)?);
     let mut span = Span::new(
         trace_id,
         span_id,
@@ -237,7 +238,7 @@ fn read_span<'de>(
         "PRODUCER" => SpanKind::Producer,
         "CONSUMER" => SpanKind::Consumer,
         other => {
-            problems.at(
+            reader.problems.at(
                 &path.field("kind"),
                 format!(
                     "{other:?} is no Zipkin kind, expected CLIENT, SERVER, PRODUCER or CONSUMER"
@@ -311,8 +312,10 @@ fn read_span<'de>(
                 Field::Ok(Found::Str(text)) => match &**key {
                     "error" | "otel.status_code" | "otel.status_description" => text.to_string(),
                     _ => {
-                        span.attributes
-                            .push(KeyValue::new(&**key, AttributeValue::string(text)));
+                        span.attributes.push(KeyValue::new(
+                            reader.strings.get(key),
+                            AttributeValue::string(text),
+                        ));
                         continue;
                     }
                 },
@@ -326,7 +329,7 @@ fn read_span<'de>(
                         Field::Ok(found) => found.clone(),
                         _ => other.get().err().unwrap_or(Found::Null),
                     };
-                    problems.at(
+                    reader.problems.at(
                         &tags_path.field(key),
                         format!("expected a string, found {}", found.describe()),
                         Dropped::Attribute,
@@ -340,7 +343,7 @@ fn read_span<'de>(
                 "otel.status_code" => status_code = text,
                 "otel.status_description" => error_message = Some(text),
                 _ => span.attributes.push(KeyValue::new(
-                    &**key,
+                    reader.strings.get(key),
                     AttributeValue::String(Arc::from(text)),
                 )),
             }
@@ -368,13 +371,15 @@ fn read_span<'de>(
                     u64_field(&annotation.timestamp, "timestamp", &annotation_path)?,
                     &annotation_path.field("timestamp"),
                 )?,
-                name: Arc::from(string(&annotation.value, "value", &annotation_path)?),
+                name: reader
+                    .strings
+                    .get(string(&annotation.value, "value", &annotation_path)?),
                 attributes: Vec::new(),
             })
         });
         match result {
             Ok(event) => span.events.push(event),
-            Err(error) => problems.push(error, Dropped::Event),
+            Err(error) => reader.problems.push(error, Dropped::Event),
         }
     }
     Ok(Read {
