@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { openPage, waitFor } from './support/browser.mjs';
+import { CSP_PROBE, openPage, waitFor } from './support/browser.mjs';
 import { browser, DIST, server, useApp } from './support/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,14 +59,17 @@ async function startLab() {
   const addrs = await waitFor(
     () => ({
       bands: log.match(/listening on http:\/\/(127\.0\.0\.1:\d+) service="?bands-api/)?.[1],
+      reviews: log.match(/listening on http:\/\/(127\.0\.0\.1:\d+) service="?reviews-api/)?.[1],
       grpc: log.match(/OTLP\/gRPC on (127\.0\.0\.1:\d+)/)?.[1],
       ui: log.match(/UI and query API on http:\/\/(127\.0\.0\.1:\d+)/)?.[1],
     }),
-    (found) => found.bands && found.grpc && found.ui,
+    (found) => found.bands && found.reviews && found.grpc && found.ui,
     `tracelab up says where it listens (log so far: ${log})`,
     20_000,
   );
-  return { child, addrs, log: () => log };
+  // The Live page reads and sets the services' switches, from the page.
+  const services = [`http://${addrs.bands}`, `http://${addrs.reviews}`];
+  return { child, addrs, services, log: () => log };
 }
 
 test('the link tracelab call prints opens the real trace in the waterfall', async () => {
@@ -169,7 +172,7 @@ test('a call made while the Live page is open appears in its list, and opens in 
       (content) => content.includes(traceId),
       'the row opens the trace',
     );
-    await assertClean();
+    await assertClean([], { origins: lab.services });
   } finally {
     lab.child.kill('SIGTERM');
   }
@@ -248,7 +251,7 @@ test('a burst of traces is listed whole on the Live page, and a trace that grows
     assert.equal(await row.count(), 1, 'the grown trace has one row');
     assert.equal(await rows.first().getAttribute('data-trace-id'), grown, 'it moved to the top');
     assert.match((await page.getByTestId('live-count').textContent()).trim(), /^300 of \d+ traces$/);
-    await assertClean();
+    await assertClean([], { origins: lab.services });
   } finally {
     lab.child.kill('SIGTERM');
   }
@@ -370,7 +373,8 @@ test('from the Live page, a real call goes through the running services with the
     const row = page.locator(`[data-testid="live-row"][data-trace-id="${traceId}"]`);
     const listed = await waitFor(
       () => row.textContent().catch(() => ''),
-      (content) => content.includes('client: get_band') && content.includes('reviews-api'),
+      // The services export in their own batches: wait for both.
+      (content) => content.includes('client: get_band') && content.includes('reviews-api') && content.includes('bands-api'),
       'the real call is listed with the client and both services',
       20_000,
     );
@@ -392,32 +396,103 @@ test('from the Live page, a real call goes through the running services with the
       20_000,
     );
     // The one failure made on purpose: bands-api's 502 while reviews-api failed.
-    await assertClean([/^HTTP 502 for http:\/\/127\.0\.0\.1:\d+\/bands\//]);
+    await assertClean([/^HTTP 502 for http:\/\/127\.0\.0\.1:\d+\/bands\//], { origins: lab.services });
   } finally {
     lab.child.kill('SIGTERM');
   }
 });
 
-test('served by tracelab, the pages that promise no request make none beyond their own files', async () => {
+/**
+ * Tries a fetch, an EventSource and a WebSocket from the page: the
+ * connect-src violations the browser reported, and whether the fetch went.
+ */
+async function tryToConnect(page, base) {
+  return page.evaluate(async ([base, probe]) => {
+    const violations = [];
+    const listener = (event) => violations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+    document.addEventListener('securitypolicyviolation', listener);
+    const fetched = await fetch(`${base}/api/tracelab/status?${probe}`).then(() => 'fetched', () => 'refused');
+    try {
+      // Closed once it failed (or a second went by): closed at once, it
+      // might never try.
+      const events = new EventSource(`${base}/api/tracelab/live?${probe}`);
+      await new Promise((resolve) => {
+        events.onerror = resolve;
+        setTimeout(resolve, 1_000);
+      });
+      events.close();
+    } catch { violations.push('EventSource threw'); }
+    try { new WebSocket(`ws://127.0.0.1:9/?${probe}`).close(); } catch { violations.push('WebSocket threw'); }
+    // Violation events are queued as tasks.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    document.removeEventListener('securitypolicyviolation', listener);
+    return { fetched, violations };
+  }, [base, CSP_PROBE]);
+}
+
+test('served by tracelab, the pages that promise no request make none beyond their own files, and the browser enforces it', async () => {
   const lab = await startLab();
   try {
-    const { page, requests, assertClean } = await openPage(browser);
+    const { page, requests, probes, assertClean } = await openPage(browser);
     const base = `http://${lab.addrs.ui}`;
-    for (const path of ['/decode#tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '/build', '/sample?spans=50', '/simulate']) {
+    for (const path of ['/', '/decode#tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '/build', '/sample?spans=50', '/simulate']) {
       await page.goto(`${base}${path}`);
       await page.getByTestId('page-title').waitFor();
+      // The page carries a policy that refuses every connection, and the
+      // browser applies it to fetch, EventSource and WebSocket alike.
+      assert.equal(await page.getByTestId('csp').getAttribute('content'), "connect-src 'none'", path);
+      const tried = await tryToConnect(page, base);
+      assert.equal(tried.fetched, 'refused', `${path}: fetch is refused`);
+      assert.equal(tried.violations.filter((v) => v.startsWith('connect-src')).length, 3, `${path}: ${tried.violations}`);
     }
+    assert.ok(probes.length > 0, 'the tries were seen');
     // A simulated call runs in the worker and must not reach the real services.
     await page.getByTestId('sim-call').click();
     await page.getByTestId('sim-result').filter({ hasText: 'Call #1 ' }).waitFor();
-    const pages = ['/decode', '/build', '/sample', '/simulate'];
+    const pages = ['/', '/decode', '/build', '/sample', '/simulate'];
     const others = requests.filter((url) => {
       const { pathname } = new URL(url);
       return !pages.includes(pathname) && !/\.(js|wasm|css|svg)$/.test(pathname);
     });
     assert.deepEqual(others, [], 'only the pages and the app\'s own files were fetched');
     assert.ok(requests.every((url) => url.startsWith(base)), 'and only from the server that served them');
-    await assertClean();
+    // The refused attempts above are the only errors.
+    await assertClean([/Refused to connect|Content Security Policy|WebSocket connection/]);
+  } finally {
+    lab.child.kill('SIGTERM');
+  }
+});
+
+test('the Trace page may reach only its server, the Live page its server and the services; going there from a stricter page loads them afresh', async () => {
+  const lab = await startLab();
+  try {
+    const { page, assertClean } = await openPage(browser);
+    const base = `http://${lab.addrs.ui}`;
+    await page.goto(`${base}/sample?spans=20`);
+    await page.getByTestId('wf-row').first().waitFor();
+    // From the Sample page (no connection allowed) to Live by the navigation
+    // bar: a new document, whose policy names the server and the services.
+    await page.getByTestId('nav-live').click();
+    await waitFor(
+      () => page.getByTestId('live-status').textContent().catch(() => ''),
+      (text) => text.startsWith('Connected'),
+      'the Live page follows the stream',
+    );
+    const live = await waitFor(
+      () => page.getByTestId('csp').getAttribute('content').catch(() => ''),
+      (content) => content.startsWith("connect-src 'self' "),
+      'the Live page names what it reaches',
+    );
+    assert.ok(live.includes(`http://${lab.addrs.bands}`), live);
+    const fromLive = await tryToConnect(page, 'http://127.0.0.1:9');
+    assert.equal(fromLive.fetched, 'refused', 'another origin is refused');
+    // The Trace page: its own server only.
+    await page.goto(`${base}/trace/${'ab'.repeat(16)}`);
+    await page.getByTestId('trace-error').waitFor();
+    assert.equal(await page.getByTestId('csp').getAttribute('content'), "connect-src 'self'");
+    await assertClean([/HTTP 404|status of 404|Refused to connect|Content Security Policy|WebSocket connection/], {
+      origins: lab.services,
+    });
   } finally {
     lab.child.kill('SIGTERM');
   }

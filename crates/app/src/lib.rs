@@ -28,6 +28,7 @@
 //! `nav-<page>`, `page-title`, `home-link-<page>`, `not-found-home`,
 //! `app-loading` (while the other app loads).
 
+mod csp;
 mod export;
 mod header;
 pub mod import;

@@ -239,6 +239,8 @@ fn id_field(
 
 #[component]
 pub fn Build() -> impl IntoView {
+    // No request from here (crate::csp).
+    crate::csp::restrict(&[]);
     let built = Built::new();
     let random_error = RwSignal::new(None::<String>);
     let load_note = RwSignal::new(None::<String>);

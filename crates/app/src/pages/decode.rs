@@ -68,6 +68,8 @@ const FRAGMENT_DELAY: Duration = Duration::from_millis(250);
 
 #[component]
 pub fn Decode() -> impl IntoView {
+    // Nothing pasted leaves the browser: no request from here (crate::csp).
+    crate::csp::restrict(&[]);
     let loaded = fragment::read();
     let text = RwSignal::new(loaded.text.clone());
     let share_note = RwSignal::new(loaded.note);

@@ -7,6 +7,8 @@ use super::{PageTitle, PAGES};
 
 #[component]
 pub fn Home() -> impl IntoView {
+    // No request from here (crate::csp).
+    crate::csp::restrict(&[]);
     view! {
         <PageTitle title="A lab for distributed tracing" />
         <p class="lead">

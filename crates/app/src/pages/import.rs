@@ -113,6 +113,9 @@ fn trace_row(listed: &ListedTrace) -> String {
 
 #[component]
 pub fn Import() -> impl IntoView {
+    // Nothing imported leaves the browser: no request from here (crate::csp;
+    // the import worker fetches only its own files).
+    crate::csp::restrict(&[]);
     let phase = RwSignal::new(Phase::Idle);
     let report = RwSignal::new(None::<Arc<ImportReport>>);
     let stats = RwSignal::new(None::<String>);

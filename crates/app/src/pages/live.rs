@@ -247,6 +247,12 @@ impl Drop for LiveStream {
 
 #[component]
 pub fn Live() -> impl IntoView {
+    // This page talks to the server that served it and to the demo's
+    // services it names, which are known only once it asked (crate::csp):
+    // it needs a document with no policy yet.
+    if !crate::csp::may_connect_anywhere() {
+        return view! { <p class="wf-muted" data-testid="app-loading">"Loading…"</p> }.into_any();
+    }
     let state = RwSignal::new(LiveState {
         connection: Connection::Checking,
         traces: Vec::new(),
@@ -263,6 +269,10 @@ pub fn Live() -> impl IntoView {
             state.update(|s| s.connection = Connection::NoCollector);
             return;
         };
+        // From here on, the browser refuses connections to anywhere else.
+        let mut allowed = vec!["'self'".to_owned()];
+        allowed.extend(services.iter().map(|service| service.url.clone()));
+        crate::csp::restrict(&allowed.iter().map(String::as_str).collect::<Vec<_>>());
         if let Some(bands) = services.first().cloned() {
             state.update(|s| s.real.services = services);
             leptos::task::spawn_local(async move {
@@ -531,6 +541,7 @@ pub fn Live() -> impl IntoView {
             })
         }}
     }
+    .into_any()
 }
 
 /// One trace's row in the list.

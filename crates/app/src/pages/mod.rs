@@ -58,12 +58,19 @@ pub fn is_trace_page(path: &str) -> bool {
 }
 
 /// Shown while the browser goes to a page of the other app, which a page
-/// load of the route's address brings. The address is taken from the
-/// router: the page being left may still rewrite the address bar's
-/// fragment as it goes. `replace`, since the router already made the
-/// history entry.
+/// load of the route's address brings.
 #[component]
 pub fn OtherApp() -> impl IntoView {
+    load_afresh();
+    view! { <p class="wf-muted" data-testid="app-loading">"Loading…"</p> }
+}
+
+/// Loads the current route's address in a new document, in place of this
+/// one. The address is taken from the router: the page being left may
+/// still rewrite the address bar's fragment as it goes, and on a
+/// client-side navigation the address bar may not show the new page yet.
+/// `replace`, since the router already made the history entry.
+pub fn load_afresh() {
     let location = leptos_router::hooks::use_location();
     // The router keeps the query without its `?` and the fragment with or
     // without its `#`.
@@ -81,9 +88,8 @@ pub fn OtherApp() -> impl IntoView {
         target.push_str(&hash);
     }
     if let Err(error) = window().location().replace(&target) {
-        leptos::logging::error!("tracelab could not load the page's app: {error:?}");
+        leptos::logging::error!("tracelab could not load the page: {error:?}");
     }
-    view! { <p class="wf-muted" data-testid="app-loading">"Loading…"</p> }
 }
 
 /// The heading every page starts with. Its `data-testid` is how the browser

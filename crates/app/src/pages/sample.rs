@@ -98,6 +98,8 @@ fn read_params(spans: Option<&str>, seed: Option<&str>) -> SampleParams {
 
 #[component]
 pub fn Sample() -> impl IntoView {
+    // No request from here (crate::csp).
+    crate::csp::restrict(&[]);
     let query = use_query_map();
     let params = Memo::new(move |_| {
         query.with(|query| read_params(query.get_str("spans"), query.get_str("seed")))

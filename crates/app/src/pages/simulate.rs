@@ -189,6 +189,9 @@ fn random_seed(current: u64) -> u64 {
 
 #[component]
 pub fn Simulate() -> impl IntoView {
+    // The simulation runs in the browser: no request from the page
+    // (crate::csp; its worker fetches only its own files).
+    crate::csp::restrict(&[]);
     let (loaded, link_notes) = read_fragment();
     let step = RwSignal::new(loaded.step);
     let seed = RwSignal::new(loaded.seed);

@@ -81,6 +81,12 @@ async fn fetch_trace(trace_id: &str) -> Result<Trace, String> {
 
 #[component]
 pub fn TracePage() -> impl IntoView {
+    // This page talks to the server that served it, and to nothing else
+    // (crate::csp). Reached from a page that allowed less, it loads afresh.
+    if !crate::csp::may_connect(&["'self'"]) {
+        return view! { <p class="wf-muted" data-testid="app-loading">"Loading…"</p> }.into_any();
+    }
+    crate::csp::restrict(&["'self'"]);
     let params = use_params_map();
     let trace_id =
         move || params.with(|params| params.get("id").unwrap_or_default().to_ascii_lowercase());
@@ -226,6 +232,7 @@ pub fn TracePage() -> impl IntoView {
             }
         }}
     }
+    .into_any()
 }
 
 #[cfg(test)]
