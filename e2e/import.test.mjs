@@ -211,6 +211,20 @@ test('the Simulate page exports its trace through the import worker', async () =
   await assertClean();
 });
 
+test('the Sample page exports its trace as Jaeger JSON, every span', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(new URL('sample?spans=300&seed=2', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor();
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('export-jaeger').click();
+  const download = await downloading;
+  assert.match(download.suggestedFilename(), /^trace-[0-9a-f]{16}\.jaeger\.json$/);
+  const file = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.equal(file.data.length, 1, 'one trace');
+  assert.equal(file.data[0].spans.length, 300);
+  await assertClean();
+});
+
 test('a small trace is shared as a link that opens it; a large one says why not', async () => {
   const { page, assertClean } = await openImport();
   await page.getByTestId('import-input').fill(otlpJson(SMALL));

@@ -147,19 +147,17 @@ fn file_name(trace: &Trace, format: &str) -> String {
     format!("trace-{}.{format}.json", &id[..id.len().min(16)])
 }
 
-/// The Export and Share buttons for `trace`.
+/// The Export and Share buttons for `trace` (the one on screen when a
+/// button is pressed, for a page whose trace grows while shown).
 #[component]
-pub fn TraceExport(trace: Arc<Trace>) -> impl IntoView {
+pub fn TraceExport(#[prop(into)] trace: Signal<Arc<Trace>>) -> impl IntoView {
     let status = RwSignal::new(None::<String>);
     let link = RwSignal::new(None::<String>);
     let share_note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Started on the first export, kept while the page shows this trace.
     let client = StoredValue::new_local(None::<ImportClient>);
-    let name_of = {
-        let trace = trace.clone();
-        move |format: &str| file_name(&trace, format)
-    };
+    let name_of = move |format: &str| trace.with_untracked(|trace| file_name(trace, format));
     let on_message = move |message: FromWorker| match message {
         FromWorker::Exported { format, blob } => {
             busy.set(false);
@@ -181,38 +179,35 @@ pub fn TraceExport(trace: Arc<Trace>) -> impl IntoView {
         }
         _ => {}
     };
-    let export = {
-        let trace = trace.clone();
-        move |format: &'static str| {
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            status.set(Some("Exporting…".to_owned()));
-            if client.with_value(Option::is_none) {
-                match ImportClient::start(on_message.clone()) {
-                    Ok(started) => client.set_value(Some(started)),
-                    Err(message) => {
-                        busy.set(false);
-                        status.set(Some(message));
-                        return;
-                    }
+    let export = move |format: &'static str| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        status.set(Some("Exporting…".to_owned()));
+        if client.with_value(Option::is_none) {
+            match ImportClient::start(on_message) {
+                Ok(started) => client.set_value(Some(started)),
+                Err(message) => {
+                    busy.set(false);
+                    status.set(Some(message));
+                    return;
                 }
             }
-            let trace = trace.clone();
-            leptos::task::spawn_local(async move {
-                let (header, chunks) = encode_in_slices(&trace).await;
-                client.with_value(|client| {
-                    if let Some(client) = client {
-                        client.export(format, &header, &chunks);
-                    }
-                });
-            });
         }
+        let trace = trace.get_untracked();
+        leptos::task::spawn_local(async move {
+            let (header, chunks) = encode_in_slices(&trace).await;
+            // The page may have gone meanwhile, and the worker with it.
+            client.try_with_value(|client| {
+                if let Some(client) = client {
+                    client.export(format, &header, &chunks);
+                }
+            });
+        });
     };
-    let export_jaeger = export.clone();
     let share = move |_| {
-        let trace = trace.clone();
+        let trace = trace.get_untracked();
         link.set(None);
         share_note.set(None);
         leptos::task::spawn_local(async move {
@@ -227,7 +222,7 @@ pub fn TraceExport(trace: Arc<Trace>) -> impl IntoView {
             <button type="button" class="small-button" data-testid="export-otlp" disabled=move || busy.get() on:click=move |_| export("otlp")>
                 "Export OTLP JSON"
             </button>
-            <button type="button" class="small-button" data-testid="export-jaeger" disabled=move || busy.get() on:click=move |_| export_jaeger("jaeger")>
+            <button type="button" class="small-button" data-testid="export-jaeger" disabled=move || busy.get() on:click=move |_| export("jaeger")>
                 "Export Jaeger JSON"
             </button>
             <button type="button" class="small-button" data-testid="share" on:click=share>"Share as a link"</button>

@@ -8,13 +8,13 @@
 //! The importers themselves are `tracelab_formats`; only the worker calls
 //! [`report`] (and so links them), the page reads its JSON.
 
-use serde::{Deserialize, Serialize};
 use tracelab_formats::Imported;
 use tracelab_trace::model::Trace;
 use tracelab_trace::summary::TraceSummary;
 
-/// What an import found, as the worker sends it to the page (JSON).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// What an import found, as the worker sends it to the page
+/// (`crate::wire::encode_report`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportReport {
     /// The detected format's name (`tracelab_formats::Format::name`).
     pub format: String,
@@ -29,7 +29,7 @@ pub struct ImportReport {
 }
 
 /// One problem: where, and what was wrong and what it cost.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProblemRow {
     /// The field's path (`resourceSpans[0].scopeSpans[2].spans[17].traceId`),
     /// empty for the whole file.
@@ -39,7 +39,7 @@ pub struct ProblemRow {
 }
 
 /// One trace of a file, as its list shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedTrace {
     /// Its index in the import (what the page asks the worker for).
     pub index: usize,

@@ -70,20 +70,15 @@ fn read(message: &JsValue) -> Option<FromWorker> {
             }
         }
         "progress" => FromWorker::Parsing,
-        "report" => {
-            let json = field(message, "json").as_string().unwrap_or_default();
-            match serde_json::from_str(&json) {
-                Ok(report) => FromWorker::Report {
-                    report,
-                    read_ms: number("readMs"),
-                    parse_ms: number("parseMs"),
-                    bytes: number("bytes"),
-                },
-                Err(error) => {
-                    FromWorker::Failed(format!("the worker's report is unreadable: {error}"))
-                }
-            }
-        }
+        "report" => match crate::wire::decode_report(&bytes(field(message, "report"))) {
+            Ok(report) => FromWorker::Report {
+                report,
+                read_ms: number("readMs"),
+                parse_ms: number("parseMs"),
+                bytes: number("bytes"),
+            },
+            Err(error) => FromWorker::Failed(format!("the worker's report is unreadable: {error}")),
+        },
         "trace" => FromWorker::Trace {
             index: number("index") as usize,
             header: bytes(field(message, "header")),

@@ -1,6 +1,8 @@
 //! A trace's compact binary form: how the import worker hands a trace to
 //! the page, how the page hands one back for export, and what a share link
-//! carries (compressed, in the Import page's URL fragment).
+//! carries (compressed, in the Import page's URL fragment). Also the
+//! import's report ([`encode_report`]), in the same form: reading it with
+//! `serde_json` would cost the trace pages' app the derived readers.
 //!
 //! Why not JSON: a 100,000-span trace is tens of megabytes of JSON, and
 //! `serde_json` on the page's thread would hold it for seconds in one
@@ -52,6 +54,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use tracelab_trace::summary::TraceSummary;
+
+use crate::import::{ImportReport, ListedTrace, ProblemRow};
 use tracelab_trace::model::{
     AttributeValue, Event, KeyValue, Link, ParentRelation, Resource, Scope, Span, SpanId, SpanKind,
     Status, Trace, TraceId,
@@ -277,6 +282,99 @@ pub fn encode_trace(trace: &Trace) -> Vec<u8> {
     let mut bytes = encoder.header(trace);
     bytes.extend(encoder.spans(&trace.spans));
     bytes
+}
+
+/// An import's report: the format, the problems (path, what), their
+/// count, and each listed trace's place and summary, strings through one
+/// table.
+pub fn encode_report(report: &ImportReport) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    let mut out = vec![VERSION];
+    encoder.string(&mut out, &report.format);
+    put_varint(&mut out, report.n_skipped as u64);
+    put_varint(&mut out, report.problems.len() as u64);
+    for problem in &report.problems {
+        encoder.string(&mut out, &problem.path);
+        encoder.string(&mut out, &problem.what);
+    }
+    put_varint(&mut out, report.traces.len() as u64);
+    for listed in &report.traces {
+        let summary = &listed.summary;
+        put_varint(&mut out, listed.index as u64);
+        encoder.string(&mut out, &summary.trace_id);
+        encoder.string(&mut out, &summary.root_service);
+        encoder.string(&mut out, &summary.root_name);
+        put_varint(&mut out, summary.start_unix_nanos);
+        put_varint(&mut out, summary.duration_nanos);
+        put_varint(&mut out, summary.spans as u64);
+        put_varint(&mut out, summary.errors as u64);
+        put_varint(&mut out, summary.services.len() as u64);
+        for service in &summary.services {
+            encoder.string(&mut out, service);
+        }
+    }
+    out
+}
+
+/// Reads [`encode_report`]'s bytes back.
+pub fn decode_report(bytes: &[u8]) -> Result<ImportReport, Error> {
+    let mut reader = Reader { bytes, offset: 0 };
+    if reader.byte()? != VERSION {
+        return Err(reader.error("not a report of this version (or not a report)"));
+    }
+    let mut decoder = Decoder {
+        strings: Vec::new(),
+        previous_trace: None,
+        trace: Trace::default(),
+        expected_spans: 0,
+    };
+    let mut text = |reader: &mut Reader| decoder.string(reader).map(|text| text.to_string());
+    let format = text(&mut reader)?;
+    let n_skipped = reader.varint()? as usize;
+    let n_problems = reader.count(2)?;
+    let mut problems = Vec::with_capacity(n_problems);
+    for _ in 0..n_problems {
+        let path = text(&mut reader)?;
+        let what = text(&mut reader)?;
+        problems.push(ProblemRow { path, what });
+    }
+    let n_traces = reader.count(12)?;
+    let mut traces = Vec::with_capacity(n_traces);
+    for _ in 0..n_traces {
+        let index = reader.varint()? as usize;
+        let trace_id = text(&mut reader)?;
+        let root_service = text(&mut reader)?;
+        let root_name = text(&mut reader)?;
+        let start_unix_nanos = reader.varint()?;
+        let duration_nanos = reader.varint()?;
+        let spans = reader.varint()? as usize;
+        let errors = reader.varint()? as usize;
+        let n_services = reader.count(1)?;
+        let mut services = Vec::with_capacity(n_services);
+        for _ in 0..n_services {
+            services.push(text(&mut reader)?);
+        }
+        traces.push(ListedTrace {
+            index,
+            summary: TraceSummary {
+                trace_id,
+                root_service,
+                root_name,
+                start_unix_nanos,
+                duration_nanos,
+                spans,
+                errors,
+                services,
+            },
+        });
+    }
+    reader.end()?;
+    Ok(ImportReport {
+        format,
+        problems,
+        n_skipped,
+        traces,
+    })
 }
 
 /// Reads [`encode_trace`]'s bytes back.
@@ -718,6 +816,38 @@ mod tests {
     }
 
     #[test]
+    fn a_report_reads_back() {
+        let mut traces: Vec<Trace> = (0..3)
+            .map(|seed| tracelab_trace::generate(20, seed))
+            .collect();
+        traces[1].spans[0].trace_id = TraceId([7; 16]);
+        let report = ImportReport {
+            format: "OTLP JSON".to_owned(),
+            problems: vec![
+                ProblemRow {
+                    path: "resourceSpans[0].scopeSpans[2].spans[17].traceId".to_owned(),
+                    what: "30 hex digits, expected 32 (the span was skipped)".to_owned(),
+                },
+                ProblemRow {
+                    path: String::new(),
+                    what: "not JSON".to_owned(),
+                },
+            ],
+            n_skipped: 1_234,
+            traces: crate::import::list_traces(&traces),
+        };
+        assert_eq!(report.traces.len(), 3);
+        assert_eq!(decode_report(&encode_report(&report)), Ok(report));
+        assert_eq!(
+            decode_report(&encode_report(&ImportReport::default())),
+            Ok(ImportReport::default())
+        );
+        let bytes = encode_report(&ImportReport::default());
+        assert!(decode_report(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_report(&[]).is_err());
+    }
+
+    #[test]
     fn an_empty_trace_reads_back() {
         assert_eq!(
             decode_trace(&encode_trace(&Trace::default())),
@@ -846,6 +976,11 @@ mod tests {
         #[test]
         fn any_bytes_give_an_error_or_a_trace_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
             let _ = decode_trace(&bytes);
+        }
+
+        #[test]
+        fn any_bytes_as_a_report_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = decode_report(&bytes);
         }
 
         #[test]

@@ -10,7 +10,7 @@
 //!
 //! | from the page | answer |
 //! |---|---|
-//! | `import-file {file}`, `import-text {text}` | `progress {stage, done, total}`…, then `report {json, readMs, parseMs, bytes}` (an [`tracelab_app::import::ImportReport`]) |
+//! | `import-file {file}`, `import-text {text}` | `progress {stage, done, total}`…, then `report {report, readMs, parseMs, bytes}` (an [`tracelab_app::import::ImportReport`] in `wire::encode_report`'s form) |
 //! | `pick {index}` (a trace of the last import) | `trace {index, header}`, then `spans {chunk}` until every span is sent (`tracelab_app::wire`) |
 //! | `export {format: "otlp" \| "jaeger", header, chunks}` | `exported {format, blob}` |
 //!
@@ -22,7 +22,7 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tracelab_app::import::report;
-use tracelab_app::wire::{Decoder, Encoder, CHUNK_SPANS};
+use tracelab_app::wire::{encode_report, Decoder, Encoder, CHUNK_SPANS};
 use tracelab_trace::model::Trace;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -126,19 +126,17 @@ fn import(bytes: &[u8], read_ms: f64) {
     let parse_ms = now() - started;
     let report = report(&imported);
     IMPORTED.with(|kept| *kept.borrow_mut() = imported.traces);
-    match serde_json::to_string(&report) {
-        Ok(json) => post(
-            "report",
-            &[
-                ("json", json.into()),
-                ("readMs", read_ms.into()),
-                ("parseMs", parse_ms.into()),
-                ("bytes", (bytes.len() as f64).into()),
-            ],
-            &[],
-        ),
-        Err(error) => fail(format!("the report could not be written: {error}")),
-    }
+    let report = buffer(&encode_report(&report));
+    post(
+        "report",
+        &[
+            ("report", report.clone()),
+            ("readMs", read_ms.into()),
+            ("parseMs", parse_ms.into()),
+            ("bytes", (bytes.len() as f64).into()),
+        ],
+        &[report],
+    );
 }
 
 /// Sends trace `index` of the last import: its header, then its spans in

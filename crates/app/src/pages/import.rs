@@ -140,7 +140,10 @@ pub fn Import() -> impl IntoView {
     };
     let decoded = move |result: Result<Trace, String>| match result {
         Ok(done) => {
-            let took = (now() - receive_started.get_value()).max(0.0) as u64;
+            // Also reached after an await (a share link): the page may
+            // have gone, so nothing here may assume it is still there.
+            let took =
+                (now() - receive_started.try_get_value().unwrap_or_default()).max(0.0) as u64;
             stats.update(|stats| {
                 if let Some(stats) = stats {
                     stats.push_str(&format!(
@@ -155,7 +158,9 @@ pub fn Import() -> impl IntoView {
             // work on the page's thread (e2e/bench/import-100k.mjs
             // measures it apart).
             let done = Arc::new(done);
-            let shown_for = generation.get_value();
+            let Some(shown_for) = generation.try_get_value() else {
+                return;
+            };
             set_timeout(
                 move || {
                     if generation.try_get_value() != Some(shown_for) {

@@ -5,7 +5,9 @@
 //! absent) and the seed (1 when absent); the same pair always gives the same
 //! trace. The URL fragment keeps the waterfall's view (format in
 //! [`link`]), so a link opens the same span with the same filter, zoom,
-//! collapsed spans, subtree shown alone and recorded or adjusted times.
+//! collapsed spans, subtree shown alone and recorded or adjusted times. The
+//! Export and Share buttons (`crate::export`) offer the trace as a file or
+//! a link.
 
 use std::sync::Arc;
 
@@ -159,6 +161,7 @@ pub fn Sample() -> impl IntoView {
                 <p class="wf-muted">
                     {format!("{}, seed {seed}, trace id {}", count_spans(n_spans), trace.spans.first().map(|span| span.trace_id.to_string()).unwrap_or_default())}
                 </p>
+                <crate::export::TraceExport trace=trace.clone() />
                 <Waterfall
                     trace=trace
                     initial=initial.view

@@ -221,6 +221,7 @@ pub fn TracePage() -> impl IntoView {
                 view! {
                     <p class="wf-muted" data-testid="trace-summary">{summary}</p>
                     {updated}
+                    <crate::export::TraceExport trace=trace />
                     <Waterfall
                         trace=trace
                         initial=initial.view
