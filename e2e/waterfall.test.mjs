@@ -88,6 +88,63 @@ test('100,000 spans show their first rows quickly and keep the DOM small', async
   await assertClean();
 });
 
+test('a million rows stay reachable past the tallest element a browser allows', async () => {
+  const { page, assertClean } = await openPage(browser);
+  await page.goto(new URL('sample?spans=1000000&seed=3', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor({ timeout: 60_000 });
+  const scroller = page.getByTestId('wf-scroller');
+  assert.equal(await scroller.getAttribute('aria-rowcount'), '1000000');
+  // 24 million px of rows; the canvas stays under Firefox's 17.9 million.
+  const canvas = await scroller.evaluate((el) => el.querySelector('.wf-canvas').getBoundingClientRect().height);
+  assert.ok(canvas <= 15_000_000 && canvas > 1_000_000, `canvas ${canvas}px`);
+
+  /** Scrolls to `fraction` of the canvas; the rows drawn, and which are on screen. */
+  const scrollTo = async (fraction) => {
+    await scroller.evaluate((el, fraction) => {
+      el.scrollTop = fraction * (el.scrollHeight - el.clientHeight);
+    }, fraction);
+    return waitFor(
+      () => scroller.evaluate((el) => {
+        const view = el.getBoundingClientRect();
+        return [...el.querySelectorAll('[data-testid="wf-row"]')]
+          .map((row) => ({ index: Number(row.getAttribute('aria-rowindex')), box: row.getBoundingClientRect() }))
+          .filter(({ box }) => box.bottom > view.top + 28 && box.top < view.bottom)
+          .map(({ index, box }) => ({ index, top: Math.round(box.top - view.top) }));
+      }),
+      (rows) => rows.length > 10,
+      `rows are on screen at ${fraction}`,
+    );
+  };
+  // The middle of the canvas shows the middle of the trace, in order and
+  // one row height apart.
+  const middle = await scrollTo(0.5);
+  assert.ok(Math.abs(middle[0].index - 500_000) < 100, `middle: row ${middle[0].index}`);
+  for (let i = 1; i < middle.length; i++) {
+    assert.equal(middle[i].index, middle[i - 1].index + 1, 'rows in order');
+    assert.equal(middle[i].top - middle[i - 1].top, 24, 'a row height apart');
+  }
+  // The bottom shows the last row, at the foot of the list.
+  const bottom = await scrollTo(1);
+  assert.equal(bottom.at(-1).index, 1_000_000, `the last row is on screen: ${bottom.at(-1).index}`);
+  // End from the first row selects the last, on screen; Home goes back.
+  await scrollTo(0);
+  await page.getByTestId('wf-row').first().click();
+  await page.keyboard.press('End');
+  await waitFor(
+    async () => (await renderedRows(page)).some((row) => row.rowIndex === 1_000_000 && row.selected),
+    (found) => found,
+    'End selects the last row',
+  );
+  assert.equal((await scrollTo(1)).at(-1).index, 1_000_000);
+  await page.keyboard.press('Home');
+  await waitFor(
+    () => scroller.evaluate((el) => el.scrollTop),
+    (top) => top === 0,
+    'Home scrolls back to the top',
+  );
+  await assertClean();
+});
+
 test('End reaches the last span, scrolling it into view, and the window stays small', async () => {
   const { page, assertClean } = await openPage(browser);
   await page.goto(sampleUrl());

@@ -97,6 +97,7 @@ use std::sync::Arc;
 use leptos::html;
 use leptos::prelude::*;
 use tracelab_trace::axis::TimeWindow;
+use tracelab_trace::scroll::ScrollMap;
 use tracelab_trace::services::TraceServices;
 use tracelab_trace::treegrid::{tree_positions, TreePosition};
 use tracelab_trace::view::{
@@ -109,6 +110,10 @@ use query::{parse_query, truncate_chars, ParsedQuery, MAX_QUERY_CHARS};
 /// Height of one row in CSS pixels; `--wf-row-height` in `www/waterfall.css`
 /// must say the same, as the window of rendered rows is computed from it.
 pub const ROW_HEIGHT_PX: f64 = 24.0;
+/// The tallest the list's canvas is made, in CSS pixels: under the most a
+/// browser lets one element be (about 17.9 million in Firefox). Past it
+/// the scroll position maps to rows by scale (`tracelab_trace::scroll`).
+const MAX_CANVAS_PX: f64 = 15_000_000.0;
 /// Height of the sticky time axis at the top of the scroller
 /// (`--wf-axis-height` in the stylesheet).
 const AXIS_HEIGHT_PX: f64 = 28.0;
@@ -251,6 +256,9 @@ struct ViewState {
     minimap: NodeRef<html::Div>,
     scroll_top: RwSignal<f64>,
     viewport_px: RwSignal<f64>,
+    /// How the scroll position maps to rows (one to one unless the rows
+    /// are taller than a canvas may be).
+    scroll_map: Memo<ScrollMap>,
     scroller: NodeRef<html::Div>,
     filter_input: NodeRef<html::Input>,
     /// This waterfall's id among those on the page (see [`active`]).
@@ -516,6 +524,16 @@ pub fn Waterfall(
             .unwrap_or(full)
     });
 
+    let viewport_px = RwSignal::new(600.0);
+    // The rows' viewport is the scroller's, less the sticky axis over it.
+    let scroll_map = Memo::new(move |_| {
+        ScrollMap::new(
+            rows.with(|rows| rows.len()),
+            ROW_HEIGHT_PX,
+            viewport_px.get() - AXIS_HEIGHT_PX,
+            MAX_CANVAS_PX,
+        )
+    });
     let state = ViewState {
         selected,
         details_open: RwSignal::new(initial_span.is_some()),
@@ -541,7 +559,8 @@ pub fn Waterfall(
         axis_px: RwSignal::new(0.0),
         minimap: NodeRef::new(),
         scroll_top: RwSignal::new(0.0),
-        viewport_px: RwSignal::new(600.0),
+        viewport_px,
+        scroll_map,
         scroller: NodeRef::new(),
         filter_input: NodeRef::new(),
         instance: active::register(),

@@ -65,6 +65,7 @@ pub mod layout;
 pub mod minimap;
 pub mod model;
 pub mod query;
+pub mod scroll;
 pub mod services;
 pub mod skew;
 pub mod summary;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use tracelab_trace::axis::{format_duration, time_axis, TimeWindow};
 
-use super::{ViewState, ROW_HEIGHT_PX};
+use super::ViewState;
 
 /// Ticks on the time axis at most, and the room each label needs: a narrow
 /// axis (360 px wide page) gets fewer, so labels never overlap.
@@ -208,11 +208,9 @@ pub(super) fn drag_end(state: ViewState) {
         )));
     } else if let Some(element) = state.scroller.get_untracked().filter(|_| on_minimap) {
         // Centre the clicked part of the list in the viewport.
-        let n_rows = state.rows.with_untracked(|rows| rows.len()) as f64;
-        let target =
-            y.clamp(0.0, 1.0) * n_rows * ROW_HEIGHT_PX - f64::from(element.client_height()) / 2.0;
-        element.set_scroll_top(target.max(0.0) as i32);
-        state.scroll_top.set(f64::from(element.scroll_top()));
+        let content = state.scroll_map.get_untracked().content_px();
+        let target = y.clamp(0.0, 1.0) * content - f64::from(element.client_height()) / 2.0;
+        super::list::scroll_to_content(state, target);
     }
 }
 

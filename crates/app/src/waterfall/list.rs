@@ -20,7 +20,9 @@ pub(super) fn scroll_to_position(state: ViewState, position: usize) {
     let Some(element) = state.scroller.get_untracked() else {
         return;
     };
-    let current = f64::from(element.scroll_top());
+    // In the rows' own pixels, then mapped to a scroll position.
+    let map = state.scroll_map.get_untracked();
+    let current = map.content_offset(f64::from(element.scroll_top()));
     let viewport = f64::from(element.client_height());
     let row_top = position as f64 * ROW_HEIGHT_PX;
     let lowest_top = AXIS_HEIGHT_PX + row_top + ROW_HEIGHT_PX - viewport;
@@ -31,7 +33,20 @@ pub(super) fn scroll_to_position(state: ViewState, position: usize) {
     } else {
         return;
     };
-    element.set_scroll_top(target.max(0.0) as i32);
+    scroll_to_content(state, target);
+}
+
+/// Scrolls the list so that `content_offset` (pixels from the first row's
+/// top) is at the top of the viewport.
+pub(super) fn scroll_to_content(state: ViewState, content_offset: f64) {
+    let Some(element) = state.scroller.get_untracked() else {
+        return;
+    };
+    let target = state
+        .scroll_map
+        .get_untracked()
+        .scroll_top_for(content_offset);
+    element.set_scroll_top(target.round() as i32);
     state.scroll_top.set(f64::from(element.scroll_top()));
 }
 
@@ -60,6 +75,7 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
         selected_idx,
         scroll_top,
         viewport_px,
+        scroll_map,
         scroller,
         time_window,
         prepared,
@@ -70,7 +86,7 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
     // touch the DOM.
     let window_range = Memo::new(move |_| {
         let n_rows = rows.with(|rows| rows.len());
-        let first_visible = (scroll_top.get() / ROW_HEIGHT_PX).max(0.0) as usize;
+        let first_visible = scroll_map.get().first_row(scroll_top.get());
         let n_fit = (viewport_px.get() / ROW_HEIGHT_PX).ceil() as usize;
         let first = first_visible.saturating_sub(OVERSCAN_ROWS).min(n_rows);
         let end = (first_visible + n_fit + OVERSCAN_ROWS).min(n_rows);
@@ -90,8 +106,7 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
                 // and the whole list in the window: the row is then on
                 // screen with its details, which sit beside the list as tall
                 // as it (wide screens) or over the page's foot (narrow ones).
-                element.set_scroll_top((position.saturating_sub(2) as f64 * ROW_HEIGHT_PX) as i32);
-                scroll_top.set(f64::from(element.scroll_top()));
+                scroll_to_content(state, position.saturating_sub(2) as f64 * ROW_HEIGHT_PX);
                 element.scroll_into_view_with_bool(false);
                 // On narrow screens the details lie over the window's foot
                 // (fixed, so they have no offset parent): once the row is
@@ -203,23 +218,37 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
             {axis::header(state)}
             <div
                 class="wf-canvas"
-                style:height=move || {
-                    format!("{}px", rows.with(|rows| rows.len()) as f64 * ROW_HEIGHT_PX)
-                }
+                style:height=move || format!("{}px", scroll_map.get().canvas_px())
             >
                 <div
                     class="wf-window"
                     style:transform=move || {
-                        format!("translateY({}px)", window_range.get().0 as f64 * ROW_HEIGHT_PX)
+                        let top = scroll_map.get().row_top(window_range.get().0, scroll_top.get());
+                        format!("translateY({top}px)")
                     }
                 >
                     <For
                         each=window_rows
                         key=|key| *key
-                        children=move |key| row::row_view(state, key, false)
+                        children=move |key| row::row_view(state, key)
                     />
                 </div>
-                {move || kept_row.get().map(|key| row::row_view(state, key, true))}
+                {move || {
+                    kept_row.get().map(|key| {
+                        // At its own place in the canvas, out of the window's flow.
+                        view! {
+                            <div
+                                class="wf-kept"
+                                style:transform=move || {
+                                    let top = scroll_map.get().row_top(key.position, scroll_top.get());
+                                    format!("translateY({top}px)")
+                                }
+                            >
+                                {row::row_view(state, key)}
+                            </div>
+                        }
+                    })
+                }}
             </div>
         </div>
     }

@@ -43,7 +43,11 @@ pub(super) fn minimap(state: ViewState) -> impl IntoView {
     };
     let viewport = move || {
         let n_rows = rows.with(|rows| rows.len()).max(1) as f64;
-        let first = state.scroll_top.get() / ROW_HEIGHT_PX;
+        let first = state
+            .scroll_map
+            .get()
+            .content_offset(state.scroll_top.get())
+            / ROW_HEIGHT_PX;
         let shown = ((state.viewport_px.get() - AXIS_HEIGHT_PX) / ROW_HEIGHT_PX).max(1.0);
         let zoomed = state.time_window.get();
         let (left, width) = state

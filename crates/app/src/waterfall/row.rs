@@ -10,7 +10,7 @@ use tracelab_trace::treegrid::TreePosition;
 use tracelab_trace::view::VisibleRow;
 use tracelab_trace::NoteKind;
 
-use super::{details, list::row_element_id, ViewState, ROW_HEIGHT_PX};
+use super::{details, list::row_element_id, ViewState};
 
 /// What a row element shows, and so when it must be drawn again: the list
 /// keys its rows by this.
@@ -25,15 +25,14 @@ pub(super) struct RowKey {
     pub place: Option<TreePosition>,
 }
 
-/// The row for `key`; `kept` places it at its own place in the canvas, out
-/// of the window's flow (the selected row, scrolled out of the window).
-pub(super) fn row_view(state: ViewState, key: RowKey, kept: bool) -> AnyView {
+/// The row for `key`.
+pub(super) fn row_view(state: ViewState, key: RowKey) -> AnyView {
     state
         .prepared
-        .with_untracked(|prepared| row_of(state, prepared, key, kept))
+        .with_untracked(|prepared| row_of(state, prepared, key))
 }
 
-fn row_of(state: ViewState, prepared: &super::Prepared, key: RowKey, kept: bool) -> AnyView {
+fn row_of(state: ViewState, prepared: &super::Prepared, key: RowKey) -> AnyView {
     let RowKey {
         position,
         row,
@@ -171,13 +170,8 @@ fn row_of(state: ViewState, prepared: &super::Prepared, key: RowKey, kept: bool)
             data-match=row.is_match.then_some("true")
             data-color=color_idx.to_string()
             style=format!(
-                "--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx}); --wf-edge: var(--wf-edge-{color_idx}){}",
+                "--wf-depth: {}; --wf-color: var(--wf-svc-{color_idx}); --wf-edge: var(--wf-edge-{color_idx})",
                 row.depth,
-                if kept {
-                    format!("; position: absolute; left: 0; right: 0; top: {}px", position as f64 * ROW_HEIGHT_PX)
-                } else {
-                    String::new()
-                },
             )
             on:click=move |_| {
                 state.select(span_idx);
