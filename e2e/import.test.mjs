@@ -154,6 +154,21 @@ test('a file of several traces lists them by start, and picking one opens it', a
   await assertClean();
 });
 
+test('a file of more traces than a list shows lists the earliest 500', async () => {
+  const { page, assertClean } = await openImport();
+  const spans = [];
+  for (let i = 0; i < 600; i += 1) {
+    // One span each; the file has the latest first.
+    spans.push(...makeSpans(1, { traceId: (0xb000 + i).toString(16).padStart(32, '0'), startUs: 1_700_000_000_000_000 - i * 1_000, services: [`svc-${i}`] }));
+  }
+  await page.getByTestId('import-input').fill(zipkinJson(spans));
+  const listed = page.getByTestId('import-trace');
+  await waitFor(() => listed.count(), (n) => n === 500, '500 traces are listed');
+  assert.match(await listed.first().textContent(), /^svc-599: /, 'the earliest first');
+  await expectText(page.getByTestId('import-traces-heading'), '600 traces: the earliest 500 listed, pick one');
+  await assertClean();
+});
+
 test('Cancel stops a large import, and the next import works', async () => {
   const { page, assertClean } = await openImport();
   const file = path.join(tmp, 'cancel.json');

@@ -24,8 +24,10 @@ pub struct ImportReport {
     /// How many problems there were in all.
     pub n_skipped: usize,
     /// The traces, sorted by start (earliest first), each with its place
-    /// in the import.
+    /// in the import: the first [`MAX_LISTED`].
     pub traces: Vec<ListedTrace>,
+    /// How many traces the file holds (at least `traces.len()`).
+    pub n_traces: usize,
 }
 
 /// One problem: where, and what was wrong and what it cost.
@@ -45,6 +47,10 @@ pub struct ListedTrace {
     pub index: usize,
     pub summary: TraceSummary,
 }
+
+/// Traces a report lists at most: a list is for picking by eye, and the
+/// page draws every entry (a Collector's file may hold tens of thousands).
+pub const MAX_LISTED: usize = 500;
 
 /// The page's report of an import.
 pub fn report(imported: &Imported) -> ImportReport {
@@ -70,18 +76,21 @@ pub fn report(imported: &Imported) -> ImportReport {
         format: imported.format.name().to_owned(),
         problems,
         n_skipped: imported.n_skipped,
-        traces: list_traces(&imported.traces),
+        traces: list_traces(&imported.traces, MAX_LISTED),
+        n_traces: imported.traces.len(),
     }
 }
 
-/// The traces' summaries, sorted by start; ties keep the file's order.
-pub fn list_traces(traces: &[Trace]) -> Vec<ListedTrace> {
+/// The summaries of the `max` earliest traces, sorted by start; ties keep
+/// the file's order.
+pub fn list_traces(traces: &[Trace], max: usize) -> Vec<ListedTrace> {
     let mut listed: Vec<ListedTrace> = traces
         .iter()
         .enumerate()
         .filter_map(|(index, trace)| summarize(trace).map(|summary| ListedTrace { index, summary }))
         .collect();
     listed.sort_by_key(|listed| listed.summary.start_unix_nanos);
+    listed.truncate(max);
     listed
 }
 
@@ -332,10 +341,19 @@ mod tests {
                 span.end_unix_nanos = span.end_unix_nanos - base + offset * 1_000_000_000;
             }
         }
-        let listed = list_traces(&traces);
+        let listed = list_traces(&traces, 10);
         assert_eq!(
             listed.iter().map(|listed| listed.index).collect::<Vec<_>>(),
             [1, 2, 0]
+        );
+        // Only the earliest when there are more than a list shows.
+        let first_two = list_traces(&traces, 2);
+        assert_eq!(
+            first_two
+                .iter()
+                .map(|listed| listed.index)
+                .collect::<Vec<_>>(),
+            [1, 2]
         );
     }
 
@@ -362,6 +380,31 @@ mod tests {
         );
         assert_eq!(report.traces.len(), 1);
         assert_eq!(report.traces[0].summary.root_name, "b");
+    }
+
+    #[test]
+    fn a_file_of_many_traces_lists_the_earliest_and_counts_them_all() {
+        // 600 one-span traces, the latest first in the file.
+        let spans: Vec<String> = (0..600u64)
+            .map(|n| {
+                format!(
+                    r#"{{"traceId":"{:032x}","id":"{:016x}","name":"op","timestamp":{},"duration":10,"localEndpoint":{{"serviceName":"svc"}}}}"#,
+                    n + 1,
+                    n + 1,
+                    1_700_000_000_000_000u64 - n * 1_000
+                )
+            })
+            .collect();
+        let file = format!("[{}]", spans.join(","));
+        let report = report(&tracelab_formats::import(file.as_bytes()));
+        assert_eq!(report.n_traces, 600);
+        assert_eq!(report.traces.len(), MAX_LISTED);
+        // The earliest is the last in the file.
+        assert_eq!(report.traces[0].index, 599);
+        assert!(report
+            .traces
+            .windows(2)
+            .all(|pair| pair[0].summary.start_unix_nanos <= pair[1].summary.start_unix_nanos));
     }
 
     #[test]

@@ -292,6 +292,7 @@ pub fn encode_report(report: &ImportReport) -> Vec<u8> {
     let mut out = vec![VERSION];
     encoder.string(&mut out, &report.format);
     put_varint(&mut out, report.n_skipped as u64);
+    put_varint(&mut out, report.n_traces as u64);
     put_varint(&mut out, report.problems.len() as u64);
     for problem in &report.problems {
         encoder.string(&mut out, &problem.path);
@@ -331,6 +332,7 @@ pub fn decode_report(bytes: &[u8]) -> Result<ImportReport, Error> {
     let mut text = |reader: &mut Reader| decoder.string(reader).map(|text| text.to_string());
     let format = text(&mut reader)?;
     let n_skipped = reader.varint()? as usize;
+    let n_traces = reader.varint()? as usize;
     let n_problems = reader.count(2)?;
     let mut problems = Vec::with_capacity(n_problems);
     for _ in 0..n_problems {
@@ -338,9 +340,9 @@ pub fn decode_report(bytes: &[u8]) -> Result<ImportReport, Error> {
         let what = text(&mut reader)?;
         problems.push(ProblemRow { path, what });
     }
-    let n_traces = reader.count(12)?;
-    let mut traces = Vec::with_capacity(n_traces);
-    for _ in 0..n_traces {
+    let n_listed = reader.count(12)?;
+    let mut traces = Vec::with_capacity(n_listed);
+    for _ in 0..n_listed {
         let index = reader.varint()? as usize;
         let trace_id = text(&mut reader)?;
         let root_service = text(&mut reader)?;
@@ -374,6 +376,7 @@ pub fn decode_report(bytes: &[u8]) -> Result<ImportReport, Error> {
         problems,
         n_skipped,
         traces,
+        n_traces,
     })
 }
 
@@ -834,7 +837,8 @@ mod tests {
                 },
             ],
             n_skipped: 1_234,
-            traces: crate::import::list_traces(&traces),
+            traces: crate::import::list_traces(&traces, 10),
+            n_traces: 1_000,
         };
         assert_eq!(report.traces.len(), 3);
         assert_eq!(decode_report(&encode_report(&report)), Ok(report));

@@ -27,7 +27,9 @@
 //! `import-skipped` (how many problems), `import-error` (one per problem,
 //! its `import-error-path` inside), `import-stats` (with the worker's
 //! times as `data-read-ms` and `data-parse-ms`), `import-trace` (one per
-//! trace of a multi-trace file, with `aria-current` on the one shown), the
+//! trace of a multi-trace file, with `aria-current` on the one shown; at
+//! most `crate::import::MAX_LISTED`, the earliest), `import-traces-heading`
+//! (how many there are), the
 //! Export buttons' (`crate::export`) and the waterfall's.
 
 use std::sync::Arc;
@@ -474,7 +476,17 @@ pub fn Import() -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <h2>{format!("{} traces, earliest first: pick one", report.traces.len())}</h2>
+                    <h2 data-testid="import-traces-heading">
+                        {if report.n_traces > report.traces.len() {
+                            format!(
+                                "{} traces: the earliest {} listed, pick one",
+                                group_thousands(report.n_traces),
+                                report.traces.len()
+                            )
+                        } else {
+                            format!("{} traces, earliest first: pick one", report.traces.len())
+                        }}
+                    </h2>
                     <ol class="import-traces">{rows}</ol>
                 }
             });
