@@ -65,8 +65,8 @@
 //! - Querying: [`Store::services`], [`Store::operations`],
 //!   [`Store::find_traces`], [`Store::trace`], [`Store::logs_for_trace`],
 //!   [`Store::list_metrics`]; [`jaeger`] has Jaeger's v1 response
-//!   envelope and log records as Jaeger span logs (the traces themselves
-//!   are written by `tracelab-formats`, in the server).
+//!   envelope (the traces themselves are written by `tracelab-formats`, in
+//!   the server).
 //! - Retention: [`Store::enforce_retention`] evicts whole traces, oldest
 //!   first, to stay under a [`Retention`]'s age and size.
 //!

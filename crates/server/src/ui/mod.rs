@@ -39,7 +39,6 @@ pub mod live;
 pub mod model;
 pub mod v3;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -359,7 +358,7 @@ async fn find_traces(State(state): State<UiState>, request: Request) -> Response
         let mut traces = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(trace) = store.trace(&id)? {
-                traces.push(jaeger_with_logs(&trace, &[]));
+                traces.push(jaeger_trace(&trace));
             }
         }
         Ok(traces)
@@ -424,71 +423,40 @@ fn trace_with_logs(
     Ok(Some((trace, logs)))
 }
 
-/// The trace in Jaeger's v1 JSON (one element of `data`), written by
-/// `tracelab-formats`' Jaeger exporter from the model, with each log
-/// record correlated with a span added to its `logs` (as
-/// [`StoredLog::to_jaeger_log`] writes it, marked `otel.log=true`, beside
-/// the span's own events), in time order.
-fn jaeger_with_logs(trace: &StoredTrace, logs: &[StoredLog]) -> serde_json::Value {
-    let written = tracelab_formats::to_jaeger_json(&model::to_model(trace, &[]));
-    // The exporter writes `{"data": [trace]}`; its JSON always reads back.
-    let mut answer: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
-    let mut jaeger = answer
+/// The trace as Jaeger's `/api/traces/{id}` answers it (`{"data": [trace],
+/// "total": 0, …}`, `total` left at 0 as Jaeger does), written by
+/// `tracelab-formats`' Jaeger exporter, each log record correlated with a
+/// span among its logs ([`model::LogEvents::Jaeger`]).
+fn jaeger_answer(trace: &StoredTrace, logs: &[StoredLog]) -> String {
+    tracelab_formats::to_jaeger_json(&model::to_model(trace, logs, model::LogEvents::Jaeger))
+}
+
+/// One trace of a search's answer: the element of [`jaeger_answer`]'s
+/// `data`.
+fn jaeger_trace(trace: &StoredTrace) -> serde_json::Value {
+    // The exporter's JSON always reads back.
+    let mut answer: serde_json::Value =
+        serde_json::from_str(&jaeger_answer(trace, &[])).unwrap_or_default();
+    answer
         .pointer_mut("/data/0")
         .map(serde_json::Value::take)
-        .unwrap_or_default();
-    if logs.is_empty() {
-        return jaeger;
-    }
-    let Some(spans) = jaeger
-        .get_mut("spans")
-        .and_then(serde_json::Value::as_array_mut)
-    else {
-        return jaeger;
-    };
-    let mut by_id: HashMap<String, &mut serde_json::Value> = spans
-        .iter_mut()
-        .filter_map(|span| {
-            let id = span.get("spanID")?.as_str()?.to_owned();
-            Some((id, span))
-        })
-        .collect();
-    for log in logs {
-        let Some(span) = log.span_id.as_ref().and_then(|id| by_id.get_mut(id)) else {
-            continue;
-        };
-        let mut entry = log.to_jaeger_log();
-        entry
-            .fields
-            .push(tracelab_store::jaeger::JaegerKeyValue::string(
-                "otel.log", "true",
-            ));
-        if let (Some(list), Ok(entry)) = (
-            span.get_mut("logs")
-                .and_then(serde_json::Value::as_array_mut),
-            serde_json::to_value(entry),
-        ) {
-            list.push(entry);
-            list.sort_by_key(|entry| {
-                entry
-                    .get("timestamp")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0)
-            });
-        }
-    }
-    jaeger
+        .unwrap_or_default()
 }
 
 async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
     let wanted = trace_id.clone();
-    match query(&state, move |store| trace_with_logs(store, &wanted)).await {
-        // As Jaeger's own `/api/traces/{id}` answers: `total` is 0, only a
-        // search's answer counts.
-        Ok(Some((trace, logs))) => json(
-            StatusCode::OK,
-            &JaegerResponse::ok(vec![jaeger_with_logs(&trace, &logs)], 0),
-        ),
+    let found = query(&state, move |store| {
+        Ok(trace_with_logs(store, &wanted)?.map(|(trace, logs)| jaeger_answer(&trace, &logs)))
+    })
+    .await;
+    match found {
+        Ok(Some(body)) => {
+            let mut response = Response::new(Body::from(body));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
     }
@@ -497,7 +465,10 @@ async fn trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Re
 async fn model_trace(State(state): State<UiState>, Path(trace_id): Path<String>) -> Response {
     let wanted = trace_id.clone();
     match query(&state, move |store| trace_with_logs(store, &wanted)).await {
-        Ok(Some((trace, logs))) => json(StatusCode::OK, &model::to_model(&trace, &logs)),
+        Ok(Some((trace, logs))) => json(
+            StatusCode::OK,
+            &model::to_model(&trace, &logs, model::LogEvents::Waterfall),
+        ),
         Ok(None) => error_response(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
         Err(response) => response,
     }
@@ -531,9 +502,10 @@ async fn export_trace(
     };
     let wanted = trace_id.clone();
     let found = query(&state, move |store| {
-        Ok(store
-            .trace(&wanted)?
-            .map(|trace| (trace.trace_id.clone(), write(&model::to_model(&trace, &[])))))
+        Ok(store.trace(&wanted)?.map(|trace| {
+            let model = model::to_model(&trace, &[], model::LogEvents::Waterfall);
+            (trace.trace_id.clone(), write(&model))
+        }))
     })
     .await;
     match found {
@@ -898,12 +870,21 @@ mod api_tests {
     async fn a_span_shows_its_correlated_log_records() {
         let (status, jaeger) = get(state(), &format!("/api/traces/{TRACE}")).await;
         assert_eq!(status, StatusCode::OK);
+        // As Jaeger shows a log on its span (OpenTracing's log fields),
+        // marked apart from the span's own events.
         let logs = &jaeger["data"][0]["spans"][0]["logs"];
-        let fields = logs[0]["fields"].as_array().expect("fields");
-        assert!(fields
-            .iter()
-            .any(|field| field["key"] == "message" && field["value"] == "GET /bands/1 -> 200"));
-        assert!(fields.iter().any(|field| field["key"] == "otel.log"));
+        assert_eq!(
+            logs,
+            &serde_json::json!([{
+                "timestamp": 1_700_000_000_001_000_u64,
+                "fields": [
+                    {"key": "event", "type": "string", "value": "log"},
+                    {"key": "level", "type": "string", "value": "INFO"},
+                    {"key": "message", "type": "string", "value": "GET /bands/1 -> 200"},
+                    {"key": "otel.log", "type": "string", "value": "true"},
+                ],
+            }])
+        );
 
         let (status, model) = get(state(), &format!("/api/tracelab/traces/{TRACE}")).await;
         assert_eq!(status, StatusCode::OK);
