@@ -57,8 +57,9 @@
 //!   skipped unbuilt; every field is lenient, so a value of the wrong type
 //!   is kept as what was found and reported with its path instead of
 //!   failing the file), one pass over them into the model, hash maps for
-//!   grouping and interning. Memory is those values (a fraction of the
-//!   file: strings are not copied) plus the model.
+//!   grouping and interning. Memory is those values (of the order of the
+//!   file's size: strings are not copied; a Zipkin file's spans are held
+//!   one at a time) plus the model.
 //! - Nothing recurses on the input but serde_json's own descent, one level
 //!   of it for one level of JSON: JSON nested more than 128 levels where
 //!   tracelab reads it is refused by `serde_json`'s limit: the file (or the
