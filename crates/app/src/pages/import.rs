@@ -187,10 +187,18 @@ pub fn Import() -> impl IntoView {
         } => {
             mark(PARSED_MARK);
             worker_ms.set((read_ms, parse_ms));
-            stats.set(Some(format!(
-                "{} read in {read_ms} ms and parsed in {parse_ms} ms, in the background.",
-                megabytes(bytes)
-            )));
+            stats.set(Some(if read_ms > 0 {
+                format!(
+                    "{} read in {read_ms} ms and parsed in {parse_ms} ms, in the background.",
+                    megabytes(bytes)
+                )
+            } else {
+                // Pasted text: nothing to read.
+                format!(
+                    "{} parsed in {parse_ms} ms, in the background.",
+                    megabytes(bytes)
+                )
+            }));
             let only = (read.traces.len() == 1).then(|| read.traces[0].index);
             report.set(Some(Arc::new(read)));
             match only {
