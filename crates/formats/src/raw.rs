@@ -931,7 +931,7 @@ object! {
         kind: Scalar<'de> = "kind",
         timestamp: Scalar<'de> = "timestamp",
         duration: Scalar<'de> = "duration",
-        shared: Field<'de, Found<'de>> = "shared",
+        shared: Scalar<'de> = "shared",
         local_endpoint: Field<'de, ZipkinEndpoint<'de>> = "localEndpoint",
         remote_endpoint: Field<'de, ZipkinEndpoint<'de>> = "remoteEndpoint",
         tags: Field<'de, ZipkinTags<'de>> = "tags",

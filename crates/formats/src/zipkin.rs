@@ -300,7 +300,8 @@ fn read_span<'de>(
             Vec::new()
         } else {
             let mut order: Vec<usize> = (0..entries.len()).collect();
-            order.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0).then(b.cmp(&a)));
+            // Unique (key, place) pairs: an unstable sort is exact.
+            order.sort_unstable_by(|&a, &b| entries[a].0.cmp(&entries[b].0).then(b.cmp(&a)));
             order.dedup_by(|later, earlier| entries[*later].0 == entries[*earlier].0);
             order
         };
