@@ -298,7 +298,10 @@ mod tests {
         let text = report(&entries);
         assert!(text.contains("import worker"), "{text}");
         assert!(text.contains("250.0 KB"), "the first load alone: {text}");
-        assert!(text.contains("150.0 KB"), "the simulation's worker alone: {text}");
+        assert!(
+            text.contains("150.0 KB"),
+            "the simulation's worker alone: {text}"
+        );
         assert!(text.contains("2.2 KB OVER"), "{text}");
         assert!(check_entries(&entries).is_err());
     }
