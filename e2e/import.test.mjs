@@ -57,6 +57,20 @@ async function expectFormat(page, format) {
 const SMALL = makeSpans(7);
 const SMALL_IDS = SMALL.map((span) => span.spanId).sort();
 
+test('the import worker is fetched only when a trace is imported or exported', async () => {
+  const { page, requests, assertClean } = await openPage(browser);
+  const fetchedWorker = () => requests.some((url) => new URL(url).pathname.startsWith('/import-worker'));
+  await page.goto(new URL('sample?spans=50', server.url).href);
+  await page.getByTestId('wf-row').first().waitFor();
+  await page.goto(new URL('import', server.url).href);
+  await page.getByTestId('import-input').waitFor();
+  assert.ok(!fetchedWorker(), 'neither the Sample page nor the Import page fetches it on opening');
+  await page.getByTestId('import-input').fill(otlpJson(SMALL));
+  await waitForRowCount(page, SMALL.length);
+  assert.ok(fetchedWorker(), 'an import fetches it');
+  await assertClean();
+});
+
 for (const [format, write] of [
   ['OTLP JSON', otlpJson],
   ['OTLP JSON lines (OpenTelemetry Collector file exporter)', otlpJsonLines],
