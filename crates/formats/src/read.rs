@@ -3,7 +3,6 @@
 //! list. (Grouping spans into traces is `tracelab_trace::group`.)
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use tracelab_trace::model::{SpanId, TraceId};
@@ -78,10 +77,11 @@ pub(crate) struct Reader {
 /// Names a file repeats on every span (attribute keys, span and event
 /// names), each allocated once per import and shared by every span that
 /// has it: a lookup costs less than an allocation and its free, and the
-/// model is smaller.
+/// model is smaller. (std's hasher, like the grouping's maps: keys chosen
+/// to collide cannot make the work quadratic where it is seeded.)
 #[derive(Default)]
 pub(crate) struct Strings {
-    shared: HashSet<Arc<str>, BuildHasherDefault<Fnv>>,
+    shared: HashSet<Arc<str>>,
 }
 
 impl Strings {
@@ -95,28 +95,6 @@ impl Strings {
             self.shared.insert(shared.clone());
         }
         shared
-    }
-}
-
-/// FNV-1a: short keys hashed quickly (no flooding to fear: the set is
-/// capped, and the input is the person's own file).
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = hash;
     }
 }
 
