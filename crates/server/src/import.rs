@@ -12,8 +12,8 @@
 //! Where they go ([`Sink`]): by default a running tracelab's OTLP/HTTP
 //! endpoint (`POST /v1/traces`, protobuf), which answers only once a
 //! request is committed; requests are cut to at most `--max-request`
-//! bytes, and one the endpoint still finds too large (413) is split in two
-//! and sent again. With `--data-dir`, straight into that directory's
+//! bytes, a few in flight at once, and one the endpoint still finds too
+//! large (413) is split in two and sent again. With `--data-dir`, straight into that directory's
 //! store, one transaction per request, for when no tracelab runs.
 //!
 //! What it is not for: reading the formats (that is `tracelab-formats`,
@@ -23,6 +23,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -330,25 +331,67 @@ pub struct Delivered {
     pub unreachable: bool,
 }
 
-/// Sends the batch's spans in runs of at most `max_request` bytes, with a
-/// progress bar on a terminal when there is more than one request.
+/// How many requests are in flight at once: the collector commits
+/// requests that arrive together in one transaction (group commit), so a
+/// few at a time keep its writer busy while the next are encoded and sent.
+const IN_FLIGHT: usize = 4;
+
+/// Sends the batch's spans in runs of at most `max_request` bytes, up to
+/// [`IN_FLIGHT`] at once, with a progress bar on a terminal when there is
+/// more than one request. Stops at the first run that fails.
 pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivered {
+    use futures_util::StreamExt;
+
     let mut delivered = Delivered::default();
     let total = batch.n_spans() as u64;
-    let mut pending: Vec<Range<usize>> = batch.runs(max_request);
-    pending.reverse();
-    let progress = pending.len() > 1 && std::io::stderr().is_terminal();
+    let runs = batch.runs(max_request);
+    let progress = runs.len() > 1 && std::io::stderr().is_terminal();
+    let taken_any = AtomicBool::new(false);
+    let mut outcomes = futures_util::stream::iter(runs)
+        .map(|range| deliver_run(sink, batch, range, &taken_any))
+        .buffered(IN_FLIGHT);
+    while let Some(outcome) = outcomes.next().await {
+        delivered.accepted += outcome.accepted;
+        delivered.rejected += outcome.rejected;
+        delivered.messages.extend(outcome.messages);
+        if let Some(why) = outcome.failed {
+            delivered.unreachable = outcome.unreachable;
+            delivered.failed = Some(why);
+            break;
+        }
+        if progress {
+            crate::call::draw_progress(delivered.accepted + delivered.rejected, total, "spans");
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    delivered
+}
+
+/// Sends one run of spans; a request the endpoint finds too large (413) is
+/// split in two and each half sent, down to single spans.
+async fn deliver_run(
+    sink: &Sink,
+    batch: &Batch,
+    range: Range<usize>,
+    taken_any: &AtomicBool,
+) -> Delivered {
+    let mut delivered = Delivered::default();
+    let mut pending = vec![range];
     while let Some(range) = pending.pop() {
         let n_spans = range.len() as u64;
         let request = batch.request(range.clone());
         let sent = match sink {
             Sink::Store(store) => store_request(store, request).await,
             Sink::Http { client, endpoint } => {
-                post_request(client, endpoint, request, delivered.accepted == 0).await
+                let first = !taken_any.load(Ordering::Relaxed);
+                post_request(client, endpoint, request, first).await
             }
         };
         match sent {
             Sent::Taken { rejected, message } => {
+                taken_any.store(true, Ordering::Relaxed);
                 delivered.accepted += n_spans.saturating_sub(rejected);
                 delivered.rejected += rejected;
                 delivered.messages.extend(message);
@@ -358,7 +401,6 @@ pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivere
                 let middle = range.start + range.len() / 2;
                 pending.push(middle..range.end);
                 pending.push(range.start..middle);
-                continue;
             }
             Sent::TooLarge(why) => {
                 delivered.rejected += 1;
@@ -376,12 +418,6 @@ pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivere
                 break;
             }
         }
-        if progress {
-            crate::call::draw_progress(delivered.accepted + delivered.rejected, total, "spans");
-        }
-    }
-    if progress {
-        eprintln!();
     }
     delivered
 }
@@ -510,10 +546,11 @@ fn report(name: &str, imported: &Imported, delivered: &Delivered, args: &ImportA
             }
         }
         if imported.traces.len() > args.links {
+            let more = imported.traces.len() - args.links;
             let _ = writeln!(
                 out,
-                "  … and {} more",
-                plural(imported.traces.len() - args.links, "trace", "traces")
+                "  … and {more} more {}",
+                if more == 1 { "trace" } else { "traces" }
             );
         }
     }
