@@ -10,6 +10,7 @@ use crate::{bundle, setup, Result};
 const BROWSER_BENCHMARKS: &[&str] = &[
     "decode-keystroke.mjs",
     "waterfall-paint.mjs",
+    "filter-keystroke.mjs",
     "live-stream.mjs",
     "import-100k.mjs",
 ];

@@ -101,7 +101,8 @@ use tracelab_trace::scroll::ScrollMap;
 use tracelab_trace::services::TraceServices;
 use tracelab_trace::treegrid::{tree_positions, TreePosition};
 use tracelab_trace::view::{
-    position_of, visible_rows, CollapseState, FilterMatches, FilterMode, ViewOptions, VisibleRow,
+    position_of, visible_rows, CollapseState, FilterJob, FilterMatches, FilterMode, ViewOptions,
+    VisibleRow,
 };
 use tracelab_trace::{SpanId, Trace};
 
@@ -114,6 +115,12 @@ pub const ROW_HEIGHT_PX: f64 = 24.0;
 /// browser lets one element be (about 17.9 million in Firefox). Past it
 /// the scroll position maps to rows by scale (`tracelab_trace::scroll`).
 const MAX_CANVAS_PX: f64 = 15_000_000.0;
+/// Traces with more spans than this are filtered in slices, the browser
+/// answering the keyboard in between; smaller ones at once.
+const FILTER_SLICE_SPANS: usize = 5_000;
+/// How long one slice of filtering may run before the browser gets the
+/// thread back, in milliseconds: well under a frame.
+const FILTER_SLICE_MS: f64 = 8.0;
 /// Height of the sticky time axis at the top of the scroller
 /// (`--wf-axis-height` in the stylesheet).
 const AXIS_HEIGHT_PX: f64 = 28.0;
@@ -237,6 +244,8 @@ struct ViewState {
     selected_idx: Memo<Option<usize>>,
     root_idx: Memo<Option<usize>>,
     matches: Memo<Option<Arc<FilterMatches>>>,
+    /// While a large trace is being filtered: spans matched so far, of all.
+    filtering: RwSignal<Option<(usize, usize)>>,
     rows: Memo<Arc<Vec<VisibleRow>>>,
     /// Each row's level and place among its visible siblings, for the
     /// screen reader (the browser cannot count rows that are not in the DOM).
@@ -350,6 +359,67 @@ impl ViewState {
             adjusted: self.adjusted.get(),
         }
     }
+}
+
+/// Filters a trace of more than [`FILTER_SLICE_SPANS`] spans whenever the
+/// filter or the trace changes, a slice per task, and puts the matches in
+/// `sliced` with the trace they are for; `filtering` says how far it got.
+/// A newer filter or trace stops the one under way.
+fn filter_in_slices(
+    prepared: Memo<Arc<Prepared>>,
+    parsed: Memo<ParsedQuery>,
+    sliced: RwSignal<Option<(usize, Arc<FilterMatches>)>>,
+    filtering: RwSignal<Option<(usize, usize)>>,
+) {
+    let latest = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let filter = parsed.with(|parsed| parsed.filter.clone());
+        let prepared = prepared.get();
+        let run = latest.get_value().wrapping_add(1);
+        latest.set_value(run);
+        if filter.is_empty() || prepared.trace.spans.len() <= FILTER_SLICE_SPANS {
+            filtering.set(None);
+            return;
+        }
+        let n_spans = prepared.trace.spans.len();
+        filtering.set(Some((0, n_spans)));
+        leptos::task::spawn_local(async move {
+            let mut job = FilterJob::new(&filter, n_spans);
+            loop {
+                // Let the keyboard in first: a key typed meanwhile starts
+                // a newer run, and this one stops.
+                crate::export::next_task().await;
+                if latest.try_get_value() != Some(run) {
+                    return;
+                }
+                // Steps of a thousand spans until the slice's time is up.
+                let layout = &prepared.layout;
+                let started = now_ms();
+                let done = loop {
+                    let done = job.step(&prepared.trace, &layout.tree, &layout.times, 1_000);
+                    if done.is_some() || now_ms() - started >= FILTER_SLICE_MS {
+                        break done;
+                    }
+                };
+                match done {
+                    Some(matches) => {
+                        let generation = Arc::as_ptr(&prepared) as usize;
+                        sliced.set(Some((generation, Arc::new(matches))));
+                        filtering.set(None);
+                        return;
+                    }
+                    None => filtering.set(Some(job.progress())),
+                }
+            }
+        });
+    });
+}
+
+/// The page's clock, in milliseconds.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |performance| performance.now())
 }
 
 /// The waterfall of `trace`, with its filter, legend, details panel and
@@ -477,20 +547,35 @@ pub fn Waterfall(
             state
         })
     });
+    // A large trace is filtered in slices (see `filter_in_slices`); until
+    // its new matches are ready, the last ones for this trace stay shown.
+    let sliced: RwSignal<Option<(usize, Arc<FilterMatches>)>> = RwSignal::new(None);
+    let filtering = RwSignal::new(None::<(usize, usize)>);
     let matches: Memo<Option<Arc<FilterMatches>>> = Memo::new(move |_| {
         parsed.with(|parsed| {
-            (!parsed.filter.is_empty()).then(|| {
-                prepared.with(|prepared| {
-                    let layout = &prepared.layout;
-                    Arc::new(
-                        parsed
-                            .filter
-                            .apply(&prepared.trace, &layout.tree, &layout.times),
-                    )
-                })
+            if parsed.filter.is_empty() {
+                return None;
+            }
+            prepared.with(|prepared| {
+                if prepared.trace.spans.len() > FILTER_SLICE_SPANS {
+                    let generation = Arc::as_ptr(prepared) as usize;
+                    return sliced.with(|sliced| match sliced {
+                        Some((for_trace, matches)) if *for_trace == generation => {
+                            Some(matches.clone())
+                        }
+                        _ => None,
+                    });
+                }
+                let layout = &prepared.layout;
+                Some(Arc::new(parsed.filter.apply(
+                    &prepared.trace,
+                    &layout.tree,
+                    &layout.times,
+                )))
             })
         })
     });
+    filter_in_slices(prepared, parsed, sliced, filtering);
     let rows: Memo<Arc<Vec<VisibleRow>>> = Memo::new(move |_| {
         let matches = matches.get();
         let mode = mode.get();
@@ -549,6 +634,7 @@ pub fn Waterfall(
         selected_idx,
         root_idx,
         matches,
+        filtering,
         rows,
         places,
         selected_position,

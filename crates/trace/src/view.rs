@@ -217,15 +217,66 @@ impl SpanFilter {
 
     /// Matches every span, and marks the ancestors of each match as kept.
     pub fn apply(&self, trace: &Trace, tree: &SpanTree, times: &SpanTimes) -> FilterMatches {
-        let filter = self.normalised();
-        let n_spans = tree.len();
-        let matched: Vec<bool> = (0..n_spans)
-            .map(|span_idx| filter.matches_normalised(trace, times, span_idx))
-            .collect();
+        let mut job = FilterJob::new(self, tree.len());
+        // One step matches every span, the next marks the ancestors.
+        loop {
+            if let Some(matches) = job.step(trace, tree, times, usize::MAX) {
+                return matches;
+            }
+        }
+    }
+}
+
+/// [`SpanFilter::apply`] in steps, so that a caller with a million spans
+/// can match them a slice at a time and let the browser answer in between.
+/// The result is the same as one `apply`.
+#[derive(Clone, Debug)]
+pub struct FilterJob {
+    filter: SpanFilter,
+    matched: Vec<bool>,
+    n_spans: usize,
+}
+
+impl FilterJob {
+    /// A job matching `filter` against the `n_spans` spans of a trace.
+    pub fn new(filter: &SpanFilter, n_spans: usize) -> FilterJob {
+        FilterJob {
+            filter: filter.normalised(),
+            matched: Vec::with_capacity(n_spans),
+            n_spans,
+        }
+    }
+
+    /// How many spans are matched so far, of how many.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.matched.len(), self.n_spans)
+    }
+
+    /// Matches up to `budget` more spans (at least one); the step after the
+    /// last span is matched marks the ancestors of each match (one linear
+    /// pass, a step of its own) and gives the result. `trace`, `tree` and
+    /// `times` must be those of the trace the job was made for.
+    pub fn step(
+        &mut self,
+        trace: &Trace,
+        tree: &SpanTree,
+        times: &SpanTimes,
+        budget: usize,
+    ) -> Option<FilterMatches> {
+        let start = self.matched.len();
+        if start < self.n_spans {
+            let end = start.saturating_add(budget.max(1)).min(self.n_spans);
+            for span_idx in start..end {
+                let is_match = self.filter.matches_normalised(trace, times, span_idx);
+                self.matched.push(is_match);
+            }
+            return None;
+        }
+        let matched = std::mem::take(&mut self.matched);
         let mut kept = matched.clone();
         // Walk up from each match until an ancestor already kept: every span
         // is walked through at most once, so this is linear.
-        for span_idx in (0..n_spans).filter(|&span_idx| matched[span_idx]) {
+        for span_idx in (0..self.n_spans).filter(|&span_idx| matched[span_idx]) {
             let mut current = span_idx;
             while let Some(parent_idx) = tree.parent(current) {
                 if kept[parent_idx] {
@@ -236,11 +287,11 @@ impl SpanFilter {
             }
         }
         let n_matches = matched.iter().filter(|&&is_match| is_match).count();
-        FilterMatches {
+        Some(FilterMatches {
             matched,
             kept,
             n_matches,
-        }
+        })
     }
 }
 

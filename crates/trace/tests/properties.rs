@@ -5,7 +5,7 @@ use tracelab_trace::layout::{critical_path, critical_path_from, self_times, Span
 use tracelab_trace::query::parse_query;
 use tracelab_trace::skew::{adjust_skew, detect_skew};
 use tracelab_trace::view::{
-    position_of, visible_rows, CollapseState, FilterMode, SpanFilter, ViewOptions,
+    position_of, visible_rows, CollapseState, FilterJob, FilterMode, SpanFilter, ViewOptions,
 };
 use tracelab_trace::{
     generate, AttributeValue, KeyValue, NoteKind, Resource, Span, SpanId, SpanKind, SpanTree,
@@ -297,6 +297,30 @@ proptest! {
                 prop_assert_eq!(position_of(&rows, tree, span_idx), scanned, "span {}", span_idx);
             }
         }
+    }
+
+    #[test]
+    fn a_filter_matched_in_slices_gives_what_one_pass_gives(
+        trace in messy_trace(),
+        filter_op in 0usize..14,
+        budget in 1usize..20,
+    ) {
+        let waterfall = Waterfall::build(&trace);
+        let filter = SpanFilter { name_contains: Some(format!("op-{filter_op}")), ..SpanFilter::default() };
+        let whole = filter.apply(&trace, &waterfall.tree, &waterfall.times);
+        let mut job = FilterJob::new(&filter, trace.spans.len());
+        let mut steps = 0;
+        let sliced = loop {
+            steps += 1;
+            if let Some(matches) = job.step(&trace, &waterfall.tree, &waterfall.times, budget) {
+                break matches;
+            }
+            let (done, total) = job.progress();
+            prop_assert_eq!(done, (steps * budget).min(total));
+        };
+        prop_assert_eq!(sliced, whole);
+        // The matching steps, then one for the ancestors.
+        prop_assert_eq!(steps, trace.spans.len().div_ceil(budget) + 1);
     }
 
     #[test]

@@ -20,8 +20,16 @@ pub(super) fn note_view(testid: Option<&'static str>, text: String) -> AnyView {
     view! { <p class="wf-note" data-testid=testid>{text}</p> }.into_any()
 }
 
-/// "10,000 spans", or with a filter "12 of 10,000 spans match · 30 rows shown".
+/// "10,000 spans", or with a filter "12 of 10,000 spans match · 30 rows
+/// shown"; while a large trace is being filtered, how far that got.
 fn summary(state: ViewState) -> String {
+    if let Some((done, total)) = state.filtering.get() {
+        return format!(
+            "Filtering… {} of {}",
+            group_thousands(done),
+            count_spans(total)
+        );
+    }
     let n_rows = state.rows.with(|rows| rows.len());
     let n_spans = state.prepared.with(|prepared| prepared.trace.spans.len());
     let matched = state
