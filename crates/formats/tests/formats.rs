@@ -448,3 +448,64 @@ fn zipkin_tags_in_key_order_last_value_wins_and_a_cut_file_is_one_problem() {
     assert!(imported.skipped[0].message.starts_with("not JSON: EOF"));
     assert!(imported.traces.is_empty());
 }
+
+/// Where a file spells a field twice, it reads as a JSON object read into
+/// a map would: of OTLP's spellings the lowerCamelCase one wins whatever
+/// their order, a `null` counts as absent, and a repeated key's last value
+/// wins.
+#[test]
+fn fields_spelt_twice_read_as_a_map_would() {
+    let span = |id: &str, name: &str| {
+        format!(
+            r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id}","name":"{name}"}}"#
+        )
+    };
+    let scope = |name: &str| {
+        format!(
+            r#"{{"scope":{{"name":"{name}"}},"spans":[{}]}}"#,
+            span("b7ad6b7169203331", name)
+        )
+    };
+    let names = |file: &str| -> Vec<String> {
+        let imported = import(file.as_bytes());
+        assert_eq!(imported.skipped, vec![], "{file}");
+        imported.traces[0]
+            .spans
+            .iter()
+            .map(|span| span.name.to_string())
+            .collect()
+    };
+    // camelCase first or last, the proto name loses.
+    let both = format!(
+        r#"{{"resource_spans":[{{"scopeSpans":[{}]}}],"resourceSpans":[{{"scopeSpans":[{}]}}]}}"#,
+        scope("proto"),
+        scope("camel")
+    );
+    assert_eq!(names(&both), ["camel"]);
+    let both = format!(
+        r#"{{"resourceSpans":[{{"scope_spans":[{}],"scopeSpans":[{}]}}],"resource_spans":[]}}"#,
+        scope("proto"),
+        scope("camel")
+    );
+    assert_eq!(names(&both), ["camel"]);
+    // A null camelCase field is absent: the proto name is read.
+    let null = format!(
+        r#"{{"resourceSpans":null,"resource_spans":[{{"scopeSpans":[{}]}}]}}"#,
+        scope("proto")
+    );
+    assert_eq!(names(&null), ["proto"]);
+    // A repeated key: the last value.
+    let repeated = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}],"spans":[{}]}}]}}]}}"#,
+        span("b7ad6b7169203331", "first"),
+        span("b7ad6b7169203332", "last")
+    );
+    assert_eq!(names(&repeated), ["last"]);
+    // An AnyValue holding two kinds: the mapping's first (string before int).
+    let two_kinds = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","attributes":[{"key":"k","value":{"intValue":"7","stringValue":"s"}}]}]}]}]}"#;
+    let imported = import(two_kinds.as_bytes());
+    assert_eq!(
+        imported.traces[0].spans[0].attributes[0].value,
+        AttributeValue::string("s")
+    );
+}
