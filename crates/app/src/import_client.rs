@@ -169,8 +169,10 @@ impl ImportClient {
         self.post("import-file", &[("file", file.into())], Array::new());
     }
 
-    /// Imports pasted text.
-    pub fn import_text(&self, text: &str) {
+    /// Imports pasted text, handed over as the browser's own string: a
+    /// pasted file of tens of megabytes never passes through the page's
+    /// wasm (two copies and two conversions on the page's thread).
+    pub fn import_text(&self, text: &js_sys::JsString) {
         self.post("import-text", &[("text", text.into())], Array::new());
     }
 

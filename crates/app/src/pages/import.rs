@@ -295,8 +295,8 @@ pub fn Import() -> impl IntoView {
             });
         }
     };
-    let import_text = move |text: String| {
-        if text.trim().is_empty() {
+    let import_text = move |text: js_sys::JsString| {
+        if text.trim().length() == 0 {
             return;
         }
         if begin() {
@@ -389,7 +389,20 @@ pub fn Import() -> impl IntoView {
         if let Some(handle) = paste_timer.get_value() {
             handle.clear();
         }
-        let handle = set_timeout_with_handle(move || import_text(area.value()), PASTE_DELAY);
+        // The text stays a JS string: see ImportClient::import_text.
+        let text = move || {
+            js_sys::Reflect::get(&area, &"value".into())
+                .ok()
+                .and_then(|value| value.dyn_into::<js_sys::JsString>().ok())
+        };
+        let handle = set_timeout_with_handle(
+            move || {
+                if let Some(text) = text() {
+                    import_text(text);
+                }
+            },
+            PASTE_DELAY,
+        );
         paste_timer.set_value(handle.ok());
     };
     on_cleanup(move || {
