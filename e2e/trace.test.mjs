@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +116,19 @@ test('the link tracelab call prints opens the real trace in the waterfall', asyn
     for (const name of ['get_band', 'GET /bands/:id', 'get_reviews', 'get_reviews_by_band_id', 'SELECT reviews']) {
       assert.ok(rows.some((row) => row.includes(name)), `a row for ${name}: ${rows.join(' | ')}`);
     }
+    // The trace on screen downloads as Jaeger JSON (made by the import
+    // worker, within the page's connection policy) and shares as a link
+    // that the Import page opens with the same spans.
+    const downloading = page.waitForEvent('download');
+    await page.getByTestId('export-jaeger').click();
+    const exported = JSON.parse(await readFile(await (await downloading).path(), 'utf8'));
+    assert.equal(exported.data[0].spans.length, 8);
+    await page.getByTestId('share').click();
+    const shared = await page.getByTestId('share-link').getAttribute('href');
+    const ids = () => page.getByTestId('wf-row').evaluateAll((all) => all.map((row) => row.dataset.spanId).sort());
+    const before = await ids();
+    await page.goto(shared);
+    await waitFor(ids, (after) => JSON.stringify(after) === JSON.stringify(before), 'the share link opens the same spans');
     await assertClean();
   } finally {
     lab.child.kill('SIGTERM');
