@@ -441,11 +441,16 @@ pub fn Import() -> impl IntoView {
             ),
             Phase::Receiving { done, total } => (
                 "receive",
-                format!(
-                    "Opening the trace: {} of {}",
-                    group_thousands(done),
-                    count_spans(total)
-                ),
+                // Until the trace's header arrives, its size is not known.
+                if total == 0 {
+                    "Opening the trace…".to_owned()
+                } else {
+                    format!(
+                        "Opening the trace: {} of {}",
+                        group_thousands(done),
+                        count_spans(total)
+                    )
+                },
                 (total > 0).then(|| done.to_string()),
                 total.to_string(),
             ),
