@@ -37,16 +37,16 @@
 //! (`⇄ moved`, with how far and why) and says how many it moved.
 //!
 //! Where each part lives:
-//! - this file: the component, the trace it draws ([`Prepared`]) and the
-//!   view state ([`ViewState`]) that every part reads;
+//! - this file: the component, the trace it draws (`Prepared`) and the
+//!   view state (`ViewState`) that every part reads;
 //! - [`link`]: the view as a page keeps it in its link ([`WaterfallView`]);
-//! - [`toolbar`]: the filter box, the switches, the summary and the notes
-//!   above the list; [`axis`]: the time axis, the zoom and the drag that
-//!   sets it; [`minimap`]; [`list`]: the virtual list (which rows are in the
-//!   DOM, scrolling, measuring); [`row`]: one row; [`keys`]: what a key does
-//!   to the view; [`details`]: the span's details; [`help`]: the keys' help
-//!   dialog; [`active`]: which waterfall on a page answers `/` and `?`;
-//!   [`resize`]: the `ResizeObserver`.
+//! - `toolbar`: the filter box, the switches, the summary and the notes
+//!   above the list; `axis`: the time axis, the zoom and the drag that
+//!   sets it; `minimap`; `list`: the virtual list (which rows are in the
+//!   DOM, scrolling, measuring); `row`: one row; `keys`: what a key does
+//!   to the view; `details`: the span's details; `help`: the keys' help
+//!   dialog; `active`: which waterfall on a page answers `/` and `?`;
+//!   `resize`: the `ResizeObserver`.
 //!
 //! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
 //! `data-color` (the service's colour slot, as in the legend),

@@ -130,7 +130,7 @@ pub fn read() -> Loaded {
 }
 
 /// Reads the view from the fragment: `param(key)` is the decoded value
-/// of `key` (written with its `=`), as [`read_param`] gives it.
+/// of `key` (written with its `=`), as `read_param` (the shared fragment helper) gives it.
 pub fn parse(param: impl Fn(&str) -> Result<Option<String>, Malformed>) -> Loaded {
     let mut view = WaterfallView::default();
     let mut notes: Vec<&str> = Vec::new();
@@ -210,7 +210,7 @@ fn span_hex(text: &str) -> Option<String> {
 /// The fragment's keys and values for `view`, before encoding; empty
 /// values are left out of the link.
 ///
-/// Never too long for [`write_params`]: at worst a filter of
+/// Never too long for `write_params`: at worst a filter of
 /// `MAX_QUERY_CHARS` (200) four-byte characters encodes to 2,400
 /// characters, 64 collapsed ids take 1,087 and the rest under 100,
 /// within its 4,096.
