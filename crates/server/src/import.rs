@@ -337,7 +337,7 @@ pub struct Delivered {
 const IN_FLIGHT: usize = 4;
 
 /// Sends the batch's spans in runs of at most `max_request` bytes, up to
-/// [`IN_FLIGHT`] at once, with a progress bar on a terminal when there is
+/// `IN_FLIGHT` at once, with a progress bar on a terminal when there is
 /// more than one request. Stops at the first run that fails.
 pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivered {
     use futures_util::StreamExt;
