@@ -26,6 +26,80 @@ use crate::read::{
 use crate::Dropped;
 use tracelab_trace::group::TraceGrouper;
 
+/// An annotation's value in the form OpenTelemetry's Zipkin exporters
+/// write an event with attributes, `{"<name>":{<attributes>}}` (the
+/// specification's Zipkin mapping; the Python SDK's exporter writes it): the
+/// event's name and attributes. `None` for any other value, which is the
+/// event's name as it stands.
+fn event_with_attributes(value: &str) -> Option<(String, Vec<KeyValue>)> {
+    if !value.starts_with('{') {
+        return None;
+    }
+    let serde_json::Value::Object(outer) = serde_json::from_str(value).ok()? else {
+        return None;
+    };
+    let mut entries = outer.into_iter();
+    let (name, serde_json::Value::Object(fields)) = entries.next()? else {
+        return None;
+    };
+    if entries.next().is_some() {
+        return None;
+    }
+    let mut attributes: Vec<KeyValue> = fields
+        .iter()
+        .map(|(key, value)| KeyValue {
+            key: Arc::from(key.as_str()),
+            value: json_attribute(value),
+        })
+        .collect();
+    // In key order, whichever order serde_json's map keeps (a feature of
+    // another crate can change it): the same file always reads the same.
+    attributes.sort_by(|a, b| a.key.cmp(&b.key));
+    Some((name, attributes))
+}
+
+/// A JSON value as an attribute value: strings, booleans, integers and
+/// other numbers as themselves, arrays item by item (with an explicit
+/// stack, at most [`crate::MAX_VALUE_DEPTH`] deep; deeper, and objects and
+/// nulls, as their JSON text).
+fn json_attribute(value: &serde_json::Value) -> AttributeValue {
+    use serde_json::Value;
+    let scalar = |value: &Value| match value {
+        Value::String(text) => AttributeValue::String(Arc::from(text.as_str())),
+        Value::Bool(flag) => AttributeValue::Bool(*flag),
+        Value::Number(number) => match number.as_i64() {
+            Some(int) => AttributeValue::Int(int),
+            None => AttributeValue::Double(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        other => AttributeValue::String(Arc::from(other.to_string().as_str())),
+    };
+    let Value::Array(items) = value else {
+        return scalar(value);
+    };
+    let mut stack: Vec<(std::slice::Iter<'_, Value>, Vec<AttributeValue>)> =
+        vec![(items.iter(), Vec::new())];
+    loop {
+        let depth = stack.len();
+        let Some((items, built)) = stack.last_mut() else {
+            return AttributeValue::Array(Box::default());
+        };
+        match items.next() {
+            Some(Value::Array(inner)) if depth < crate::MAX_VALUE_DEPTH => {
+                stack.push((inner.iter(), Vec::new()));
+            }
+            Some(item) => built.push(scalar(item)),
+            None => {
+                let done = stack.pop().map(|(_, built)| built).unwrap_or_default();
+                let array = AttributeValue::Array(done.into_boxed_slice());
+                match stack.last_mut() {
+                    Some((_, parent)) => parent.push(array),
+                    None => return array,
+                }
+            }
+        }
+    }
+}
+
 /// A span as read, before shared ids are separated.
 struct Read<'de> {
     span: Span,
@@ -367,15 +441,18 @@ fn read_span<'de>(
     {
         let annotation_path = annotations_path.index(index);
         let result = read::object(annotation, &annotation_path).and_then(|annotation| {
+            let value = string(&annotation.value, "value", &annotation_path)?;
+            let (name, attributes) = match event_with_attributes(value) {
+                Some((name, attributes)) => (reader.strings.get(&name), attributes),
+                None => (reader.strings.get(value), Vec::new()),
+            };
             Ok(Event {
                 time_unix_nanos: micros_to_nanos(
                     u64_field(&annotation.timestamp, "timestamp", &annotation_path)?,
                     &annotation_path.field("timestamp"),
                 )?,
-                name: reader
-                    .strings
-                    .get(string(&annotation.value, "value", &annotation_path)?),
-                attributes: Vec::new(),
+                name,
+                attributes,
             })
         });
         match result {

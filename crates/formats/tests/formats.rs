@@ -1,6 +1,6 @@
 //! Each format read from files shaped as its producers write them.
 
-use tracelab_formats::{detect, import, Format};
+use tracelab_formats::{detect, import, to_zipkin_json, Format};
 use tracelab_trace::model::{AttributeValue, ParentRelation, SpanId, SpanKind, Status};
 
 fn span_id(hex: &str) -> SpanId {
@@ -508,4 +508,62 @@ fn fields_spelt_twice_read_as_a_map_would() {
         imported.traces[0].spans[0].attributes[0].value,
         AttributeValue::string("s")
     );
+}
+
+#[test]
+fn zipkin_annotations_carry_an_events_attributes_as_opentelemetry_writes_them() {
+    // OpenTelemetry's Zipkin exporters write an event with attributes as
+    // `{"<name>":{<attributes>}}` in the annotation's value (the Python
+    // SDK's does); a plain value is the event's name.
+    let file = br#"[{"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"a2fb4a1d1a96d312",
+      "name":"get","timestamp":1700000000000000,"duration":2000,
+      "localEndpoint":{"serviceName":"bands-api"},
+      "annotations":[
+        {"timestamp":1700000000000100,"value":"{\"cache.miss\":{\"key\":\"band-1\",\"size\":3,\"ratio\":0.5,\"hit\":false,\"tags\":[\"a\",[1,2]],\"extra\":{\"x\":1}}}"},
+        {"timestamp":1700000000000200,"value":"retry"},
+        {"timestamp":1700000000000300,"value":"{\"two\":{},\"keys\":{}}"},
+        {"timestamp":1700000000000400,"value":"{not json"}
+      ]}]"#;
+    let imported = import(file);
+    assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
+    let events = &imported.traces[0].spans[0].events;
+    let names: Vec<&str> = events.iter().map(|event| &*event.name).collect();
+    assert_eq!(
+        names,
+        [
+            "cache.miss",
+            "retry",
+            r#"{"two":{},"keys":{}}"#,
+            "{not json"
+        ]
+    );
+    let attributes: Vec<(&str, AttributeValue)> = events[0]
+        .attributes
+        .iter()
+        .map(|attribute| (&*attribute.key, attribute.value.clone()))
+        .collect();
+    assert_eq!(
+        attributes,
+        [
+            ("extra", AttributeValue::string(r#"{"x":1}"#)),
+            ("hit", AttributeValue::Bool(false)),
+            ("key", AttributeValue::string("band-1")),
+            ("ratio", AttributeValue::Double(0.5)),
+            ("size", AttributeValue::Int(3)),
+            (
+                "tags",
+                AttributeValue::Array(Box::new([
+                    AttributeValue::string("a"),
+                    AttributeValue::Array(Box::new([
+                        AttributeValue::Int(1),
+                        AttributeValue::Int(2)
+                    ])),
+                ])),
+            ),
+        ]
+    );
+    assert!(events[1].attributes.is_empty());
+    // What the writer makes of an event with attributes reads back the same.
+    let again = import(to_zipkin_json(&imported.traces[0]).as_bytes());
+    assert_eq!(again.traces[0].spans[0].events, *events);
 }
