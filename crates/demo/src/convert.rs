@@ -58,24 +58,56 @@ pub fn to_trace(spans: &[RecordedSpan]) -> Trace {
 }
 
 /// One trace per trace-id, the trace whose first span starts earliest first.
+/// Grouped by `tracelab_trace::group` (as the importers group theirs); each
+/// trace's resources then keep the order client, bands-api, reviews-api, so
+/// that a service has the same colour slot in every trace.
 pub fn split_by_trace(spans: &[RecordedSpan]) -> Vec<Trace> {
-    let mut groups: Vec<(opentelemetry::trace::TraceId, u64, Vec<RecordedSpan>)> = Vec::new();
-    for recorded in spans {
-        let trace_id = recorded.span.span_context.trace_id();
-        let start = unix_nanos(recorded.span.start_time);
-        match groups.iter_mut().find(|(id, _, _)| *id == trace_id) {
-            Some((_, first_start, members)) => {
-                *first_start = (*first_start).min(start);
-                members.push(recorded.clone());
-            }
-            None => groups.push((trace_id, start, vec![recorded.clone()])),
+    let whole = to_trace(spans);
+    let service_order: Vec<Arc<str>> = whole
+        .resources
+        .iter()
+        .map(|resource| resource.service_name.clone())
+        .collect();
+    let mut traces = tracelab_trace::group::merge([whole]);
+    for trace in &mut traces {
+        in_service_order(trace, &service_order);
+    }
+    traces.sort_by_key(|trace| {
+        let first_start = trace.spans.iter().map(|span| span.start_unix_nanos).min();
+        (first_start, trace.spans.first().map(|span| span.trace_id))
+    });
+    traces
+}
+
+/// Puts `trace`'s resources in the order their services have in `order`
+/// (a service not in it last), renumbering the spans' resource indices.
+fn in_service_order(trace: &mut Trace, order: &[Arc<str>]) {
+    let rank = |resource: &Resource| {
+        order
+            .iter()
+            .position(|name| *name == resource.service_name)
+            .unwrap_or(order.len())
+    };
+    let mut by_rank: Vec<usize> = (0..trace.resources.len()).collect();
+    by_rank.sort_by_key(|&idx| rank(&trace.resources[idx]));
+    // old index -> new index
+    let mut new_idx = vec![0_u32; by_rank.len()];
+    for (new, &old) in by_rank.iter().enumerate() {
+        new_idx[old] = u32::try_from(new).unwrap_or(u32::MAX);
+    }
+    let mut old_resources: Vec<Option<Resource>> = std::mem::take(&mut trace.resources)
+        .into_iter()
+        .map(Some)
+        .collect();
+    trace.resources = by_rank
+        .iter()
+        .filter_map(|&old| old_resources[old].take())
+        .collect();
+    for span in &mut trace.spans {
+        if let Some(&idx) = new_idx.get(span.resource_idx as usize) {
+            span.resource_idx = idx;
         }
     }
-    groups.sort_by_key(|(trace_id, start, _)| (*start, trace_id.to_bytes()));
-    groups
-        .iter()
-        .map(|(_, _, members)| to_trace(members))
-        .collect()
 }
 
 fn to_span(recorded: &RecordedSpan, resource_idx: u32) -> Span {

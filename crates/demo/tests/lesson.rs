@@ -570,6 +570,35 @@ fn propagation_off_on_a_hop_splits_the_trace_in_two() {
         [5, 5],
         "client and bands-api; reviews-api with its three queries"
     );
+    // Each trace holds only its own services, in the order client,
+    // bands-api, reviews-api, and every span names the service that
+    // recorded it.
+    let services: Vec<Vec<&str>> = traces
+        .iter()
+        .map(|trace| {
+            trace
+                .resources
+                .iter()
+                .map(|resource| &*resource.service_name)
+                .collect()
+        })
+        .collect();
+    assert_eq!(services, [vec!["client", "bands-api"], vec!["reviews-api"]]);
+    for trace in &traces {
+        let first = trace.spans[0].trace_id;
+        assert!(trace.spans.iter().all(|span| span.trace_id == first));
+        for span_idx in 0..trace.spans.len() {
+            let recorded = outcome
+                .spans
+                .iter()
+                .find(|recorded| {
+                    recorded.span.span_context.span_id().to_bytes()
+                        == trace.spans[span_idx].span_id.0
+                })
+                .map(|recorded| recorded.service.name());
+            assert_eq!(Some(trace.service_name(span_idx)), recorded);
+        }
+    }
 }
 
 #[test]
