@@ -22,6 +22,27 @@ function sampleUrl(suffix = '') {
 }
 
 /** The attributes the tests read from every rendered row, in DOM order. */
+/**
+ * Defines `window.tracelabRowsDrawn(scroller)` in the page: it resolves once
+ * the rows for the scroller's position are drawn (a row covers the top of
+ * the list, below the sticky axis), and fails after 5 s. For loops that
+ * scroll a screen at a time and read the rows each time.
+ */
+function installRowsDrawn(page) {
+  return page.evaluate(() => {
+    window.tracelabRowsDrawn = async (scroller) => {
+      const deadline = performance.now() + 5_000;
+      for (;;) {
+        const top = scroller.getBoundingClientRect().top + 28;
+        const rows = [...scroller.querySelectorAll('[data-testid="wf-row"]')].map((row) => row.getBoundingClientRect());
+        if (rows.some((box) => box.top <= top + 1 && box.bottom > top + 1)) return;
+        if (performance.now() > deadline) throw new Error(`no row drawn at scrollTop ${scroller.scrollTop}`);
+        await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      }
+    };
+  });
+}
+
 function renderedRows(page) {
   return page.getByTestId('wf-row').evaluateAll((rows) =>
     rows.map((row) => ({
@@ -442,9 +463,10 @@ test('the adjusted view is opt-in, says what it moved, keeps the view, and lives
 
   // Find a moved subtree's row, a screen at a time, and open its details.
   await page.getByTestId('wf-filter').fill('');
+  await installRowsDrawn(page);
   const movedId = await page.getByTestId('wf-scroller').evaluate(async (scroller) => {
     for (;;) {
-      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      await window.tracelabRowsDrawn(scroller);
       const marker = scroller.querySelector('[data-testid="wf-adjusted"]');
       if (marker) return marker.closest('[data-testid="wf-row"]').dataset.spanId;
       if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) return null;
@@ -599,11 +621,12 @@ test('orphans and clock skew are marked on their rows', async () => {
   await page.getByTestId('wf-row').first().waitFor();
   // Scroll through the whole list a screen at a time (only a window of rows
   // exists at once) and collect the span ids that carry each marker.
+  await installRowsDrawn(page);
   const found = await page.getByTestId('wf-scroller').evaluate(async (scroller) => {
     const orphans = new Set();
     const skewed = new Set();
     for (;;) {
-      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      await window.tracelabRowsDrawn(scroller);
       for (const row of scroller.querySelectorAll('[data-testid="wf-row"]')) {
         if (row.querySelector('[data-testid="wf-orphan"]')) orphans.add(row.dataset.spanId);
         if (row.querySelector('[data-testid="wf-skew"]')) skewed.add(row.dataset.spanId);
