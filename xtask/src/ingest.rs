@@ -23,9 +23,7 @@ use std::time::Instant;
 use crate::project::{self, command};
 use crate::Result;
 
-// The same reading of /proc as the benchmarks' own (no dependencies).
-#[path = "../../crates/store/examples/support/proc_stat.rs"]
-mod proc_stat;
+use crate::proc_stat;
 
 const GRPC: &str = "127.0.0.1:14317";
 const HTTP: &str = "127.0.0.1:14318";

@@ -7,11 +7,15 @@
 //! export and the storing), the same with no log or metric export
 //! (`OTEL_LOGS_EXPORTER=none`, `OTEL_METRICS_EXPORTER=none`: the SDK's
 //! work in the services alone), and with `OTEL_SDK_DISABLED=true`. It prints
-//! throughput, p50 and p99 for each and what tracing cost. A benchmark: it
-//! reports numbers and fails only when something does not run.
+//! throughput, p50 and p99 for each and what tracing cost, in throughput and
+//! in the CPU time the `tracelab` process spends per request (from
+//! `/proc`: the machine is shared, and other work moves requests/s more
+//! than the CPU a request costs). A benchmark: it reports numbers and fails
+//! only when something does not run.
 
 use std::process::{Command, Stdio};
 
+use crate::proc_stat;
 use crate::project::{self, command, output};
 use crate::Result;
 
@@ -35,6 +39,12 @@ pub struct Measured {
     pub p99_ms: f64,
     /// Non-2xx answers and socket errors.
     pub errors: u64,
+    /// Requests completed in the measured run.
+    pub requests: u64,
+    /// CPU time (user and system, all threads) the `tracelab` process
+    /// spent per request during the measured run, in microseconds; 0 where
+    /// there is no `/proc`.
+    pub cpu_us_per_request: f64,
 }
 
 pub fn run() -> Result {
@@ -53,8 +63,8 @@ pub fn run() -> Result {
         "chain: wrk -t1 -c{CONNECTIONS} -d{DURATION} --latency GET /bands/{{uuid}} (lesson step 6)"
     );
     println!(
-        "{:<44} {:>12} {:>9} {:>9} {:>7}",
-        "", "requests/s", "p50", "p99", "errors"
+        "{:<44} {:>12} {:>9} {:>9} {:>7} {:>14}",
+        "", "requests/s", "p50", "p99", "errors", "CPU/request"
     );
     for (name, measured) in [
         ("traced, stored by the embedded collector", &traced),
@@ -63,8 +73,12 @@ pub fn run() -> Result {
         ("OTEL_SDK_DISABLED=true", &untraced),
     ] {
         println!(
-            "{name:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7}",
-            measured.requests_per_second, measured.p50_ms, measured.p99_ms, measured.errors
+            "{name:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7} {:>12.1}µs",
+            measured.requests_per_second,
+            measured.p50_ms,
+            measured.p99_ms,
+            measured.errors,
+            measured.cpu_us_per_request
         );
     }
     if untraced.requests_per_second > 0.0 {
@@ -74,8 +88,9 @@ pub fn run() -> Result {
             ("sampled out, no log or metric export", &bare),
         ] {
             println!(
-                "{name}: tracing costs {:.1}% of throughput",
-                100.0 * (1.0 - measured.requests_per_second / untraced.requests_per_second)
+                "{name}: tracing costs {:.1}% of throughput, {:.0}% more CPU per request",
+                100.0 * (1.0 - measured.requests_per_second / untraced.requests_per_second),
+                100.0 * (measured.cpu_us_per_request / untraced.cpu_us_per_request - 1.0)
             );
         }
     }
@@ -132,14 +147,28 @@ fn measure(env: &[(&str, &str)]) -> Result<Measured> {
     let child = up
         .spawn()
         .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
+    let stat = format!("/proc/{}/stat", child.id());
+    let cpu_seconds = move || {
+        std::fs::read_to_string(&stat)
+            .ok()
+            .and_then(|text| proc_stat::stat_cpu(&text))
+            .map_or(0.0, |(_, seconds)| seconds)
+    };
     let lab = project::Running(child);
     project::wait_for_port(BANDS)?;
     let url = format!("http://{BANDS}/bands/{BAND}");
     // Warm-up: connections, SQLite's cache, the allocator.
     wrk(&url, "3s")?;
+    let cpu_before = cpu_seconds();
     let text = wrk(&url, DURATION)?;
+    let cpu_spent = cpu_seconds() - cpu_before;
     drop(lab);
-    parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))
+    let mut measured =
+        parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))?;
+    if measured.requests > 0 {
+        measured.cpu_us_per_request = cpu_spent * 1e6 / measured.requests as f64;
+    }
+    Ok(measured)
 }
 
 fn wrk(url: &str, duration: &str) -> Result<String> {
@@ -180,6 +209,10 @@ pub fn parse_wrk(text: &str) -> Option<Measured> {
             (Some("99%"), Some(value)) => {
                 measured.p99_ms = milliseconds(value)?;
                 found.2 = true;
+            }
+            (Some(count), Some("requests")) => {
+                // "318000 requests in 20.00s, 200.00MB read"
+                measured.requests = count.parse().ok()?;
             }
             (Some("Non-2xx"), _) => {
                 measured.errors += line.rsplit(' ').next()?.parse::<u64>().ok()?;
@@ -239,6 +272,7 @@ Transfer/sec:     10.00MB
         assert!((measured.p50_ms - 0.812).abs() < 1e-9);
         assert_eq!(measured.p99_ms, 6.5);
         assert_eq!(measured.errors, 7);
+        assert_eq!(measured.requests, 318_000);
         assert_eq!(parse_wrk("Requests/sec: 5"), None, "no percentiles");
     }
 }

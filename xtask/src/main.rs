@@ -21,6 +21,10 @@ mod bench;
 mod bundle;
 mod ingest;
 mod load;
+// CPU time from /proc, the same reading as the benchmarks' own (no
+// dependencies), for `ingest` and `load`.
+#[path = "../../crates/store/examples/support/proc_stat.rs"]
+mod proc_stat;
 mod project;
 mod screenshots;
 mod setup;
