@@ -476,6 +476,7 @@ test('the adjusted view is opt-in, says what it moved, keeps the view, and lives
   assert.ok(movedId, 'a moved subtree is marked on its row');
   await page.locator(`[data-testid="wf-row"][data-span-id="${movedId}"]`).click();
   assert.match(await page.getByTestId('wf-details-adjusted').textContent(), /^moved .+ (earlier|later) with .+\(clock skew: /);
+  await fragmentWhen(page, (hash) => hash.includes(`span=${movedId}`), 'the link selects the moved row');
 
   await page.reload();
   await page.getByTestId('wf-row').first().waitFor();
@@ -483,6 +484,16 @@ test('the adjusted view is opt-in, says what it moved, keeps the view, and lives
   await note.waitFor();
   await adjust.uncheck();
   await waitFor(() => note.count(), (n) => n === 0, 'back to the recorded times');
+  // The rows on screen are drawn again for the other times, not only those
+  // scrolled to later: the moved row (in the DOM, as the link selects it)
+  // loses its marker and gets it back where it stands.
+  const movedRow = page.locator(`[data-testid="wf-row"][data-span-id="${movedId}"]`);
+  await waitFor(() => movedRow.count(), (n) => n === 1, 'the selected moved row is in the DOM');
+  const movedMarker = movedRow.getByTestId('wf-adjusted');
+  await waitFor(() => movedMarker.count(), (n) => n === 0, 'the recorded times mark no moved row');
+  await adjust.check();
+  await waitFor(() => movedMarker.count(), (n) => n === 1, 'the moved row is marked again in place');
+  await adjust.uncheck();
   await fragmentWhen(page, (hash) => !hash.includes('a='), 'the link no longer asks for the adjusted view');
   await assertClean();
 });

@@ -157,6 +157,24 @@ struct Prepared {
     trace: Arc<Trace>,
     layout: tracelab_trace::Waterfall,
     services: TraceServices,
+    /// Which layout this is, unique on the page: the rows drawn from it and
+    /// a large trace's filter matches are for it alone (a new trace, or the
+    /// adjusted times, draw the rows again). A counter, not an address,
+    /// which a freed layout's successor may reuse.
+    generation: u64,
+}
+
+thread_local! {
+    static NEXT_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A generation no [`Prepared`] had before.
+fn next_generation() -> u64 {
+    NEXT_GENERATION.with(|next| {
+        let generation = next.get();
+        next.set(generation.wrapping_add(1));
+        generation
+    })
 }
 
 /// Two [`Prepared`] are the same only if they are one: a memo of one then
@@ -175,6 +193,7 @@ impl Prepared {
             layout: tracelab_trace::Waterfall::build(&trace),
             services: TraceServices::of(&trace, N_COLORS, fixed_colors),
             trace,
+            generation: next_generation(),
         }
     }
 
@@ -184,6 +203,7 @@ impl Prepared {
             trace: self.trace.clone(),
             layout: tracelab_trace::Waterfall::build_adjusted(&self.trace),
             services: self.services.clone(),
+            generation: next_generation(),
         }
     }
 
@@ -363,12 +383,12 @@ impl ViewState {
 
 /// Filters a trace of more than [`FILTER_SLICE_SPANS`] spans whenever the
 /// filter or the trace changes, a slice per task, and puts the matches in
-/// `sliced` with the trace they are for; `filtering` says how far it got.
+/// `sliced` with the layout they are for; `filtering` says how far it got.
 /// A newer filter or trace stops the one under way.
 fn filter_in_slices(
     prepared: Memo<Arc<Prepared>>,
     parsed: Memo<ParsedQuery>,
-    sliced: RwSignal<Option<(usize, Arc<FilterMatches>)>>,
+    sliced: RwSignal<Option<(u64, Arc<FilterMatches>)>>,
     filtering: RwSignal<Option<(usize, usize)>>,
 ) {
     let latest = StoredValue::new(0_u64);
@@ -403,8 +423,7 @@ fn filter_in_slices(
                 };
                 match done {
                     Some(matches) => {
-                        let generation = Arc::as_ptr(&prepared) as usize;
-                        sliced.set(Some((generation, Arc::new(matches))));
+                        sliced.set(Some((prepared.generation, Arc::new(matches))));
                         filtering.set(None);
                         return;
                     }
@@ -549,7 +568,7 @@ pub fn Waterfall(
     });
     // A large trace is filtered in slices (see `filter_in_slices`); until
     // its new matches are ready, the last ones for this trace stay shown.
-    let sliced: RwSignal<Option<(usize, Arc<FilterMatches>)>> = RwSignal::new(None);
+    let sliced: RwSignal<Option<(u64, Arc<FilterMatches>)>> = RwSignal::new(None);
     let filtering = RwSignal::new(None::<(usize, usize)>);
     let matches: Memo<Option<Arc<FilterMatches>>> = Memo::new(move |_| {
         parsed.with(|parsed| {
@@ -558,9 +577,8 @@ pub fn Waterfall(
             }
             prepared.with(|prepared| {
                 if prepared.trace.spans.len() > FILTER_SLICE_SPANS {
-                    let generation = Arc::as_ptr(prepared) as usize;
                     return sliced.with(|sliced| match sliced {
-                        Some((for_trace, matches)) if *for_trace == generation => {
+                        Some((for_layout, matches)) if *for_layout == prepared.generation => {
                             Some(matches.clone())
                         }
                         _ => None,

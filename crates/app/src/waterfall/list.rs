@@ -4,8 +4,6 @@
 //! wherever the list is scrolled (the treegrid's `aria-activedescendant`).
 //! Also scrolling a row into view and measuring the list.
 
-use std::sync::Arc;
-
 use leptos::prelude::*;
 
 use super::{axis, keys, resize, row, ViewState, AXIS_HEIGHT_PX, ROW_HEIGHT_PX};
@@ -145,13 +143,12 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
         }
     });
 
-    // The rows in the window, each with what its element shows; a new trace
-    // (another `Prepared`) draws every row again, as its indexes name other
-    // spans.
+    // The rows in the window, each with what its element shows; another
+    // layout (a new trace, or the adjusted times) draws every row again.
     let window_rows = move || {
         let (first, end) = window_range.get();
         let window = time_window.get();
-        let generation = prepared.with(|prepared| Arc::as_ptr(&prepared.trace) as usize);
+        let generation = prepared.with(|prepared| prepared.generation);
         places.with(|places| {
             rows.with(|rows| {
                 rows[first..end]
@@ -183,7 +180,7 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
         }
         let row = rows.with(|rows| rows.get(position).copied())?;
         let place = places.with(|places| places.get(position).copied());
-        let generation = prepared.with(|prepared| Arc::as_ptr(&prepared.trace) as usize);
+        let generation = prepared.with(|prepared| prepared.generation);
         Some(row::RowKey {
             generation,
             position,

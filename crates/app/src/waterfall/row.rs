@@ -16,9 +16,8 @@ use super::{details, list::row_element_id, ViewState};
 /// keys its rows by this.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct RowKey {
-    /// Which trace the row's span index is in: a new trace draws every row
-    /// again.
-    pub generation: usize,
+    /// Which layout the row was drawn from (`Prepared::generation`).
+    pub generation: u64,
     pub position: usize,
     pub row: VisibleRow,
     pub window: TimeWindow,
