@@ -258,7 +258,9 @@ const KIND_NAMES: [&str; 6] = [
     "SPAN_KIND_PRODUCER",
     "SPAN_KIND_CONSUMER",
 ];
-const KINDS: [SpanKind; 6] = [
+/// OTLP's `SpanKind` numbers, in order: what the reader and the writer
+/// (`write::otlp`) both map.
+pub(crate) const KINDS: [SpanKind; 6] = [
     SpanKind::Unspecified,
     SpanKind::Internal,
     SpanKind::Server,

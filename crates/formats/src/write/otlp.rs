@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use tracelab_trace::model::{KeyValue, ParentRelation, Span, SpanKind, Status, Trace};
+use tracelab_trace::model::{KeyValue, ParentRelation, Span, Status, Trace};
 
 use super::Out;
+use crate::otlp::KINDS;
 
 /// How ids are written: OTLP JSON's lowercase hex, or Tempo's base64.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,16 +20,6 @@ enum Ids {
 /// link that stands for a follows-from parent.
 const FOLLOWS_FROM_LINK_ATTRIBUTES: &str =
     "[{\"key\":\"opentracing.ref_type\",\"value\":{\"stringValue\":\"follows_from\"}}]";
-
-/// OTLP's `SpanKind` numbers, in order.
-const KINDS: [SpanKind; 6] = [
-    SpanKind::Unspecified,
-    SpanKind::Internal,
-    SpanKind::Server,
-    SpanKind::Client,
-    SpanKind::Producer,
-    SpanKind::Consumer,
-];
 
 /// About what one span takes in OTLP JSON, to size the buffer once.
 const BYTES_PER_SPAN: usize = 640;
