@@ -88,21 +88,17 @@ fn in_service_order(trace: &mut Trace, order: &[Arc<str>]) {
             .position(|name| *name == resource.service_name)
             .unwrap_or(order.len())
     };
-    let mut by_rank: Vec<usize> = (0..trace.resources.len()).collect();
-    by_rank.sort_by_key(|&idx| rank(&trace.resources[idx]));
-    // old index -> new index
-    let mut new_idx = vec![0_u32; by_rank.len()];
-    for (new, &old) in by_rank.iter().enumerate() {
-        new_idx[old] = u32::try_from(new).unwrap_or(u32::MAX);
-    }
-    let mut old_resources: Vec<Option<Resource>> = std::mem::take(&mut trace.resources)
+    // Each resource with its old index, sorted (stably) by its service's rank.
+    let mut ranked: Vec<(usize, Resource)> = std::mem::take(&mut trace.resources)
         .into_iter()
-        .map(Some)
+        .enumerate()
         .collect();
-    trace.resources = by_rank
-        .iter()
-        .filter_map(|&old| old_resources[old].take())
-        .collect();
+    ranked.sort_by_key(|(_, resource)| rank(resource));
+    let mut new_idx = vec![0_u32; ranked.len()];
+    for (new, (old, _)) in ranked.iter().enumerate() {
+        new_idx[*old] = u32::try_from(new).unwrap_or(u32::MAX);
+    }
+    trace.resources = ranked.into_iter().map(|(_, resource)| resource).collect();
     for span in &mut trace.spans {
         if let Some(&idx) = new_idx.get(span.resource_idx as usize) {
             span.resource_idx = idx;
