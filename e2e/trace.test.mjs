@@ -192,6 +192,16 @@ test('a call made while the Live page is open appears in its list, and opens in 
   }
 });
 
+/** Posts OTLP JSON to the lab's collector (the UI port takes OTLP/HTTP) and expects it taken. */
+async function postOtlp(lab, body) {
+  const response = await fetch(`http://${lab.addrs.ui}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
 /** OTLP/HTTP JSON of one span per trace id, each a root named `${name}-${index}`. */
 function rootSpans(service, name, traceIds, { error = false } = {}) {
   const start = BigInt(Date.now()) * 1_000_000n;
@@ -227,15 +237,7 @@ test('a burst of traces is listed whole on the Live page, and a trace that grows
     // 300 traces in one request: more than the collector summarizes in one
     // tick, and more than the page draws (200).
     const ids = Array.from({ length: 300 }, (_, i) => `b0${i.toString(16).padStart(30, '0')}`);
-    const otlp = `http://${lab.addrs.ui}/v1/traces`;
-    const post = async (body) => {
-      const response = await fetch(otlp, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(response.status, 200, await response.text());
-    };
+    const post = (body) => postOtlp(lab, body);
     await post(rootSpans('burst-api', 'burst', ids));
     await waitFor(
       () => page.getByTestId('live-count').textContent(),
@@ -297,14 +299,7 @@ test('the trace page follows a trace as its spans arrive, keeping the selection,
   try {
     const traceId = 'fe11'.padEnd(32, '0');
     const id = (n) => n.toString(16).padStart(16, '0');
-    const post = async (body) => {
-      const response = await fetch(`http://${lab.addrs.ui}/v1/traces`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(response.status, 200, await response.text());
-    };
+    const post = (body) => postOtlp(lab, body);
     // root -> a -> a1, root -> b -> b1
     await post(treeSpans(traceId, [
       [id(1), null, 'root'], [id(2), id(1), 'a'], [id(3), id(2), 'a1'],

@@ -25,11 +25,11 @@ use super::PageTitle;
 use crate::waterfall::link::{self, link_view};
 use crate::waterfall::{count_spans, Waterfall};
 
-/// What the server gave for the trace.
+/// What the server gave for the trace (the trace itself is in `shown`).
 #[derive(Clone)]
 enum Loaded {
     Loading,
-    Found(Arc<Trace>),
+    Found,
     Failed(String),
 }
 
@@ -93,7 +93,7 @@ pub fn TracePage() -> impl IntoView {
     let loaded = RwSignal::new(Loaded::Loading);
     // The trace on screen: replaced by a longer one as spans arrive, which
     // the waterfall follows in place.
-    let shown = RwSignal::new(None::<Arc<Trace>>);
+    let shown = RwSignal::new(Arc::<Trace>::default());
     let spans_at_open = RwSignal::new(0_usize);
     // A fetch is under way, or another is wanted once it ends.
     let fetching = StoredValue::new((false, false));
@@ -114,7 +114,7 @@ pub fn TracePage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             loop {
                 if let Ok(trace) = fetch_trace(&id).await {
-                    let _ = shown.try_set(Some(Arc::new(trace)));
+                    let _ = shown.try_set(Arc::new(trace));
                 }
                 let again = fetching
                     .try_update_value(|(busy, again)| {
@@ -140,16 +140,16 @@ pub fn TracePage() -> impl IntoView {
         }
         loaded.set(Loaded::Loading);
         leptos::task::spawn_local(async move {
-            let result = fetch_trace(&id).await;
-            let Ok(trace) = result else {
-                let message = result.err().unwrap_or_default();
-                let _ = loaded.try_set(Loaded::Failed(message));
-                return;
-            };
-            let trace = Arc::new(trace);
-            let _ = spans_at_open.try_set(trace.spans.len());
-            let _ = shown.try_set(Some(trace.clone()));
-            let _ = loaded.try_set(Loaded::Found(trace));
+            match fetch_trace(&id).await {
+                Ok(trace) => {
+                    let _ = spans_at_open.try_set(trace.spans.len());
+                    let _ = shown.try_set(Arc::new(trace));
+                    let _ = loaded.try_set(Loaded::Found);
+                }
+                Err(message) => {
+                    let _ = loaded.try_set(Loaded::Failed(message));
+                }
+            }
         });
     });
     // Follow the trace: a summary of it with another span count means spans
@@ -157,13 +157,13 @@ pub fn TracePage() -> impl IntoView {
     // (a static server) only leaves the page as it is.
     let stream = StoredValue::new_local(None::<LiveStream>);
     Effect::new(move |_| {
-        let Loaded::Found(_) = loaded.get() else {
+        let Loaded::Found = loaded.get() else {
             return;
         };
         let id = trace_id();
         let on_summary = move |summary: tracelab_trace::summary::TraceSummary| {
-            let on_screen = shown.try_with_untracked(|shown| shown.as_ref().map(|t| t.spans.len()));
-            if summary.trace_id == id && on_screen.flatten() != Some(summary.spans) {
+            let on_screen = shown.try_with_untracked(|shown| shown.spans.len());
+            if summary.trace_id == id && on_screen != Some(summary.spans) {
                 refetch(id.clone());
             }
         };
@@ -171,9 +171,7 @@ pub fn TracePage() -> impl IntoView {
     });
     on_cleanup(move || {
         // Dropping the stream closes it.
-        if let Some(mut stream) = stream.try_update_value(Option::take) {
-            drop(stream.take());
-        }
+        drop(stream.try_update_value(Option::take));
     });
     let linked = link_view(
         web_sys::window()
@@ -191,10 +189,10 @@ pub fn TracePage() -> impl IntoView {
                 <p class="wf-note" role="alert" data-testid="trace-error">"⚠ " {message}</p>
             }
             .into_any(),
-            Loaded::Found(first) => {
+            Loaded::Found => {
                 linked.changes.track();
                 let initial = link::read();
-                let trace = Signal::derive(move || shown.get().unwrap_or_else(|| first.clone()));
+                let trace: Signal<Arc<Trace>> = shown.into();
                 let summary = move || {
                     trace.with(|trace| {
                         let services = trace.resources.len();
