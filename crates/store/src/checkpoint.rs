@@ -70,6 +70,29 @@ pub(crate) fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64, i64)>
     })
 }
 
+/// Passive checkpoints until one copies every page of the WAL, or
+/// `patience` has passed: another connection's checkpoint under way makes a
+/// passive one return busy at once, and a reader's snapshot keeps the pages
+/// after it from being copied until the reader is done. Returns whether the
+/// last one caught up (on which SQLite also truncates the database file to
+/// its size after the last commit).
+pub(crate) fn checkpoint_for(
+    conn: &Connection,
+    patience: std::time::Duration,
+) -> rusqlite::Result<bool> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let (busy, frames, copied) = checkpoint(conn)?;
+        if busy == 0 && copied == frames {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 impl Checkpointer {
     /// Starts the thread, which checkpoints through `conn` (a connection of
     /// its own to the store's file). `None` if no thread could be started,

@@ -21,6 +21,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use rusqlite::{params, Transaction, TransactionBehavior};
 
+use crate::checkpoint;
 use crate::ingest::span_tag_hashes;
 use crate::{to_i64, to_u64, used_bytes, Store, StoreError};
 
@@ -52,6 +53,11 @@ pub struct RetentionReport {
 
 /// Traces evicted per transaction, so an ingest waits at most one round.
 const TRACES_PER_ROUND: i64 = 500;
+
+/// How long eviction retries the checkpoint that shrinks the file (see
+/// `checkpoint::checkpoint_for`); past it the file shrinks at a later
+/// checkpoint.
+const SHRINK_CHECKPOINT_PATIENCE: Duration = Duration::from_millis(250);
 
 impl Store {
     /// Evicts what the store's [`Retention`] does not allow, as of
@@ -114,12 +120,16 @@ impl Store {
             // Hand the freed pages back to the file system. The pragma frees
             // one page per step, so it is stepped to the end; in WAL mode the
             // file shrinks at the checkpoint, so one runs now (a passive one,
-            // which never waits for readers).
+            // which never waits for readers). The checkpoint thread may be
+            // running its own at this moment, which makes ours return busy
+            // at once: retry for a moment, so the file shrinks now rather
+            // than at the next commit's checkpoint.
             let vacuum = (|| -> rusqlite::Result<()> {
                 let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
                 let mut rows = stmt.query([])?;
                 while rows.next()?.is_some() {}
-                conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                checkpoint::checkpoint_for(&conn, SHRINK_CHECKPOINT_PATIENCE)?;
+                Ok(())
             })();
             vacuum.map_err(self.sql("returning free pages"))?;
         }
