@@ -1,7 +1,8 @@
 //! Timing over the span tree: the times the layout uses, self time and the
 //! critical path. Plain functions over plain arrays, no recursion.
 
-use crate::model::Trace;
+use crate::budget::Budget;
+use crate::model::{Span, Trace};
 use crate::tree::SpanTree;
 
 /// The start and end of every span, as the layout reads them: an end before
@@ -19,18 +20,25 @@ pub struct SpanTimes {
 impl SpanTimes {
     /// The times as recorded, negative durations read as zero.
     pub fn from_trace(trace: &Trace) -> SpanTimes {
+        let mut times = SpanTimes::with_capacity(trace.spans.len());
+        times.extend_from_spans(&trace.spans);
+        times
+    }
+
+    pub(crate) fn with_capacity(n_spans: usize) -> SpanTimes {
         SpanTimes {
-            start_unix_nanos: trace
-                .spans
-                .iter()
-                .map(|span| span.start_unix_nanos)
-                .collect(),
-            end_unix_nanos: trace
-                .spans
-                .iter()
-                .map(|span| span.clamped_end_unix_nanos())
-                .collect(),
+            start_unix_nanos: Vec::with_capacity(n_spans),
+            end_unix_nanos: Vec::with_capacity(n_spans),
         }
+    }
+
+    /// Appends the times of `spans`, as [`SpanTimes::from_trace`] reads
+    /// them: how a sliced layout reads a trace a slice at a time.
+    pub(crate) fn extend_from_spans(&mut self, spans: &[Span]) {
+        self.start_unix_nanos
+            .extend(spans.iter().map(|span| span.start_unix_nanos));
+        self.end_unix_nanos
+            .extend(spans.iter().map(|span| span.clamped_end_unix_nanos()));
     }
 
     pub fn len(&self) -> usize {
@@ -57,12 +65,43 @@ impl SpanTimes {
 
     /// The earliest start and latest end over all spans, `(0, 0)` when empty.
     pub fn bounds(&self) -> (u64, u64) {
-        let start = self.start_unix_nanos.iter().copied().min().unwrap_or(0);
-        let end = (0..self.len())
-            .map(|span_idx| self.end(span_idx))
+        let mut bounds = BoundsFold::default();
+        bounds.add(self, 0..self.len());
+        bounds.finish()
+    }
+}
+
+/// [`SpanTimes::bounds`] gathered a range of spans at a time.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BoundsFold {
+    first_start: Option<u64>,
+    last_end: u64,
+}
+
+impl BoundsFold {
+    /// Takes in the spans `span_range` of `times` (indices past its end are
+    /// ignored).
+    pub(crate) fn add(&mut self, times: &SpanTimes, span_range: std::ops::Range<usize>) {
+        let span_range = span_range.start.min(times.len())..span_range.end.min(times.len());
+        let first_start = times.start_unix_nanos[span_range.clone()]
+            .iter()
+            .copied()
+            .min();
+        self.first_start = match (self.first_start, first_start) {
+            (Some(earlier), Some(start)) => Some(earlier.min(start)),
+            (earlier, start) => earlier.or(start),
+        };
+        let last_end = span_range
+            .map(|span_idx| times.end(span_idx))
             .max()
             .unwrap_or(0);
-        (start, end.max(start))
+        self.last_end = self.last_end.max(last_end);
+    }
+
+    /// The earliest start and latest end, `(0, 0)` when no span was added.
+    pub(crate) fn finish(&self) -> (u64, u64) {
+        let start = self.first_start.unwrap_or(0);
+        (start, self.last_end.max(start))
     }
 }
 
@@ -71,24 +110,46 @@ impl SpanTimes {
 /// outlives its parent (async work, skew) counts only inside the parent, so
 /// self time is always within `0..=duration`.
 pub fn self_times(tree: &SpanTree, times: &SpanTimes) -> Vec<u64> {
-    (0..tree.len())
-        .map(|span_idx| {
-            let start = times.start(span_idx);
-            let end = times.end(span_idx);
-            // Children are in start order, so one sweep merges their intervals.
-            let mut covered = 0u64;
-            let mut covered_until = start;
-            for &child_idx in tree.children_raw(span_idx) {
-                let child_start = times.start(child_idx as usize).max(covered_until);
-                let child_end = times.end(child_idx as usize).min(end);
-                if child_end > child_start {
-                    covered += child_end - child_start;
-                    covered_until = child_end;
-                }
+    let mut self_time_nanos = Vec::with_capacity(tree.len());
+    extend_self_times(tree, times, &mut self_time_nanos, &mut Budget::unlimited());
+    self_time_nanos
+}
+
+/// [`self_times`] a slice at a time: appends the self time of the spans
+/// from `self_time_nanos.len()` on until `budget` is spent; whether every
+/// span has its self time. A span costs one unit and one per child; its
+/// children are read in one go (a span with more children than the budget
+/// goes past it).
+pub(crate) fn extend_self_times(
+    tree: &SpanTree,
+    times: &SpanTimes,
+    self_time_nanos: &mut Vec<u64>,
+    budget: &mut Budget,
+) -> bool {
+    let allowed = budget.grant(usize::MAX);
+    let mut used = 0;
+    while self_time_nanos.len() < tree.len() && used < allowed {
+        let span_idx = self_time_nanos.len();
+        let start = times.start(span_idx);
+        let end = times.end(span_idx);
+        let children = tree.children_raw(span_idx);
+        // Children are in start order, so one sweep merges their intervals.
+        let mut covered = 0u64;
+        let mut covered_until = start;
+        for &child_idx in children {
+            let child_start = times.start(child_idx as usize).max(covered_until);
+            let child_end = times.end(child_idx as usize).min(end);
+            if child_end > child_start {
+                covered += child_end - child_start;
+                covered_until = child_end;
             }
-            (end - start) - covered
-        })
-        .collect()
+        }
+        self_time_nanos.push((end - start) - covered);
+        used += 1 + children.len();
+    }
+    budget.refund(allowed.saturating_sub(used));
+    budget.take_whole(used.saturating_sub(allowed));
+    self_time_nanos.len() == tree.len()
 }
 
 /// A stretch of time during which a span is on the critical path.
@@ -143,15 +204,78 @@ impl CriticalPath {
 
 /// The critical path of every root of the tree.
 pub fn critical_path(tree: &SpanTree, times: &SpanTimes) -> CriticalPath {
-    let mut path = CriticalPath {
-        segments: Vec::new(),
-        on_path: vec![false; tree.len()],
-    };
-    let mut walker = CriticalWalker::default();
-    for root_idx in tree.roots() {
-        walker.walk(tree, times, root_idx, &mut path);
+    let mut job = CriticalPathJob::new(tree.len());
+    // An unlimited budget walks every root in one step.
+    while !job.step(tree, times, &mut Budget::unlimited()) {}
+    job.finish()
+}
+
+/// [`critical_path`] a slice at a time: the roots walked one after another,
+/// each walk resumable between any two of its moves.
+#[derive(Debug)]
+pub(crate) struct CriticalPathJob {
+    path: CriticalPath,
+    walker: CriticalWalker,
+    /// The next root to walk, in [`SpanTree::roots`] order.
+    next_root: usize,
+    /// Whether a walk is under way in `walker`.
+    walking: bool,
+    /// Units spent so far (for progress).
+    units: usize,
+}
+
+impl CriticalPathJob {
+    pub(crate) fn new(n_spans: usize) -> CriticalPathJob {
+        CriticalPathJob {
+            path: CriticalPath {
+                segments: Vec::new(),
+                on_path: vec![false; n_spans],
+            },
+            walker: CriticalWalker::default(),
+            next_root: 0,
+            walking: false,
+            units: 0,
+        }
     }
-    path
+
+    /// Walks on until `budget` is spent; whether every root is walked. A
+    /// move costs one unit; entering a span costs one and one per child,
+    /// its children gathered and sorted in one go (a span with more
+    /// children than the budget goes past it).
+    pub(crate) fn step(&mut self, tree: &SpanTree, times: &SpanTimes, budget: &mut Budget) -> bool {
+        let spent_before = budget.spent();
+        let finished = loop {
+            if self.walking {
+                if !self.walker.advance(tree, times, &mut self.path, budget) {
+                    break false;
+                }
+                self.walking = false;
+            }
+            let Some(&root_idx) = tree.roots_raw().get(self.next_root) else {
+                break true;
+            };
+            if budget.is_spent() {
+                break false;
+            }
+            self.next_root += 1;
+            self.walker
+                .start(tree, times, root_idx as usize, &mut self.path, budget);
+            self.walking = true;
+        };
+        self.units = self
+            .units
+            .saturating_add(budget.spent().saturating_sub(spent_before));
+        finished
+    }
+
+    /// Units spent so far.
+    pub(crate) fn units(&self) -> usize {
+        self.units
+    }
+
+    pub(crate) fn finish(self) -> CriticalPath {
+        self.path
+    }
 }
 
 /// The critical path of the subtree under `root_idx` alone (for a view
@@ -162,7 +286,9 @@ pub fn critical_path_from(tree: &SpanTree, times: &SpanTimes, root_idx: usize) -
         on_path: vec![false; tree.len()],
     };
     if root_idx < tree.len() {
-        CriticalWalker::default().walk(tree, times, root_idx, &mut path);
+        let mut walker = CriticalWalker::default();
+        walker.start(tree, times, root_idx, &mut path, &mut Budget::unlimited());
+        while !walker.advance(tree, times, &mut path, &mut Budget::unlimited()) {}
     }
     path
 }
@@ -170,6 +296,7 @@ pub fn critical_path_from(tree: &SpanTree, times: &SpanTimes, root_idx: usize) -
 /// One span being walked: its interval clipped to its parent's, the cursor
 /// walking back from its end, and its children (by end, latest first) in
 /// `CriticalWalker::children`.
+#[derive(Debug)]
 struct Frame {
     span_idx: u32,
     start: u64,
@@ -182,7 +309,7 @@ struct Frame {
 /// A child clipped to its parent: (end, start, span_idx).
 type ClippedChild = (u64, u64, u32);
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CriticalWalker {
     frames: Vec<Frame>,
     /// The children of every frame on the stack, each frame's after its
@@ -198,17 +325,20 @@ impl CriticalWalker {
     /// walked the same way, and the cursor moves to its start. Children that
     /// end after the cursor ran in parallel with one already chosen. Time
     /// between chosen children belongs to the span itself.
-    fn walk(
+    ///
+    /// `start` begins the walk from `root_idx`; `advance` makes its moves.
+    fn start(
         &mut self,
         tree: &SpanTree,
         times: &SpanTimes,
         root_idx: usize,
         path: &mut CriticalPath,
+        budget: &mut Budget,
     ) {
         self.frames.clear();
         self.children.clear();
         self.segments_backwards.clear();
-        self.push_frame(
+        let n_children = self.push_frame(
             tree,
             times,
             root_idx as u32,
@@ -216,7 +346,26 @@ impl CriticalWalker {
             times.end(root_idx),
             path,
         );
+        budget.take_whole(1 + n_children);
+    }
+
+    /// Moves on until `budget` is spent; whether the walk is over (its
+    /// segments are then in `path`).
+    fn advance(
+        &mut self,
+        tree: &SpanTree,
+        times: &SpanTimes,
+        path: &mut CriticalPath,
+        budget: &mut Budget,
+    ) -> bool {
+        let allowed = budget.grant(usize::MAX);
+        let mut used = 0;
         while let Some(frame) = self.frames.last_mut() {
+            if used >= allowed {
+                budget.take_whole(used - allowed);
+                return false;
+            }
+            used += 1;
             while frame.next_child < frame.children_end
                 && self.children[frame.next_child].0 > frame.cursor
             {
@@ -233,7 +382,7 @@ impl CriticalWalker {
                     });
                 }
                 frame.cursor = child_start;
-                self.push_frame(tree, times, child_idx, child_start, child_end, path);
+                used += self.push_frame(tree, times, child_idx, child_start, child_end, path);
             } else {
                 if frame.start < frame.cursor {
                     self.segments_backwards.push(CriticalSegment {
@@ -249,8 +398,13 @@ impl CriticalWalker {
         }
         path.segments
             .extend(self.segments_backwards.drain(..).rev());
+        budget.refund(allowed.saturating_sub(used));
+        budget.take_whole(used.saturating_sub(allowed));
+        true
     }
 
+    /// Enters span `span_idx` (clipped to `start..end`); how many children it
+    /// has.
     fn push_frame(
         &mut self,
         tree: &SpanTree,
@@ -259,7 +413,7 @@ impl CriticalWalker {
         start: u64,
         end: u64,
         path: &mut CriticalPath,
-    ) {
+    ) -> usize {
         path.on_path[span_idx as usize] = true;
         let children_start = self.children.len();
         // Clip children to this span, as Jaeger does: a child that outlives
@@ -286,6 +440,7 @@ impl CriticalWalker {
             next_child: children_start,
             children_end: self.children.len(),
         });
+        tree.children_raw(span_idx as usize).len()
     }
 }
 

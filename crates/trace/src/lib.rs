@@ -39,7 +39,9 @@
 //!   order, rows in depth-first pre-order).
 //! - [`layout`]: self time and the critical path; [`skew`]: clock skew
 //!   notes and the opt-in adjusted view that lists what it moved;
-//!   [`waterfall`]: all of it computed once as a [`Waterfall`].
+//!   [`waterfall`]: all of it computed once as a [`Waterfall`];
+//!   [`layout_job`]: the same a slice at a time ([`LayoutJob`]), so that a
+//!   page laying out a million spans stays responsive.
 //! - [`view`]: collapse state, the filter (hide or highlight), re-rooting,
 //!   and the visible rows that follow; [`axis`]: time ticks at round units.
 //! - [`keys`]: what a key pressed on the waterfall's list does (a key with
@@ -58,10 +60,12 @@
 //! laid out like any other trace.
 
 pub mod axis;
+mod budget;
 pub mod generate;
 pub mod group;
 pub mod keys;
 pub mod layout;
+pub mod layout_job;
 pub mod minimap;
 pub mod model;
 pub mod query;
@@ -75,6 +79,7 @@ pub mod view;
 pub mod waterfall;
 
 pub use generate::generate;
+pub use layout_job::LayoutJob;
 pub use model::*;
 pub use tree::{Note, NoteKind, SpanTree};
 pub use waterfall::Waterfall;

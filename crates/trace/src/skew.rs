@@ -14,6 +14,7 @@
 //! was moved and by how much (Jaeger UI's silent adjustment is what its users
 //! distrust).
 
+use crate::budget::Budget;
 use crate::layout::SpanTimes;
 use crate::model::{ParentRelation, Span, SpanKind, Status, Trace};
 use crate::tree::{Note, NoteKind, SpanTree};
@@ -37,7 +38,32 @@ pub fn is_synchronous(parent: &Span, child: &Span) -> bool {
 /// The skew notes of every span with a parent, in span order.
 pub fn detect_skew(trace: &Trace, tree: &SpanTree, times: &SpanTimes) -> Vec<Note> {
     let mut notes = Vec::new();
-    for span_idx in 0..tree.len().min(trace.spans.len()) {
+    extend_skew_notes(
+        trace,
+        tree,
+        times,
+        &mut 0,
+        &mut notes,
+        &mut Budget::unlimited(),
+    );
+    notes
+}
+
+/// [`detect_skew`] a slice at a time: appends the notes of the spans from
+/// `*next` on until `budget` is spent (a unit a span), moving `*next` on;
+/// whether every span is looked at.
+pub(crate) fn extend_skew_notes(
+    trace: &Trace,
+    tree: &SpanTree,
+    times: &SpanTimes,
+    next: &mut usize,
+    notes: &mut Vec<Note>,
+    budget: &mut Budget,
+) -> bool {
+    let n_spans = tree.len().min(trace.spans.len());
+    let start = (*next).min(n_spans);
+    let end = start + budget.grant(n_spans - start);
+    for span_idx in start..end {
         let Some(parent_idx) = tree.parent(span_idx) else {
             continue;
         };
@@ -64,7 +90,8 @@ pub fn detect_skew(trace: &Trace, tree: &SpanTree, times: &SpanTimes) -> Vec<Not
             });
         }
     }
-    notes
+    *next = end;
+    end == n_spans
 }
 
 /// One shift made by the adjusted view.

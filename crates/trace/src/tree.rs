@@ -10,11 +10,16 @@
 //! 3. break parent cycles (the earliest span of a cycle becomes a root);
 //! 4. sort children and roots by start time;
 //! 5. walk depth-first, pre-order, setting depth and the row order.
+//!
+//! Each pass keeps a cursor (`TreeJob`), so that [`crate::LayoutJob`] can run
+//! the build a slice at a time; [`SpanTree::build`] runs the same passes at
+//! once.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::model::{BuildSpanIdHasher, SpanId, Trace};
+use crate::budget::Budget;
+use crate::model::{BuildSpanIdHasher, Span, SpanId, Trace};
 
 /// Something the layout noticed or repaired, always tied to a span.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +109,7 @@ const FLAG_CYCLE_BROKEN: u8 = 4;
 /// Indices are `span_idx` (a position in [`Trace::spans`]) or `row`
 /// (a position in [`SpanTree::rows`]). Arrays are `u32` so that the tree of a
 /// 100,000-span trace stays a few megabytes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SpanTree {
     parent: Vec<u32>,
     /// Children of span `i` are `child_list[child_offsets[i]..child_offsets[i + 1]]`,
@@ -127,147 +132,17 @@ pub struct SpanTree {
 
 impl SpanTree {
     /// Builds the tree of `trace`. Never panics; every repair is a note.
+    ///
+    /// The same passes as [`crate::LayoutJob`] runs a slice at a time, here
+    /// run to their end at once.
     pub fn build(trace: &Trace) -> SpanTree {
-        let spans = &trace.spans;
-        let n_spans = spans.len();
-        let mut notes = Vec::new();
-        let mut flags = vec![0u8; n_spans];
-
-        // Pass 1: index by id. The first span with an id owns it, so that a
-        // duplicate (a Zipkin shared span, a re-sent batch) cannot steal the
-        // children of the span exported first.
-        let mut index_of: HashMap<SpanId, u32, BuildSpanIdHasher> =
-            HashMap::with_capacity_and_hasher(n_spans, BuildSpanIdHasher::default());
-        for (span_idx, span) in spans.iter().enumerate() {
-            if let Some(&first_span_idx) = index_of.get(&span.span_id) {
-                flags[span_idx] |= FLAG_DUPLICATE;
-                notes.push(Note {
-                    span_idx,
-                    kind: NoteKind::DuplicateSpanId {
-                        span_id: span.span_id,
-                        first_span_idx: first_span_idx as usize,
-                    },
-                });
-            } else {
-                index_of.insert(span.span_id, span_idx as u32);
+        let mut job = TreeJob::new(trace.spans.len());
+        // An unlimited budget finishes in one step; the loop is there only
+        // because a step's result is an `Option`.
+        loop {
+            if let Some(tree) = job.step(trace, &mut Budget::unlimited()) {
+                return tree;
             }
-            if span.end_unix_nanos < span.start_unix_nanos {
-                notes.push(Note {
-                    span_idx,
-                    kind: NoteKind::NegativeDuration {
-                        by_nanos: span.start_unix_nanos - span.end_unix_nanos,
-                    },
-                });
-            }
-        }
-
-        // Pass 2: link parents. A zero parent id means "root" for exporters
-        // that write zeros instead of leaving the field out.
-        let mut parent = vec![NO_PARENT; n_spans];
-        for (span_idx, span) in spans.iter().enumerate() {
-            let Some(parent_span_id) = span.parent_span_id else {
-                continue;
-            };
-            if parent_span_id.is_zero() {
-                continue;
-            }
-            match index_of.get(&parent_span_id) {
-                Some(&parent_idx) => parent[span_idx] = parent_idx,
-                None => {
-                    flags[span_idx] |= FLAG_ORPHAN;
-                    notes.push(Note {
-                        span_idx,
-                        kind: NoteKind::MissingParent { parent_span_id },
-                    });
-                }
-            }
-        }
-
-        // Pass 3: break cycles. Each span has at most one parent, so a walk up
-        // from any span either reaches a root, a span already known to reach
-        // one, or comes back onto its own path: a cycle.
-        break_cycles(trace, &mut parent, &mut flags, &mut notes);
-
-        // Pass 4: children in compressed rows, each list in start order.
-        let mut child_offsets = vec![0u32; n_spans + 1];
-        for &parent_idx in &parent {
-            if parent_idx != NO_PARENT {
-                child_offsets[parent_idx as usize + 1] += 1;
-            }
-        }
-        for span_idx in 0..n_spans {
-            child_offsets[span_idx + 1] += child_offsets[span_idx];
-        }
-        let mut fill = child_offsets.clone();
-        let mut child_list = vec![0u32; child_offsets[n_spans] as usize];
-        let mut roots = Vec::new();
-        for (span_idx, &parent_idx) in parent.iter().enumerate() {
-            if parent_idx == NO_PARENT {
-                roots.push(span_idx as u32);
-            } else {
-                let slot = &mut fill[parent_idx as usize];
-                child_list[*slot as usize] = span_idx as u32;
-                *slot += 1;
-            }
-        }
-        // Ties in start time keep the input order, so the layout is stable.
-        // Start times gathered into one array: sorting reads them often, and
-        // a whole span per read would miss the cache.
-        let starts: Vec<u64> = spans.iter().map(|span| span.start_unix_nanos).collect();
-        let start_order = |span_idx: &u32| (starts[*span_idx as usize], *span_idx);
-        roots.sort_unstable_by_key(start_order);
-        for span_idx in 0..n_spans {
-            let range = child_offsets[span_idx] as usize..child_offsets[span_idx + 1] as usize;
-            if range.len() > 1 {
-                child_list[range].sort_unstable_by_key(start_order);
-            }
-        }
-
-        // Pass 5: depth-first, pre-order, with an explicit stack. Children are
-        // pushed in reverse so that the earliest is popped first.
-        let mut depth = vec![0u32; n_spans];
-        let mut rows = Vec::with_capacity(n_spans);
-        let mut stack: Vec<u32> = roots.iter().rev().copied().collect();
-        while let Some(span_idx) = stack.pop() {
-            rows.push(span_idx);
-            let range = child_offsets[span_idx as usize] as usize
-                ..child_offsets[span_idx as usize + 1] as usize;
-            let child_depth = depth[span_idx as usize] + 1;
-            for &child_idx in child_list[range].iter().rev() {
-                depth[child_idx as usize] = child_depth;
-                stack.push(child_idx);
-            }
-        }
-        let mut row_of = vec![0u32; n_spans];
-        for (row, &span_idx) in rows.iter().enumerate() {
-            row_of[span_idx as usize] = row as u32;
-        }
-        // Subtree sizes bottom-up: in reverse pre-order every child comes
-        // before its parent.
-        let mut subtree_size = vec![1u32; n_spans];
-        for &span_idx in rows.iter().rev() {
-            let parent_idx = parent[span_idx as usize];
-            if parent_idx != NO_PARENT {
-                subtree_size[parent_idx as usize] += subtree_size[span_idx as usize];
-            }
-        }
-        let subtree_end_row = (0..n_spans)
-            .map(|span_idx| row_of[span_idx] + subtree_size[span_idx])
-            .collect();
-
-        notes.sort_by_key(|note| note.span_idx);
-        SpanTree {
-            parent,
-            child_offsets,
-            child_list,
-            roots,
-            depth,
-            rows,
-            row_of,
-            subtree_end_row,
-            flags,
-            notes,
-            index_of,
         }
     }
 
@@ -292,6 +167,10 @@ impl SpanTree {
     /// that broke a cycle.
     pub fn roots(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
         self.roots.iter().map(|&span_idx| span_idx as usize)
+    }
+
+    pub(crate) fn roots_raw(&self) -> &[u32] {
+        &self.roots
     }
 
     /// The parent the tree uses for span `span_idx` (`None` for a root).
@@ -388,58 +267,562 @@ impl SpanTree {
     }
 }
 
-fn break_cycles(trace: &Trace, parent: &mut [u32], flags: &mut [u8], notes: &mut Vec<Note>) {
-    const UNVISITED: u8 = 0;
-    const ON_PATH: u8 = 1;
-    const DONE: u8 = 2;
-    let mut state = vec![UNVISITED; parent.len()];
-    let mut path: Vec<u32> = Vec::new();
-    for start_idx in 0..parent.len() {
-        if state[start_idx] != UNVISITED {
-            continue;
+/// [`SpanTree::build`] as resumable passes: each keeps a cursor, so the
+/// build can stop when a step's budget is spent and go on from there in the
+/// next step. `SpanTree::build` runs it with no limit, [`crate::LayoutJob`]
+/// a slice at a time; the result is the same.
+///
+/// The passes, in order (units: one span through one pass unless said):
+/// 1. [`TreeStage::IndexById`]: index by id (duplicates and negative
+///    durations noted), start times gathered;
+/// 2. [`TreeStage::LinkParents`]: link parents (orphans noted), children
+///    counted;
+/// 3. [`TreeStage::BreakCycles`]: break parent cycles, one unit a parent
+///    link climbed or a span of a cycle looked at;
+/// 4. [`TreeStage::PrefixSums`]: child counts into offsets;
+/// 5. [`TreeStage::FillChildren`]: children into their lists, roots listed;
+/// 6. [`TreeStage::SortChildren`]: the roots sorted (not cut: as many units
+///    as roots), then each child list (a list is not cut: as many units as
+///    children);
+/// 7. [`TreeStage::WalkRows`]: depth-first pre-order with an explicit stack,
+///    setting depth and each span's row;
+/// 8. [`TreeStage::SubtreeEnds`]: each subtree's last row, bottom-up;
+/// 9. [`TreeStage::SortNotes`]: the notes sorted by span (not cut: as many
+///    units as notes).
+#[derive(Debug)]
+pub(crate) struct TreeJob {
+    stage: TreeStage,
+    parts: TreeParts,
+}
+
+/// Where the build is. A stage's cursor says how far its pass has come.
+#[derive(Debug)]
+enum TreeStage {
+    IndexById {
+        next: usize,
+    },
+    LinkParents {
+        next: usize,
+    },
+    BreakCycles(CycleBreaker),
+    PrefixSums {
+        next: usize,
+    },
+    FillChildren {
+        next: usize,
+    },
+    SortChildren {
+        next: usize,
+        roots_sorted: bool,
+    },
+    WalkRows(RowWalkStack),
+    /// Rows still to visit, from the last row back.
+    SubtreeEnds {
+        rows_left: usize,
+    },
+    SortNotes,
+    /// The tree was handed over.
+    Done,
+}
+
+/// The stages before [`TreeStage::Done`], for progress.
+pub(crate) const TREE_STAGES: usize = 9;
+
+/// The tree as it is being built: the [`SpanTree`]'s arrays, filled pass
+/// by pass, and what the passes need besides.
+#[derive(Debug)]
+struct TreeParts {
+    n_spans: usize,
+    /// Start times in span order (gathered in pass 1): sorting reads them
+    /// often, and a whole span per read would miss the cache.
+    starts: Vec<u64>,
+    /// During passes 2 to 5, `tree.child_offsets[p + 2]` counts the children
+    /// of span `p` (two extra slots), so that after the prefix sums
+    /// `child_offsets[p + 1]` is where `p`'s list starts and can serve as its
+    /// fill cursor: when every child is placed it has moved on to where the
+    /// next list starts, which is what `child_offsets[p + 1]` must hold. No
+    /// second array of cursors is needed; the last slot is dropped after.
+    tree: SpanTree,
+}
+
+/// Pass 3's state. Each span has at most one parent, so a walk up from any
+/// span either reaches a root, a span an earlier walk went through (which
+/// leads to a root or a cycle already broken), or comes back onto itself: a
+/// cycle.
+#[derive(Debug)]
+struct CycleBreaker {
+    /// Where the next walk starts (every span is a start in turn).
+    next_start: usize,
+    walk: CycleWalk,
+    /// The walk that went through each span (`start + 1`; 0: none yet). A
+    /// span met again in the same walk closes a cycle; one from an earlier
+    /// walk ends the walk. Numbering the walks spares a pass marking each
+    /// finished path.
+    walk_of: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum CycleWalk {
+    /// Between walks.
+    Idle,
+    /// Climbing parent links; `at` is the next span to look at.
+    Climbing { at: u32 },
+    /// Going once round the cycle through `entry` for its earliest span
+    /// (then lowest index), which does not depend on where the walk entered
+    /// it; `at` is the next span of the cycle, `len` the spans seen.
+    Measuring {
+        entry: u32,
+        at: u32,
+        earliest: u32,
+        len: usize,
+    },
+}
+
+/// Pass 7's state: the roots walked so far, and a stack of the child lists
+/// still to walk (ranges into `child_list`, never empty), innermost last.
+/// Each row costs O(1), however many children a span has.
+#[derive(Debug, Default)]
+struct RowWalkStack {
+    next_root: usize,
+    stack: Vec<(u32, u32)>,
+}
+
+impl TreeJob {
+    /// A job building the tree of a trace of `n_spans` spans.
+    pub(crate) fn new(n_spans: usize) -> TreeJob {
+        TreeJob {
+            stage: TreeStage::IndexById { next: 0 },
+            parts: TreeParts {
+                n_spans,
+                starts: Vec::with_capacity(n_spans),
+                tree: SpanTree {
+                    parent: Vec::with_capacity(n_spans),
+                    child_offsets: vec![0; n_spans + 2],
+                    child_list: Vec::new(),
+                    roots: Vec::new(),
+                    depth: vec![0; n_spans],
+                    rows: Vec::with_capacity(n_spans),
+                    row_of: vec![0; n_spans],
+                    subtree_end_row: vec![0; n_spans],
+                    flags: vec![0; n_spans],
+                    notes: Vec::new(),
+                    index_of: HashMap::with_capacity_and_hasher(
+                        n_spans,
+                        BuildSpanIdHasher::default(),
+                    ),
+                },
+            },
         }
-        path.clear();
-        let mut current = start_idx as u32;
+    }
+
+    /// Runs the passes on until `budget` is spent; the tree when the last
+    /// pass ends (once: later steps give `None`). `trace` must be the one
+    /// the job was made for; given one of another length, the job starts
+    /// over on it.
+    pub(crate) fn step(&mut self, trace: &Trace, budget: &mut Budget) -> Option<SpanTree> {
+        if trace.spans.len() != self.parts.n_spans {
+            *self = TreeJob::new(trace.spans.len());
+        }
+        let parts = &mut self.parts;
         loop {
-            match state[current as usize] {
-                DONE => break,
-                ON_PATH => {
-                    // The cycle is the tail of the path from `current`. Cut it
-                    // at its earliest span (then lowest index), which does not
-                    // depend on where the walk entered the cycle.
-                    let cycle_start = path.iter().rposition(|&idx| idx == current).unwrap_or(0);
-                    let cycle = &path[cycle_start..];
-                    let cut_idx = cycle
-                        .iter()
-                        .copied()
-                        .min_by_key(|&idx| (trace.spans[idx as usize].start_unix_nanos, idx))
-                        .unwrap_or(current);
-                    let former_parent_idx = parent[cut_idx as usize];
-                    parent[cut_idx as usize] = NO_PARENT;
-                    flags[cut_idx as usize] |= FLAG_CYCLE_BROKEN;
-                    notes.push(Note {
-                        span_idx: cut_idx as usize,
-                        kind: NoteKind::CycleBroken {
-                            former_parent_idx: former_parent_idx as usize,
-                            cycle_len: cycle.len(),
-                        },
-                    });
-                    break;
+            let finished = match &mut self.stage {
+                TreeStage::IndexById { next } => parts.index_by_id(&trace.spans, next, budget),
+                TreeStage::LinkParents { next } => parts.link_parents(&trace.spans, next, budget),
+                TreeStage::BreakCycles(breaker) => parts.break_cycles(breaker, budget),
+                TreeStage::PrefixSums { next } => parts.prefix_sums(next, budget),
+                TreeStage::FillChildren { next } => parts.fill_children(next, budget),
+                TreeStage::SortChildren { next, roots_sorted } => {
+                    parts.sort_children(next, roots_sorted, budget)
                 }
-                _ => {
-                    state[current as usize] = ON_PATH;
-                    path.push(current);
-                    let parent_idx = parent[current as usize];
-                    if parent_idx == NO_PARENT {
-                        break;
+                TreeStage::WalkRows(walk) => parts.walk_rows(walk, budget),
+                TreeStage::SubtreeEnds { rows_left } => parts.subtree_ends(rows_left, budget),
+                TreeStage::SortNotes => parts.sort_notes(budget),
+                TreeStage::Done => return None,
+            };
+            if !finished {
+                return None;
+            }
+            self.stage = match self.stage {
+                TreeStage::IndexById { .. } => TreeStage::LinkParents { next: 0 },
+                TreeStage::LinkParents { .. } => TreeStage::BreakCycles(CycleBreaker {
+                    next_start: 0,
+                    walk: CycleWalk::Idle,
+                    walk_of: vec![0; parts.n_spans],
+                }),
+                TreeStage::BreakCycles(_) => TreeStage::PrefixSums { next: 0 },
+                TreeStage::PrefixSums { .. } => {
+                    let n_children = parts.tree.child_offsets.last().copied().unwrap_or(0);
+                    parts.tree.child_list = vec![0; n_children as usize];
+                    TreeStage::FillChildren { next: 0 }
+                }
+                TreeStage::FillChildren { .. } => {
+                    // The extra slot has served (see `child_offsets`).
+                    parts.tree.child_offsets.truncate(parts.n_spans + 1);
+                    TreeStage::SortChildren {
+                        next: 0,
+                        roots_sorted: false,
                     }
-                    current = parent_idx;
                 }
+                TreeStage::SortChildren { .. } => TreeStage::WalkRows(RowWalkStack::default()),
+                TreeStage::WalkRows(_) => TreeStage::SubtreeEnds {
+                    rows_left: parts.tree.rows.len(),
+                },
+                TreeStage::SubtreeEnds { .. } => TreeStage::SortNotes,
+                TreeStage::SortNotes | TreeStage::Done => {
+                    self.stage = TreeStage::Done;
+                    return Some(parts.take_tree());
+                }
+            };
+        }
+    }
+
+    /// (spans passed, spans to pass): each of the [`TREE_STAGES`] passes
+    /// counts as `n_spans`, whatever it really costs.
+    pub(crate) fn progress(&self) -> (usize, usize) {
+        let n_spans = self.parts.n_spans;
+        let (stage_idx, cursor) = match &self.stage {
+            TreeStage::IndexById { next } => (0, *next),
+            TreeStage::LinkParents { next } => (1, *next),
+            TreeStage::BreakCycles(breaker) => (2, breaker.next_start),
+            TreeStage::PrefixSums { next } => (3, *next),
+            TreeStage::FillChildren { next } => (4, *next),
+            TreeStage::SortChildren { next, .. } => (5, *next),
+            TreeStage::WalkRows(_) => (6, self.parts.tree.rows.len()),
+            TreeStage::SubtreeEnds { rows_left } => {
+                (7, self.parts.tree.rows.len().saturating_sub(*rows_left))
+            }
+            TreeStage::SortNotes => (8, 0),
+            TreeStage::Done => (TREE_STAGES, 0),
+        };
+        let total = TREE_STAGES * n_spans;
+        (
+            (stage_idx * n_spans + cursor.min(n_spans)).min(total),
+            total,
+        )
+    }
+
+    /// The pass under way, as the progress text says it.
+    pub(crate) fn stage(&self) -> &'static str {
+        match self.stage {
+            TreeStage::IndexById { .. } => "indexing span ids",
+            TreeStage::LinkParents { .. } => "linking parents",
+            TreeStage::BreakCycles(_) => "breaking parent cycles",
+            TreeStage::PrefixSums { .. } => "counting children",
+            TreeStage::FillChildren { .. } => "listing children",
+            TreeStage::SortChildren { .. } => "sorting children",
+            TreeStage::WalkRows(_) => "ordering rows",
+            TreeStage::SubtreeEnds { .. } => "measuring subtrees",
+            TreeStage::SortNotes => "sorting notes",
+            TreeStage::Done => "tree built",
+        }
+    }
+}
+
+impl TreeParts {
+    /// Pass 1: index by id. The first span with an id owns it, so that a
+    /// duplicate (a Zipkin shared span, a re-sent batch) cannot steal the
+    /// children of the span exported first.
+    fn index_by_id(&mut self, spans: &[Span], next: &mut usize, budget: &mut Budget) -> bool {
+        let start = *next;
+        let end = start + budget.grant(self.n_spans - start);
+        for (span, span_idx) in spans[start..end].iter().zip(start..) {
+            self.starts.push(span.start_unix_nanos);
+            if let Some(&first_span_idx) = self.tree.index_of.get(&span.span_id) {
+                self.tree.flags[span_idx] |= FLAG_DUPLICATE;
+                self.tree.notes.push(Note {
+                    span_idx,
+                    kind: NoteKind::DuplicateSpanId {
+                        span_id: span.span_id,
+                        first_span_idx: first_span_idx as usize,
+                    },
+                });
+            } else {
+                self.tree.index_of.insert(span.span_id, span_idx as u32);
+            }
+            if span.end_unix_nanos < span.start_unix_nanos {
+                self.tree.notes.push(Note {
+                    span_idx,
+                    kind: NoteKind::NegativeDuration {
+                        by_nanos: span.start_unix_nanos - span.end_unix_nanos,
+                    },
+                });
             }
         }
-        for &idx in &path {
-            state[idx as usize] = DONE;
+        *next = end;
+        end == self.n_spans
+    }
+
+    /// Pass 2: link parents, counting each parent's children. A zero parent
+    /// id means "root" for exporters that write zeros instead of leaving the
+    /// field out.
+    fn link_parents(&mut self, spans: &[Span], next: &mut usize, budget: &mut Budget) -> bool {
+        let start = *next;
+        let end = start + budget.grant(self.n_spans - start);
+        for (span, span_idx) in spans[start..end].iter().zip(start..) {
+            let parent_idx = match span.parent_span_id {
+                Some(parent_span_id) if !parent_span_id.is_zero() => {
+                    match self.tree.index_of.get(&parent_span_id) {
+                        Some(&parent_idx) => parent_idx,
+                        None => {
+                            self.tree.flags[span_idx] |= FLAG_ORPHAN;
+                            self.tree.notes.push(Note {
+                                span_idx,
+                                kind: NoteKind::MissingParent { parent_span_id },
+                            });
+                            NO_PARENT
+                        }
+                    }
+                }
+                _ => NO_PARENT,
+            };
+            if parent_idx != NO_PARENT {
+                self.tree.child_offsets[parent_idx as usize + 2] += 1;
+            }
+            self.tree.parent.push(parent_idx);
         }
+        *next = end;
+        end == self.n_spans
+    }
+
+    /// Pass 3: break cycles (see [`CycleBreaker`]), one unit a step of a
+    /// walk. Every span is climbed through once and every cycle measured
+    /// once, so the pass is linear however deep the trace.
+    fn break_cycles(&mut self, breaker: &mut CycleBreaker, budget: &mut Budget) -> bool {
+        let allowed = budget.grant(usize::MAX);
+        let mut used = 0;
+        let mut walk = breaker.walk;
+        let mut start = breaker.next_start;
+        let finished = loop {
+            if matches!(walk, CycleWalk::Idle) && start == self.n_spans {
+                break true;
+            }
+            if used == allowed {
+                break false;
+            }
+            used += 1;
+            let walk_id = start as u32 + 1;
+            walk = match walk {
+                CycleWalk::Idle if breaker.walk_of[start] != 0 => {
+                    start += 1;
+                    CycleWalk::Idle
+                }
+                CycleWalk::Idle => CycleWalk::Climbing { at: start as u32 },
+                CycleWalk::Climbing { at } => {
+                    let seen_by = breaker.walk_of[at as usize];
+                    let parent_idx = self.tree.parent[at as usize];
+                    if seen_by == walk_id {
+                        // Back on this walk's own path: `at` is on a cycle,
+                        // and (it was climbed through) has a parent.
+                        CycleWalk::Measuring {
+                            entry: at,
+                            at: parent_idx,
+                            earliest: at,
+                            len: 1,
+                        }
+                    } else if seen_by != 0 {
+                        start += 1;
+                        CycleWalk::Idle
+                    } else {
+                        breaker.walk_of[at as usize] = walk_id;
+                        if parent_idx == NO_PARENT {
+                            start += 1;
+                            CycleWalk::Idle
+                        } else {
+                            CycleWalk::Climbing { at: parent_idx }
+                        }
+                    }
+                }
+                CycleWalk::Measuring {
+                    entry,
+                    at,
+                    earliest,
+                    len,
+                } => {
+                    if at == entry {
+                        self.cut_cycle(earliest, len);
+                        start += 1;
+                        CycleWalk::Idle
+                    } else {
+                        let start_order = |idx: u32| (self.starts[idx as usize], idx);
+                        CycleWalk::Measuring {
+                            entry,
+                            // Every span of a cycle has a parent.
+                            at: self.tree.parent[at as usize],
+                            earliest: if start_order(at) < start_order(earliest) {
+                                at
+                            } else {
+                                earliest
+                            },
+                            len: len + 1,
+                        }
+                    }
+                }
+            };
+        };
+        budget.refund(allowed - used);
+        breaker.walk = walk;
+        breaker.next_start = start;
+        finished
+    }
+
+    /// Cuts the link from `cut_idx` (the earliest span of a cycle of
+    /// `cycle_len` spans) to its parent, making it a root.
+    fn cut_cycle(&mut self, cut_idx: u32, cycle_len: usize) {
+        let former_parent_idx = self.tree.parent[cut_idx as usize];
+        self.tree.parent[cut_idx as usize] = NO_PARENT;
+        // The link was counted in pass 2.
+        self.tree.child_offsets[former_parent_idx as usize + 2] -= 1;
+        self.tree.flags[cut_idx as usize] |= FLAG_CYCLE_BROKEN;
+        self.tree.notes.push(Note {
+            span_idx: cut_idx as usize,
+            kind: NoteKind::CycleBroken {
+                former_parent_idx: former_parent_idx as usize,
+                cycle_len,
+            },
+        });
+    }
+
+    /// Pass 4: the child counts summed, so that `child_offsets[p + 1]` is
+    /// where span `p`'s children start.
+    fn prefix_sums(&mut self, next: &mut usize, budget: &mut Budget) -> bool {
+        let start = *next;
+        let end = start + budget.grant(self.n_spans - start);
+        for span_idx in start..end {
+            self.tree.child_offsets[span_idx + 2] += self.tree.child_offsets[span_idx + 1];
+        }
+        *next = end;
+        end == self.n_spans
+    }
+
+    /// Pass 5: each span into its parent's list, or the roots.
+    fn fill_children(&mut self, next: &mut usize, budget: &mut Budget) -> bool {
+        let start = *next;
+        let end = start + budget.grant(self.n_spans - start);
+        for (&parent_idx, span_idx) in self.tree.parent[start..end].iter().zip(start..) {
+            if parent_idx == NO_PARENT {
+                self.tree.roots.push(span_idx as u32);
+            } else {
+                let slot = &mut self.tree.child_offsets[parent_idx as usize + 1];
+                self.tree.child_list[*slot as usize] = span_idx as u32;
+                *slot += 1;
+            }
+        }
+        *next = end;
+        end == self.n_spans
+    }
+
+    /// Pass 6: roots and child lists in start order. Ties keep the input
+    /// order, so the layout is stable. A list is sorted whole, in one step.
+    fn sort_children(
+        &mut self,
+        next: &mut usize,
+        roots_sorted: &mut bool,
+        budget: &mut Budget,
+    ) -> bool {
+        let starts = &self.starts;
+        let start_order = |span_idx: &u32| (starts[*span_idx as usize], *span_idx);
+        if !*roots_sorted {
+            if budget.is_spent() && !self.tree.roots.is_empty() {
+                return false;
+            }
+            budget.take_whole(self.tree.roots.len());
+            self.tree.roots.sort_unstable_by_key(start_order);
+            *roots_sorted = true;
+        }
+        let allowed = budget.grant(usize::MAX);
+        let mut used = 0;
+        let mut span_idx = *next;
+        while span_idx < self.n_spans && used < allowed {
+            let range = self.tree.child_offsets[span_idx] as usize
+                ..self.tree.child_offsets[span_idx + 1] as usize;
+            if range.len() > 1 {
+                used += range.len();
+                self.tree.child_list[range].sort_unstable_by_key(start_order);
+            } else {
+                used += 1;
+            }
+            span_idx += 1;
+        }
+        *next = span_idx;
+        budget.refund(allowed.saturating_sub(used));
+        budget.take_whole(used.saturating_sub(allowed));
+        span_idx == self.n_spans
+    }
+
+    /// Pass 7: depth-first, pre-order (see [`RowWalkStack`]): each span's row
+    /// and depth.
+    fn walk_rows(&mut self, walk: &mut RowWalkStack, budget: &mut Budget) -> bool {
+        let n_rows = budget.grant(self.n_spans - self.tree.rows.len());
+        for _ in 0..n_rows {
+            let span_idx = match walk.stack.last_mut() {
+                Some((next_child, end)) => {
+                    let child_idx = self.tree.child_list[*next_child as usize];
+                    *next_child += 1;
+                    if next_child == end {
+                        walk.stack.pop();
+                    }
+                    child_idx
+                }
+                None => match self.tree.roots.get(walk.next_root) {
+                    Some(&root_idx) => {
+                        walk.next_root += 1;
+                        root_idx
+                    }
+                    // Every span is a root or in one child list, so this is
+                    // never reached before every row is placed.
+                    None => return true,
+                },
+            };
+            let parent_idx = self.tree.parent[span_idx as usize];
+            if parent_idx != NO_PARENT {
+                self.tree.depth[span_idx as usize] = self.tree.depth[parent_idx as usize] + 1;
+            }
+            self.tree.row_of[span_idx as usize] = self.tree.rows.len() as u32;
+            self.tree.rows.push(span_idx);
+            let children = (
+                self.tree.child_offsets[span_idx as usize],
+                self.tree.child_offsets[span_idx as usize + 1],
+            );
+            if children.0 < children.1 {
+                walk.stack.push(children);
+            }
+        }
+        self.tree.rows.len() == self.n_spans
+    }
+
+    /// Pass 8: the row past each subtree, bottom-up. In reverse pre-order
+    /// every child comes before its parent, and a span's subtree ends where
+    /// its last child's does (a leaf's, at its own next row).
+    fn subtree_ends(&mut self, rows_left: &mut usize, budget: &mut Budget) -> bool {
+        let end = *rows_left;
+        let start = end - budget.grant(end);
+        for row in (start..end).rev() {
+            let span_idx = self.tree.rows[row] as usize;
+            let last_child = self.tree.child_offsets[span_idx + 1];
+            self.tree.subtree_end_row[span_idx] = if last_child > self.tree.child_offsets[span_idx]
+            {
+                self.tree.subtree_end_row[self.tree.child_list[last_child as usize - 1] as usize]
+            } else {
+                row as u32 + 1
+            };
+        }
+        *rows_left = start;
+        start == 0
+    }
+
+    /// Pass 9: the notes by span, each span's in the order the passes
+    /// wrote them (a stable sort).
+    fn sort_notes(&mut self, budget: &mut Budget) -> bool {
+        if budget.is_spent() && !self.tree.notes.is_empty() {
+            return false;
+        }
+        budget.take_whole(self.tree.notes.len());
+        self.tree.notes.sort_by_key(|note| note.span_idx);
+        true
+    }
+
+    fn take_tree(&mut self) -> SpanTree {
+        std::mem::take(&mut self.tree)
     }
 }
 

@@ -20,6 +20,7 @@
 //! assert_eq!(positions[0], TreePosition { level: 1, pos_in_set: 1, set_size: 1 });
 //! ```
 
+use crate::budget::Budget;
 use crate::view::VisibleRow;
 
 /// One row's place in the tree, counted from 1 as ARIA counts.
@@ -37,33 +38,92 @@ pub struct TreePosition {
 /// small vectors: the rows are in depth-first pre-order, so a row's
 /// siblings are the rows at its depth until a shallower row ends the group.
 pub fn tree_positions(rows: &[VisibleRow]) -> Vec<TreePosition> {
-    // The open sibling group at each depth along the current path.
-    let mut open_groups: Vec<usize> = Vec::new();
-    // Each group's size so far; then, per row, its group.
-    let mut group_sizes: Vec<u32> = Vec::new();
-    let mut positions: Vec<(u32, u32, usize)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let depth = row.depth;
-        // Deeper groups end here; a row deeper than any open group (which
-        // pre-order only allows one level at a time) opens new ones.
-        open_groups.truncate(depth + 1);
-        while open_groups.len() < depth + 1 {
-            open_groups.push(group_sizes.len());
-            group_sizes.push(0);
+    let mut job = PositionsJob::new(rows.len());
+    // An unlimited budget finishes each pass in one step.
+    while !job.place(rows, &mut Budget::unlimited()) {}
+    while !job.count_sets(&mut Budget::unlimited()) {}
+    job.finish()
+}
+
+/// [`tree_positions`] a slice at a time, in two passes: each row placed in
+/// its sibling group (`place`), then each given its group's final size
+/// (`count_sets`). A unit a row in each pass.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PositionsJob {
+    /// The open sibling group at each depth along the current path.
+    open_groups: Vec<usize>,
+    /// Each group's size so far.
+    group_sizes: Vec<u32>,
+    /// Per row placed: its level, place in its group, and its group.
+    placed: Vec<(u32, u32, usize)>,
+    positions: Vec<TreePosition>,
+}
+
+impl PositionsJob {
+    pub(crate) fn new(n_rows: usize) -> PositionsJob {
+        PositionsJob {
+            placed: Vec::with_capacity(n_rows),
+            ..PositionsJob::default()
         }
-        let group = open_groups[depth];
-        group_sizes[group] += 1;
-        let level = u32::try_from(depth + 1).unwrap_or(u32::MAX);
-        positions.push((level, group_sizes[group], group));
     }
-    positions
-        .into_iter()
-        .map(|(level, pos_in_set, group)| TreePosition {
-            level,
-            pos_in_set,
-            set_size: group_sizes[group],
-        })
-        .collect()
+
+    /// Places the rows from the first not yet placed until `budget` is
+    /// spent; whether all of `rows` are placed. `rows` must be the same at
+    /// every step.
+    pub(crate) fn place(&mut self, rows: &[VisibleRow], budget: &mut Budget) -> bool {
+        let start = self.placed.len().min(rows.len());
+        let end = start + budget.grant(rows.len() - start);
+        for row in &rows[start..end] {
+            let depth = row.depth;
+            // Deeper groups end here; a row deeper than any open group (which
+            // pre-order only allows one level at a time) opens new ones.
+            self.open_groups.truncate(depth + 1);
+            while self.open_groups.len() < depth + 1 {
+                self.open_groups.push(self.group_sizes.len());
+                self.group_sizes.push(0);
+            }
+            let group = self.open_groups[depth];
+            self.group_sizes[group] += 1;
+            let level = u32::try_from(depth + 1).unwrap_or(u32::MAX);
+            self.placed.push((level, self.group_sizes[group], group));
+        }
+        end == rows.len()
+    }
+
+    /// Rows placed so far.
+    pub(crate) fn n_placed(&self) -> usize {
+        self.placed.len()
+    }
+
+    /// Gives the placed rows their group's size, from the first not yet
+    /// given one until `budget` is spent; whether every placed row has it.
+    pub(crate) fn count_sets(&mut self, budget: &mut Budget) -> bool {
+        if self.positions.capacity() == 0 {
+            self.positions.reserve_exact(self.placed.len());
+        }
+        let start = self.positions.len();
+        let end = start + budget.grant(self.placed.len() - start);
+        let group_sizes = &self.group_sizes;
+        self.positions.extend(
+            self.placed[start..end]
+                .iter()
+                .map(|&(level, pos_in_set, group)| TreePosition {
+                    level,
+                    pos_in_set,
+                    set_size: group_sizes[group],
+                }),
+        );
+        end == self.placed.len()
+    }
+
+    /// Rows given their group's size so far.
+    pub(crate) fn n_counted(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub(crate) fn finish(self) -> Vec<TreePosition> {
+        self.positions
+    }
 }
 
 #[cfg(test)]

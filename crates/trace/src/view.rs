@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::budget::Budget;
 use crate::layout::SpanTimes;
 use crate::model::{AttributeValue, Trace};
 use crate::tree::SpanTree;
@@ -322,52 +323,101 @@ pub struct VisibleRow {
 /// children of shown rows: a collapsed or filtered-out subtree is skipped as
 /// a whole, because the tree keeps each subtree's rows contiguous.
 pub fn visible_rows(tree: &SpanTree, options: &ViewOptions<'_>) -> Vec<VisibleRow> {
-    let (row_range, base_depth, view_root) = match options.root {
-        Some(root_idx) if root_idx < tree.len() => (
-            tree.subtree_rows(root_idx),
-            tree.depth(root_idx),
-            Some(root_idx),
-        ),
-        _ => (0..tree.len(), 0, None),
-    };
-    let rows = tree.rows_raw();
-    let hide = match options.filter {
-        Some((matches, FilterMode::Hide)) => Some(matches),
-        _ => None,
-    };
+    let mut walk = RowWalk::new(tree, options);
     let mut visible = Vec::new();
-    let mut row = row_range.start;
-    while row < row_range.end {
-        let span_idx = rows[row] as usize;
-        let subtree_end = tree.subtree_rows(span_idx).end;
-        // Hide mode: a span not kept has no match below it either (or it
-        // would be kept as an ancestor), so its whole subtree goes. The view
-        // root stays, as the reader chose it.
-        if let Some(matches) = hide {
-            if !matches.is_kept(span_idx) && Some(span_idx) != view_root {
-                row = subtree_end;
-                continue;
-            }
-        }
-        let has_children = match hide {
-            Some(matches) => tree
-                .children(span_idx)
-                .any(|child_idx| matches.is_kept(child_idx)),
-            None => tree.has_children(span_idx),
-        };
-        let is_collapsed = options.collapsed.is_collapsed(span_idx);
-        visible.push(VisibleRow {
-            span_idx,
-            depth: tree.depth(span_idx) - base_depth,
-            has_children,
-            is_collapsed,
-            is_match: options
-                .filter
-                .is_some_and(|(matches, _)| matches.is_match(span_idx)),
-        });
-        row = if is_collapsed { subtree_end } else { row + 1 };
-    }
+    // An unlimited budget walks every row in one step.
+    while !walk.step(tree, options, &mut visible, &mut Budget::unlimited()) {}
     visible
+}
+
+/// [`visible_rows`] a slice at a time: where the walk through the tree's
+/// rows is. `tree` and `options` must be the same at every step.
+#[derive(Clone, Debug)]
+pub(crate) struct RowWalk {
+    /// The next row of [`SpanTree::rows`] to look at.
+    row: usize,
+    end: usize,
+    base_depth: usize,
+    view_root: Option<usize>,
+}
+
+impl RowWalk {
+    pub(crate) fn new(tree: &SpanTree, options: &ViewOptions<'_>) -> RowWalk {
+        let (row_range, base_depth, view_root) = match options.root {
+            Some(root_idx) if root_idx < tree.len() => (
+                tree.subtree_rows(root_idx),
+                tree.depth(root_idx),
+                Some(root_idx),
+            ),
+            _ => (0..tree.len(), 0, None),
+        };
+        RowWalk {
+            row: row_range.start,
+            end: row_range.end,
+            base_depth,
+            view_root,
+        }
+    }
+
+    /// The tree rows passed so far (shown or skipped).
+    pub(crate) fn rows_passed(&self) -> usize {
+        self.row
+    }
+
+    /// Appends the visible rows of the next tree rows to `visible` until
+    /// `budget` is spent (a unit a row shown or subtree skipped); whether
+    /// the walk is over.
+    pub(crate) fn step(
+        &mut self,
+        tree: &SpanTree,
+        options: &ViewOptions<'_>,
+        visible: &mut Vec<VisibleRow>,
+        budget: &mut Budget,
+    ) -> bool {
+        let rows = tree.rows_raw();
+        let hide = match options.filter {
+            Some((matches, FilterMode::Hide)) => Some(matches),
+            _ => None,
+        };
+        let allowed = budget.grant(usize::MAX);
+        let mut used = 0;
+        let mut row = self.row;
+        let end = self.end.min(rows.len());
+        while row < end && used < allowed {
+            used += 1;
+            let span_idx = rows[row] as usize;
+            let subtree_end = tree.subtree_rows(span_idx).end;
+            // Hide mode: a span not kept has no match below it either (or it
+            // would be kept as an ancestor), so its whole subtree goes. The view
+            // root stays, as the reader chose it.
+            if let Some(matches) = hide {
+                if !matches.is_kept(span_idx) && Some(span_idx) != self.view_root {
+                    row = subtree_end;
+                    continue;
+                }
+            }
+            let has_children = match hide {
+                Some(matches) => tree
+                    .children(span_idx)
+                    .any(|child_idx| matches.is_kept(child_idx)),
+                None => tree.has_children(span_idx),
+            };
+            let is_collapsed = options.collapsed.is_collapsed(span_idx);
+            visible.push(VisibleRow {
+                span_idx,
+                depth: tree.depth(span_idx) - self.base_depth,
+                has_children,
+                is_collapsed,
+                is_match: options
+                    .filter
+                    .is_some_and(|(matches, _)| matches.is_match(span_idx)),
+            });
+            row = if is_collapsed { subtree_end } else { row + 1 };
+        }
+        budget.refund(allowed - used);
+        self.row = row;
+        row >= end
+    }
 }
 
 /// Where span `span_idx` is among `rows` (the output of [`visible_rows`]

@@ -3,6 +3,7 @@
 //! notes (repairs and clock skew).
 
 use crate::layout::{critical_path, self_times, CriticalPath, SpanTimes};
+use crate::layout_job::LayoutJob;
 use crate::model::Trace;
 use crate::skew::{adjust_skew, detect_skew, SkewAdjustment};
 use crate::tree::{Note, NoteKind, SpanTree};
@@ -10,7 +11,7 @@ use crate::tree::{Note, NoteKind, SpanTree};
 /// The laid-out trace. Indices are `span_idx` into the [`Trace`] it was
 /// built from; the trace itself is not borrowed, so the app can keep both
 /// side by side.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Waterfall {
     pub tree: SpanTree,
     /// The times the bars use: as recorded, or shifted in the adjusted view.
@@ -30,12 +31,10 @@ pub struct Waterfall {
 }
 
 impl Waterfall {
-    /// The waterfall with times as recorded.
+    /// The waterfall with times as recorded. The same stages as
+    /// [`crate::LayoutJob`] runs a slice at a time, run at once.
     pub fn build(trace: &Trace) -> Waterfall {
-        let tree = SpanTree::build(trace);
-        let times = SpanTimes::from_trace(trace);
-        let skew_notes = detect_skew(trace, &tree, &times);
-        Waterfall::with_times(tree, times, skew_notes, Vec::new(), false)
+        LayoutJob::waterfall(trace)
     }
 
     /// The opt-in adjusted view: skewed subtrees shifted into their parents,
@@ -59,14 +58,38 @@ impl Waterfall {
         let critical_path = critical_path(&tree, &times);
         let bounds = times.bounds();
         Waterfall {
-            bounds,
+            adjustments,
+            is_adjusted,
+            ..Waterfall::from_parts(
+                tree,
+                times,
+                self_time_nanos,
+                critical_path,
+                skew_notes,
+                bounds,
+            )
+        }
+    }
+
+    /// The plain view from its computed parts (what [`crate::LayoutJob`]
+    /// hands over).
+    pub(crate) fn from_parts(
+        tree: SpanTree,
+        times: SpanTimes,
+        self_time_nanos: Vec<u64>,
+        critical_path: CriticalPath,
+        skew_notes: Vec<Note>,
+        bounds: (u64, u64),
+    ) -> Waterfall {
+        Waterfall {
             tree,
             times,
             self_time_nanos,
             critical_path,
             skew_notes,
-            adjustments,
-            is_adjusted,
+            adjustments: Vec::new(),
+            is_adjusted: false,
+            bounds,
         }
     }
 
