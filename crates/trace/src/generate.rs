@@ -690,64 +690,158 @@ fn scopes(interner: &mut Interner) -> Vec<Scope> {
 /// Generates a trace of `n_spans` spans (at least 1, at most [`MAX_SPANS`])
 /// from `seed`. The same arguments give the same trace.
 pub fn generate(n_spans: usize, seed: u64) -> Trace {
-    let n_spans = n_spans.clamp(1, MAX_SPANS);
-    let mut rng = SplitMix64::new(seed);
-    let mut trace_id = [0u8; 16];
-    trace_id[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
-    trace_id[8..].copy_from_slice(&(rng.next_u64() | 1).to_be_bytes());
-    let trace_id = TraceId(trace_id);
-    let id_salt = rng.next_u64();
-    // Distinct inputs to a bijection: span ids never collide, and the
-    // missing parents of orphans (indices past the end) are never span ids.
-    let span_id_of = |idx: u64| SpanId::from_u64(mix64(id_salt.wrapping_add(idx)).max(1));
+    let mut maker = SpanMaker::new(n_spans, seed);
+    let spans = maker.next_spans(usize::MAX);
+    Trace {
+        spans,
+        resources: maker.resources,
+        scopes: maker.scopes,
+    }
+}
 
-    let shape = build_shape(n_spans, &mut rng);
-    let timing = compute_timing(&shape, &mut rng);
+/// [`generate`] a chunk of spans at a time: the same spans in the same
+/// order, for a caller that sends them on as they are made (the browser's
+/// worker posts each chunk while the page reads the one before), instead
+/// of holding the whole trace first.
+pub struct SpanMaker {
+    n_spans: usize,
+    trace_id: TraceId,
+    id_salt: u64,
+    shape: Shape,
+    timing: Timing,
+    start: Vec<u64>,
+    interner: Interner,
+    rng: SplitMix64,
+    n_orphans: u64,
+    probe: Option<usize>,
+    probe_client: Option<usize>,
+    /// The next span to make.
+    next_idx: usize,
+    resources: Vec<Resource>,
+    scopes: Vec<Scope>,
+}
 
-    // Start times top-down. A skewed server clock shifts the server span and
-    // its whole subtree (they share a host) so that it starts before its
-    // client or ends after it.
-    const EPOCH_2026_NANOS: u64 = 1_767_225_600_000_000_000;
-    let mut start = vec![0u64; n_spans];
-    start[0] = EPOCH_2026_NANOS + rng.below(86_400 * 1_000 * MILLIS);
-    for span_idx in 1..n_spans {
-        let parent_idx = shape.parent[span_idx] as usize;
-        let mut span_start = start[parent_idx] + timing.offset[span_idx];
-        let cross_host = matches!(
-            (shape.role[parent_idx], shape.role[span_idx]),
-            (Role::Client { .. }, Role::Server(_))
-        );
-        if cross_host && rng.chance(5) {
-            let extra = rng.range(100 * MICROS, 3 * MILLIS);
-            span_start = if rng.chance(500) {
-                // Early by more than the outbound latency: starts before the client.
-                span_start.saturating_sub(timing.offset[span_idx] + extra)
-            } else {
-                // Late by more than the return latency: ends after the client.
-                let latency_back = timing.duration[parent_idx]
-                    .saturating_sub(timing.offset[span_idx] + timing.duration[span_idx]);
-                span_start + latency_back + extra
-            };
+impl SpanMaker {
+    /// The trace's shape and times, made at once (arrays of a few numbers a
+    /// span); its spans are made by [`SpanMaker::next_spans`].
+    pub fn new(n_spans: usize, seed: u64) -> SpanMaker {
+        let n_spans = n_spans.clamp(1, MAX_SPANS);
+        let mut rng = SplitMix64::new(seed);
+        let mut trace_id = [0u8; 16];
+        trace_id[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+        trace_id[8..].copy_from_slice(&(rng.next_u64() | 1).to_be_bytes());
+        let trace_id = TraceId(trace_id);
+        let id_salt = rng.next_u64();
+
+        let shape = build_shape(n_spans, &mut rng);
+        let timing = compute_timing(&shape, &mut rng);
+
+        // Start times top-down. A skewed server clock shifts the server span and
+        // its whole subtree (they share a host) so that it starts before its
+        // client or ends after it.
+        const EPOCH_2026_NANOS: u64 = 1_767_225_600_000_000_000;
+        let mut start = vec![0u64; n_spans];
+        start[0] = EPOCH_2026_NANOS + rng.below(86_400 * 1_000 * MILLIS);
+        for span_idx in 1..n_spans {
+            let parent_idx = shape.parent[span_idx] as usize;
+            let mut span_start = start[parent_idx] + timing.offset[span_idx];
+            let cross_host = matches!(
+                (shape.role[parent_idx], shape.role[span_idx]),
+                (Role::Client { .. }, Role::Server(_))
+            );
+            if cross_host && rng.chance(5) {
+                let extra = rng.range(100 * MICROS, 3 * MILLIS);
+                span_start = if rng.chance(500) {
+                    // Early by more than the outbound latency: starts before the client.
+                    span_start.saturating_sub(timing.offset[span_idx] + extra)
+                } else {
+                    // Late by more than the return latency: ends after the client.
+                    let latency_back = timing.duration[parent_idx]
+                        .saturating_sub(timing.offset[span_idx] + timing.duration[span_idx]);
+                    span_start + latency_back + extra
+                };
+            }
+            start[span_idx] = span_start;
         }
-        start[span_idx] = span_start;
+        let mut interner = Interner::default();
+        let resources = resources(&mut interner);
+        let scopes = scopes(&mut interner);
+        let probe = shape.probe.map(|probe| probe as usize);
+        let probe_client = probe.map(|probe| shape.parent[probe] as usize);
+        SpanMaker {
+            n_spans,
+            trace_id,
+            id_salt,
+            shape,
+            timing,
+            start,
+            interner,
+            rng,
+            n_orphans: 0,
+            probe,
+            probe_client,
+            next_idx: 0,
+            resources,
+            scopes,
+        }
     }
 
-    let mut interner = Interner::default();
-    let resources = resources(&mut interner);
-    let scopes = scopes(&mut interner);
-    let mut n_orphans = 0u64;
-    let probe = shape.probe.map(|probe| probe as usize);
-    let probe_client = probe.map(|probe| shape.parent[probe] as usize);
-    let mut spans = Vec::with_capacity(n_spans);
-    for (span_idx, &span_start) in start.iter().enumerate() {
+    /// How many spans the trace has.
+    pub fn n_spans(&self) -> usize {
+        self.n_spans
+    }
+
+    /// The trace's resources, which its spans name by index.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// The trace's instrumentation scopes, which its spans name by index.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// The next (up to) `max` spans, in the trace's order; empty once all
+    /// are made.
+    pub fn next_spans(&mut self, max: usize) -> Vec<Span> {
+        let n = max.min(self.n_spans - self.next_idx);
+        let mut spans = Vec::with_capacity(n);
+        for _ in 0..n {
+            spans.push(self.make(self.next_idx));
+            self.next_idx += 1;
+        }
+        spans
+    }
+
+    /// Span `span_idx`. Spans must be made in order: each draws from the
+    /// one random sequence.
+    fn make(&mut self, span_idx: usize) -> Span {
+        let SpanMaker {
+            n_spans,
+            trace_id,
+            id_salt,
+            ref shape,
+            ref timing,
+            ref start,
+            ref mut interner,
+            ref mut rng,
+            ref mut n_orphans,
+            probe,
+            probe_client,
+            ..
+        } = *self;
+        // Distinct inputs to a bijection: span ids never collide, and the
+        // missing parents of orphans (indices past the end) are never span ids.
+        let span_id_of = |idx: u64| SpanId::from_u64(mix64(id_salt.wrapping_add(idx)).max(1));
+        let span_start = start[span_idx];
         let role = shape.role[span_idx];
         let parent_idx = shape.parent[span_idx];
         let mut parent_span_id = (parent_idx != NO_PARENT).then(|| span_id_of(parent_idx as u64));
         // A few orphans: the parent was lost (dropped by a sampler, or its
         // service never exported). Never the root, which has no parent.
         if parent_span_id.is_some() && rng.chance(1) && rng.chance(300) {
-            parent_span_id = Some(span_id_of(n_spans as u64 + 1 + n_orphans));
-            n_orphans += 1;
+            parent_span_id = Some(span_id_of(n_spans as u64 + 1 + *n_orphans));
+            *n_orphans += 1;
         }
         let span_end = span_start + timing.duration[span_idx];
         let failed = timing.failed[span_idx];
@@ -989,12 +1083,7 @@ pub fn generate(n_spans: usize, seed: u64) -> Trace {
                 });
             }
         }
-        spans.push(span);
-    }
-    Trace {
-        spans,
-        resources,
-        scopes,
+        span
     }
 }
 
@@ -1003,6 +1092,28 @@ mod tests {
     use super::*;
     use crate::tree::{NoteKind, SpanTree};
     use crate::Waterfall;
+
+    #[test]
+    fn spans_made_a_chunk_at_a_time_are_the_generated_trace() {
+        for (n_spans, seed, chunk) in [(1, 1, 1), (60, 5, 7), (3_000, 2, 1_000), (10_000, 9, 2_000)]
+        {
+            let whole = generate(n_spans, seed);
+            let mut maker = SpanMaker::new(n_spans, seed);
+            assert_eq!(maker.n_spans(), whole.spans.len());
+            assert_eq!(maker.resources(), &whole.resources[..]);
+            assert_eq!(maker.scopes(), &whole.scopes[..]);
+            let mut spans = Vec::new();
+            loop {
+                let next = maker.next_spans(chunk);
+                if next.is_empty() {
+                    break;
+                }
+                assert!(next.len() <= chunk);
+                spans.extend(next);
+            }
+            assert_eq!(spans, whole.spans, "{n_spans} spans in chunks of {chunk}");
+        }
+    }
 
     #[test]
     fn splitmix_matches_the_reference_sequence() {

@@ -17,6 +17,8 @@
 //! assert_eq!(bands[0].start, 0);
 //! ```
 
+use std::ops::Range;
+
 use crate::view::VisibleRow;
 use crate::waterfall::Waterfall;
 
@@ -32,15 +34,36 @@ pub struct Band {
 /// order, each with the time its rows cover; fewer bands when there are
 /// fewer rows, none for no rows. One pass over the rows.
 pub fn bands(rows: &[VisibleRow], layout: &Waterfall, max_bands: usize) -> Vec<Band> {
-    let n_bands = max_bands.min(rows.len());
-    let mut bands = vec![
+    let mut bands = empty_bands(rows.len(), max_bands);
+    add_rows(&mut bands, rows, 0..rows.len(), layout);
+    bands
+}
+
+/// The bands of `n_rows` rows before any row is added: [`add_rows`] fills
+/// them a range of rows at a time.
+pub fn empty_bands(n_rows: usize, max_bands: usize) -> Vec<Band> {
+    vec![
         Band {
             start: u64::MAX,
             end: 0,
         };
-        n_bands
-    ];
-    for (position, row) in rows.iter().enumerate() {
+        max_bands.min(n_rows)
+    ]
+}
+
+/// Adds the rows at `positions` of `rows` (all the rows, as
+/// [`empty_bands`] was told their number) to their bands; positions past
+/// the end are ignored.
+pub fn add_rows(
+    bands: &mut [Band],
+    rows: &[VisibleRow],
+    positions: Range<usize>,
+    layout: &Waterfall,
+) {
+    let n_bands = bands.len();
+    let end = positions.end.min(rows.len());
+    let start = positions.start.min(end);
+    for (position, row) in rows.iter().enumerate().take(end).skip(start) {
         let band = &mut bands[position * n_bands / rows.len()];
         let start = layout.start_offset(row.span_idx);
         band.start = band.start.min(start);
@@ -48,14 +71,25 @@ pub fn bands(rows: &[VisibleRow], layout: &Waterfall, max_bands: usize) -> Vec<B
             .end
             .max(start.saturating_add(layout.times.duration(row.span_idx)));
     }
-    bands
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout_job::LaidOut;
     use crate::tree::tests::{span, trace_of};
     use crate::view::{visible_rows, CollapseState, ViewOptions};
+
+    #[test]
+    fn bands_filled_a_range_at_a_time_are_the_bands() {
+        let laid_out = LaidOut::from(Waterfall::build(&crate::generate(2_000, 5)));
+        let (rows, layout) = (&laid_out.rows, &laid_out.waterfall);
+        let mut filled = empty_bands(rows.len(), 48);
+        for start in (0..rows.len()).step_by(333) {
+            add_rows(&mut filled, rows, start..start + 333, layout);
+        }
+        assert_eq!(filled, bands(rows, layout, 48));
+    }
 
     #[test]
     fn each_band_covers_its_rows_and_every_row_is_in_one() {

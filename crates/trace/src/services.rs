@@ -16,6 +16,8 @@
 //! assert!(first < 8);
 //! ```
 
+use std::ops::Range;
+
 use crate::model::Trace;
 
 /// One service of a trace.
@@ -33,6 +35,7 @@ pub struct ServiceEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceServices {
     entries: Vec<ServiceEntry>,
+    service_of_resource: Vec<usize>,
     color_of_resource: Vec<usize>,
     n_colors: usize,
 }
@@ -44,6 +47,15 @@ impl TraceServices {
     /// colour in all of them); other services take slots in the order they
     /// first appear. Linear in the spans; the resources are few.
     pub fn of(trace: &Trace, n_colors: usize, fixed: &[(String, usize)]) -> TraceServices {
+        let mut services = TraceServices::uncounted(trace, n_colors, fixed);
+        services.count(trace, 0..trace.spans.len());
+        services
+    }
+
+    /// [`TraceServices::of`] with no span counted yet: [`TraceServices::count`]
+    /// counts them a range at a time (a million spans take a few
+    /// milliseconds, which a page may want to spread over its slices).
+    pub fn uncounted(trace: &Trace, n_colors: usize, fixed: &[(String, usize)]) -> TraceServices {
         let n_colors = n_colors.max(1);
         let fixed_slot = |name: &str| {
             fixed
@@ -70,19 +82,28 @@ impl TraceServices {
                 })
             })
             .collect();
-        for span in &trace.spans {
-            if let Some(&service_idx) = service_of_resource.get(span.resource_idx as usize) {
-                entries[service_idx].n_spans += 1;
-            }
-        }
         let color_of_resource = service_of_resource
             .iter()
             .map(|&service_idx| entries[service_idx].color_idx)
             .collect();
         TraceServices {
             entries,
+            service_of_resource,
             color_of_resource,
             n_colors,
+        }
+    }
+
+    /// Counts the spans of `trace` in `span_range` under their services
+    /// (the part of the range past the trace's end is ignored). Each span
+    /// is to be counted once: ranges that overlap count twice.
+    pub fn count(&mut self, trace: &Trace, span_range: Range<usize>) {
+        let end = span_range.end.min(trace.spans.len());
+        let start = span_range.start.min(end);
+        for span in &trace.spans[start..end] {
+            if let Some(&service_idx) = self.service_of_resource.get(span.resource_idx as usize) {
+                self.entries[service_idx].n_spans += 1;
+            }
         }
     }
 
@@ -121,6 +142,22 @@ mod tests {
             service_name: Arc::from(name),
             attributes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn counting_a_range_at_a_time_counts_as_of_does() {
+        let trace = crate::generate(1_000, 3);
+        let whole = TraceServices::of(&trace, 8, &[]);
+        let mut services = TraceServices::uncounted(&trace, 8, &[]);
+        assert!(services
+            .entries()
+            .iter()
+            .all(|service| service.n_spans == 0));
+        for start in (0..1_000).step_by(300) {
+            // The last range runs past the end, which is ignored.
+            services.count(&trace, start..start + 300);
+        }
+        assert_eq!(services, whole);
     }
 
     #[test]
