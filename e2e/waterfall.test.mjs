@@ -109,10 +109,46 @@ test('100,000 spans show their first rows quickly and keep the DOM small', async
   await assertClean();
 });
 
-test('a million rows stay reachable past the tallest element a browser allows', async () => {
+/**
+ * Installed before the app: records the page's long tasks, and each stage of
+ * the Sample page's progress as it appears (the worker generating, the
+ * trace arriving, the waterfall laying it out, the rows).
+ */
+function watchOpening() {
+  window.tracelabOpening = { tasks: [], stages: [] };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      window.tracelabOpening.tasks.push({ start: Math.round(entry.startTime), duration: Math.round(entry.duration) });
+    }
+  }).observe({ type: 'longtask', buffered: true });
+  const stageNow = () => {
+    const progress = document.querySelector('[data-testid="sample-progress"]');
+    if (progress) return progress.dataset.stage;
+    if (document.querySelector('[data-testid="wf-layout-progress"]')) return 'layout';
+    if (document.querySelector('[data-testid="wf-row"]')) return 'rows';
+    return null;
+  };
+  new MutationObserver(() => {
+    const stage = stageNow();
+    const { stages } = window.tracelabOpening;
+    if (stage && stages.at(-1) !== stage) stages.push(stage);
+  }).observe(document, { childList: true, subtree: true, attributes: true });
+}
+
+test('a million rows open with the page answering, and stay reachable past the tallest element a browser allows', async () => {
   const { page, assertClean } = await openPage(browser);
+  await page.addInitScript(watchOpening);
   await page.goto(new URL('sample?spans=1000000&seed=3', server.url).href);
-  await page.getByTestId('wf-row').first().waitFor({ timeout: 60_000 });
+  await page.getByTestId('wf-row').first().waitFor({ timeout: 90_000 });
+  // Generated in the worker, sent in chunks, laid out in slices: each stage
+  // showed its progress, in order.
+  const { tasks, stages } = await page.evaluate(() => window.tracelabOpening);
+  assert.deepEqual(stages, ['generate', 'receive', 'layout', 'rows'], 'the stages shown');
+  // Before the work moved off the page's thread, one task of about 540 ms
+  // (the layout) froze the page; 200 ms leaves room for a busy machine.
+  const longest = Math.max(0, ...tasks.map((task) => task.duration));
+  console.log(`# opening a million spans: long tasks ${JSON.stringify(tasks.map((task) => task.duration))} ms`);
+  assert.ok(longest < 200, `the page was frozen for ${longest} ms: ${JSON.stringify(tasks)}`);
   const scroller = page.getByTestId('wf-scroller');
   assert.equal(await scroller.getAttribute('aria-rowcount'), '1000000');
   // 24 million px of rows; the canvas stays under Firefox's 17.9 million.

@@ -13,7 +13,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
+use tracelab_trace::Trace;
+
 use crate::import::ImportReport;
+use crate::wire::Decoder;
 
 /// Where the loader sits: beside the app, on the page's own origin.
 const LOADER: &str = "/import-worker-loader.js";
@@ -27,6 +30,8 @@ pub enum FromWorker {
     },
     /// Parsing (one step: the importers say nothing until they are done).
     Parsing,
+    /// Generating a sample trace (one step, as parsing).
+    Generating,
     Report {
         report: ImportReport,
         /// The worker's times, in whole milliseconds.
@@ -68,6 +73,9 @@ fn read(message: &JsValue) -> Option<FromWorker> {
                 done: number("done"),
                 total: number("total"),
             }
+        }
+        "progress" if field(message, "stage").as_string().as_deref() == Some("generate") => {
+            FromWorker::Generating
         }
         "progress" => FromWorker::Parsing,
         "report" => match crate::wire::decode_report(&bytes(field(message, "report"))) {
@@ -181,6 +189,19 @@ impl ImportClient {
         self.post("pick", &[("index", (index as f64).into())], Array::new());
     }
 
+    /// Asks for the sample trace of `n_spans` spans and `seed`
+    /// (`tracelab_trace::generate`), sent as a picked trace is.
+    pub fn generate(&self, n_spans: usize, seed: u64) {
+        self.post(
+            "generate",
+            &[
+                ("spans", (n_spans as f64).into()),
+                ("seed", seed.to_string().into()),
+            ],
+            Array::new(),
+        );
+    }
+
     /// Asks for a trace, given in `wire` form, as `format` (`otlp` or
     /// `jaeger`).
     pub fn export(&self, format: &str, header: &[u8], chunks: &[Vec<u8>]) {
@@ -198,6 +219,61 @@ impl ImportClient {
             ],
             transfer,
         );
+    }
+}
+
+/// Puts together a trace the worker sends as a `trace` header and `spans`
+/// chunks (each handed in from its own message, so each is decoded in a
+/// task of its own).
+#[derive(Default)]
+pub struct TraceReceiver {
+    decoder: Option<Decoder>,
+}
+
+/// Where a trace being received is.
+pub enum Received {
+    /// `done` of `total` spans decoded.
+    Receiving { done: usize, total: usize },
+    /// Every span is in.
+    Done(Trace),
+}
+
+impl TraceReceiver {
+    /// A trace's header: a new trace begins (one still coming is dropped).
+    pub fn header(&mut self, header: &[u8]) -> Result<Received, String> {
+        self.decoder = None;
+        let started = Decoder::header(header)
+            .map_err(|error| format!("the trace could not be read: {error}"))?;
+        let total = started.expected_spans();
+        if total == 0 {
+            return started
+                .finish()
+                .map(Received::Done)
+                .map_err(|error| error.to_string());
+        }
+        self.decoder = Some(started);
+        Ok(Received::Receiving { done: 0, total })
+    }
+
+    /// A chunk of the trace's spans.
+    pub fn spans(&mut self, chunk: &[u8]) -> Result<Received, String> {
+        let Some(active) = self.decoder.as_mut() else {
+            return Err("spans arrived without a trace".to_owned());
+        };
+        if let Err(error) = active.spans(chunk) {
+            self.decoder = None;
+            return Err(format!("the trace could not be read: {error}"));
+        }
+        let (done, total) = (active.n_spans(), active.expected_spans());
+        if done < total {
+            return Ok(Received::Receiving { done, total });
+        }
+        self.decoder
+            .take()
+            .ok_or_else(|| "the trace went missing".to_owned())?
+            .finish()
+            .map(Received::Done)
+            .map_err(|error| error.to_string())
     }
 }
 

@@ -4,9 +4,12 @@
 //! a trace as a signal: a new trace can replace the one on screen, or a
 //! longer one (spans still arriving) extend it, and the view follows in
 //! place. The layout ([`tracelab_trace::Waterfall`]: tree, times, self time,
-//! critical path, notes) is computed from the trace outside rendering, in a
-//! memo, once per trace; the visible rows follow from it, the collapse state
-//! and the filter (`visible_rows`). What the person chose (the selected
+//! critical path, notes, and the rows of the plain view) is computed from
+//! the trace outside rendering, once per trace: at once for a small trace,
+//! in slices between the browser's other tasks for a large one (a million
+//! spans), with a progress bar in place of the list until the first is
+//! ready; the visible rows follow from it, the collapse state and the
+//! filter (`visible_rows`). What the person chose (the selected
 //! span, the collapsed spans, the subtree shown alone, the filter, the zoom,
 //! recorded or adjusted times) is kept by span id, not by position, so it
 //! survives a new trace or new spans.
@@ -39,6 +42,8 @@
 //! Where each part lives:
 //! - this file: the component, the trace it draws (`Prepared`) and the
 //!   view state (`ViewState`) that every part reads;
+//! - `layout`: laying out each trace, at once or in slices, and the
+//!   progress shown meanwhile;
 //! - [`link`]: the view as a page keeps it in its link ([`WaterfallView`]);
 //! - `toolbar`: the filter box, the switches, the summary and the notes
 //!   above the list; `axis`: the time axis, the zoom and the drag that
@@ -48,7 +53,8 @@
 //!   dialog; `active`: which waterfall on a page answers `/` and `?`;
 //!   `resize`: the `ResizeObserver`.
 //!
-//! Stable hooks for tests: `wf-row` (with `data-span-id`, `data-service`,
+//! Stable hooks for tests: `wf-layout-progress` (while a large trace is
+//! first laid out), `wf-row` (with `data-span-id`, `data-service`,
 //! `data-color` (the service's colour slot, as in the legend),
 //! `data-depth`, `data-critical="true"` on the critical path, `data-match`
 //! on filter matches, `aria-rowindex` counting from 1), `wf-bar`,
@@ -80,6 +86,7 @@ mod axis;
 mod details;
 mod help;
 mod keys;
+mod layout;
 pub mod link;
 mod list;
 mod minimap;
@@ -97,6 +104,8 @@ use std::sync::Arc;
 use leptos::html;
 use leptos::prelude::*;
 use tracelab_trace::axis::TimeWindow;
+use tracelab_trace::layout_job::LaidOut;
+use tracelab_trace::minimap::{bands, Band};
 use tracelab_trace::scroll::ScrollMap;
 use tracelab_trace::services::TraceServices;
 use tracelab_trace::treegrid::{tree_positions, TreePosition};
@@ -118,15 +127,16 @@ const MAX_CANVAS_PX: f64 = 15_000_000.0;
 /// Traces with more spans than this are filtered in slices, the browser
 /// answering the keyboard in between; smaller ones at once.
 const FILTER_SLICE_SPANS: usize = 5_000;
-/// How long one slice of filtering may run before the browser gets the
-/// thread back, in milliseconds: well under a frame.
-const FILTER_SLICE_MS: f64 = 8.0;
 /// Height of the sticky time axis at the top of the scroller
 /// (`--wf-axis-height` in the stylesheet).
 const AXIS_HEIGHT_PX: f64 = 28.0;
 /// Service colours in the stylesheet (`--wf-svc-0` … `--wf-svc-7`); more
 /// services than this share colours, and the legend shows which.
 const N_COLORS: usize = 8;
+/// Bands in the minimap: each draws the time extent of its share of the
+/// rows, a fixed number so the minimap costs the same few elements at any
+/// size.
+const MINIMAP_BANDS: usize = 48;
 
 /// `n` with thousands separated by commas: `100,000`.
 pub fn group_thousands(n: usize) -> String {
@@ -157,6 +167,13 @@ struct Prepared {
     trace: Arc<Trace>,
     layout: tracelab_trace::Waterfall,
     services: TraceServices,
+    /// The rows of the plain view (no subtree alone, nothing collapsed, no
+    /// filter) and their places in the tree grid: what a trace first
+    /// shows, so a large one's are made with its layout, in its slices.
+    plain_rows: Arc<Vec<VisibleRow>>,
+    plain_places: Arc<Vec<TreePosition>>,
+    /// The plain view's minimap bands.
+    plain_bands: Arc<Vec<Band>>,
     /// Which layout this is, unique on the page: the rows drawn from it and
     /// a large trace's filter matches are for it alone (a new trace, or the
     /// adjusted times, draw the rows again). A counter, not an address,
@@ -186,23 +203,36 @@ impl PartialEq for Prepared {
 }
 
 impl Prepared {
-    /// `fixed_colors`, when given, names the colour of each service it
-    /// lists (see [`TraceServices::of`]).
-    fn new(trace: Arc<Trace>, fixed_colors: &[(String, usize)]) -> Prepared {
+    /// The trace laid out (see `layout::PrepareJob`, which makes the
+    /// parts).
+    fn new(
+        trace: Arc<Trace>,
+        laid_out: LaidOut,
+        services: TraceServices,
+        plain_bands: Vec<Band>,
+    ) -> Prepared {
         Prepared {
-            layout: tracelab_trace::Waterfall::build(&trace),
-            services: TraceServices::of(&trace, N_COLORS, fixed_colors),
+            layout: laid_out.waterfall,
+            services,
+            plain_rows: Arc::new(laid_out.rows),
+            plain_places: Arc::new(laid_out.positions),
+            plain_bands: Arc::new(plain_bands),
             trace,
             generation: next_generation(),
         }
     }
 
-    /// The same trace and colours with the adjusted view's times.
+    /// The same trace and colours with the adjusted view's times (the same
+    /// tree, so the same plain rows; the minimap follows the times).
     fn adjusted(&self) -> Prepared {
+        let layout = tracelab_trace::Waterfall::build_adjusted(&self.trace);
         Prepared {
+            plain_bands: Arc::new(bands(&self.plain_rows, &layout, MINIMAP_BANDS)),
+            layout,
             trace: self.trace.clone(),
-            layout: tracelab_trace::Waterfall::build_adjusted(&self.trace),
             services: self.services.clone(),
+            plain_rows: self.plain_rows.clone(),
+            plain_places: self.plain_places.clone(),
             generation: next_generation(),
         }
     }
@@ -404,31 +434,22 @@ fn filter_in_slices(
         let n_spans = prepared.trace.spans.len();
         filtering.set(Some((0, n_spans)));
         leptos::task::spawn_local(async move {
-            let mut job = FilterJob::new(&filter, n_spans);
-            loop {
-                // Let the keyboard in first: a key typed meanwhile starts
-                // a newer run, and this one stops.
-                crate::export::next_task().await;
-                if latest.try_get_value() != Some(run) {
-                    return;
-                }
-                // Steps of a thousand spans until the slice's time is up.
-                let layout = &prepared.layout;
-                let started = now_ms();
-                let done = loop {
-                    let done = job.step(&prepared.trace, &layout.tree, &layout.times, 1_000);
-                    if done.is_some() || now_ms() - started >= FILTER_SLICE_MS {
-                        break done;
-                    }
-                };
-                match done {
-                    Some(matches) => {
-                        sliced.set(Some((prepared.generation, Arc::new(matches))));
-                        filtering.set(None);
-                        return;
-                    }
-                    None => filtering.set(Some(job.progress())),
-                }
+            let job = std::cell::RefCell::new(FilterJob::new(&filter, n_spans));
+            // Let the keyboard in between slices: a key typed meanwhile
+            // starts a newer run, and this one stops.
+            let finished = layout::in_slices(
+                || {
+                    let layout = &prepared.layout;
+                    job.borrow_mut()
+                        .step(&prepared.trace, &layout.tree, &layout.times, 1_000)
+                },
+                || latest.try_get_value() == Some(run),
+                || filtering.set(Some(job.borrow().progress())),
+            )
+            .await;
+            if let Some(matches) = finished {
+                sliced.set(Some((prepared.generation, Arc::new(matches))));
+                filtering.set(None);
             }
         });
     });
@@ -467,10 +488,38 @@ pub fn Waterfall(
     #[prop(optional)]
     service_colors: Option<Vec<(String, usize)>>,
 ) -> impl IntoView {
-    let service_colors = service_colors.unwrap_or_default();
-    // The layout of each trace, once; the adjusted one the first time it is
-    // asked for, then kept while the trace stays.
-    let plain = Memo::new(move |_| Arc::new(Prepared::new(trace.get(), &service_colors)));
+    let colors = Arc::new(service_colors.unwrap_or_default());
+    // The layout of each trace, once (in slices for a large one, see
+    // `layout`); the list waits for the first.
+    let laid_out = RwSignal::new(None::<Arc<Prepared>>);
+    let progress = RwSignal::new(None);
+    layout::lay_out(trace, colors, laid_out, progress);
+    let ready = Memo::new(move |_| laid_out.with(Option::is_some));
+    view! {
+        <Show when=move || ready.get() fallback=move || layout::progress_view(progress)>
+            {
+                let (initial, link_note) = (initial.clone(), link_note.clone());
+                // Only drawn once `laid_out` holds a layout, which it then
+                // always does.
+                let plain = Memo::new(move |previous: Option<&Arc<Prepared>>| {
+                    laid_out
+                        .get()
+                        .or_else(|| previous.cloned())
+                        .unwrap_or_else(|| Arc::new(layout::at_once(Arc::default(), Arc::default())))
+                });
+                waterfall_body(plain, initial, link_note, on_view_change)
+            }
+        </Show>
+    }
+}
+
+/// The waterfall of the layouts `plain` holds, once the first is ready.
+fn waterfall_body(
+    plain: Memo<Arc<Prepared>>,
+    initial: WaterfallView,
+    link_note: Option<String>,
+    on_view_change: Option<Callback<WaterfallView>>,
+) -> impl IntoView {
     let adjusted = RwSignal::new(initial.adjusted);
     let adjusted_layout: StoredValue<Option<Arc<Prepared>>> = StoredValue::new(None);
     let prepared = Memo::new(move |_| {
@@ -600,6 +649,10 @@ pub fn Waterfall(
         let root = root_idx.get();
         prepared.with(|prepared| {
             collapse_state.with(|collapsed| {
+                // Nothing chosen: the rows made with the layout.
+                if matches.is_none() && root.is_none() && collapsed.iter().next().is_none() {
+                    return prepared.plain_rows.clone();
+                }
                 Arc::new(visible_rows(
                     &prepared.layout.tree,
                     &ViewOptions {
@@ -611,8 +664,16 @@ pub fn Waterfall(
             })
         })
     });
-    let places: Memo<Arc<Vec<TreePosition>>> =
-        Memo::new(move |_| rows.with(|rows| Arc::new(tree_positions(rows))));
+    let places: Memo<Arc<Vec<TreePosition>>> = Memo::new(move |_| {
+        let rows = rows.get();
+        prepared.with(|prepared| {
+            if Arc::ptr_eq(&rows, &prepared.plain_rows) {
+                prepared.plain_places.clone()
+            } else {
+                Arc::new(tree_positions(&rows))
+            }
+        })
+    });
     let selected_position = Memo::new(move |_| {
         let span_idx = selected_idx.get()?;
         prepared

@@ -73,6 +73,10 @@ pub const CHUNK_SPANS: usize = 2_000;
 /// importers cap them, at 32).
 pub const MAX_DEPTH: usize = 32;
 
+/// The most spans a [`Decoder`] makes room for on the header's word (the
+/// Sample page's largest trace).
+const RESERVE_MAX_SPANS: usize = tracelab_trace::generate::MAX_SPANS;
+
 /// Why bytes could not be read as a trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
@@ -138,15 +142,25 @@ pub struct Encoder {
 impl Encoder {
     /// The header: version, span count, resources and scopes.
     pub fn header(&mut self, trace: &Trace) -> Vec<u8> {
+        self.header_of(trace.spans.len(), &trace.resources, &trace.scopes)
+    }
+
+    /// The header of a trace of `n_spans` spans still to be made (or read).
+    pub fn header_of(
+        &mut self,
+        n_spans: usize,
+        resources: &[Resource],
+        scopes: &[Scope],
+    ) -> Vec<u8> {
         let mut out = vec![VERSION];
-        put_varint(&mut out, trace.spans.len() as u64);
-        put_varint(&mut out, trace.resources.len() as u64);
-        for resource in &trace.resources {
+        put_varint(&mut out, n_spans as u64);
+        put_varint(&mut out, resources.len() as u64);
+        for resource in resources {
             self.string(&mut out, &resource.service_name);
             self.attributes(&mut out, &resource.attributes);
         }
-        put_varint(&mut out, trace.scopes.len() as u64);
-        for scope in &trace.scopes {
+        put_varint(&mut out, scopes.len() as u64);
+        for scope in scopes {
             self.string(&mut out, &scope.name);
             self.string(&mut out, &scope.version);
             self.attributes(&mut out, &scope.attributes);
@@ -469,6 +483,15 @@ impl Decoder {
         let n_spans = reader.count(SPAN_MIN_BYTES)?;
         if self.trace.spans.len() + n_spans > self.expected_spans {
             return Err(reader.error("more spans than the header announced"));
+        }
+        if self.trace.spans.is_empty() && n_spans > 0 && self.expected_spans <= RESERVE_MAX_SPANS {
+            // Room for all the header announced, at once, rather than
+            // growing to it by doubling: at a million spans the last
+            // doubling alone copies half a million spans in one task. Only
+            // up to a million, as the count is the header's word alone
+            // (a share link is anyone's); past that, or if that much cannot
+            // be had, the spans grow as they come.
+            let _ = self.trace.spans.try_reserve_exact(self.expected_spans);
         }
         self.trace.spans.reserve(n_spans);
         for _ in 0..n_spans {

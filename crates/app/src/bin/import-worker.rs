@@ -1,8 +1,9 @@
-//! The Import page's worker: reads trace files with `tracelab_formats` off
-//! the page's thread, and writes traces out as OTLP or Jaeger JSON for
-//! every trace page's Export buttons. The importers and exporters live
-//! only here, so neither the first load nor the trace pages' app carries
-//! them.
+//! The trace pages' worker: reads trace files with `tracelab_formats` off
+//! the page's thread for the Import page, writes traces out as OTLP or
+//! Jaeger JSON for every trace page's Export buttons, and generates the
+//! Sample page's traces. The importers, the exporters and the generator
+//! live only here, so neither the first load nor the trace pages' app
+//! carries them, and a million generated spans never hold up the page.
 //!
 //! Trunk builds it as a Web Worker (`data-type="worker"` in `index.html`);
 //! `www/import-worker-loader.js` starts it, and `tracelab_app`'s
@@ -13,6 +14,7 @@
 //! | `import-file {file}`, `import-text {text}` | `progress {stage, done, total}`…, then `report {report, readMs, parseMs, bytes}` (an [`tracelab_app::import::ImportReport`] in `wire::encode_report`'s form) |
 //! | `pick {index}` (a trace of the last import) | `trace {index, header}`, then `spans {chunk}` until every span is sent (`tracelab_app::wire`) |
 //! | `export {format: "otlp" \| "jaeger", header, chunks}` | `exported {format, blob}` |
+//! | `generate {spans, seed}` (the Sample page's trace; `seed` as decimal text) | `progress {stage: "generate"}`, then `trace {index: 0, header}` and `spans {chunk}`… as for `pick` |
 //!
 //! and `error {message}` for anything that cannot be done. It says
 //! `ready` once it listens. The last import's traces are kept here until
@@ -23,7 +25,8 @@ use std::cell::RefCell;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tracelab_app::import::report;
 use tracelab_app::wire::{encode_report, Decoder, Encoder, CHUNK_SPANS};
-use tracelab_trace::model::Trace;
+use tracelab_trace::generate::{SpanMaker, MAX_SPANS};
+use tracelab_trace::model::{Span, Trace};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent};
@@ -139,27 +142,71 @@ fn import(bytes: &[u8], read_ms: f64) {
     );
 }
 
-/// Sends trace `index` of the last import: its header, then its spans in
-/// chunks, each a message the page decodes in a task of its own.
-fn send_trace(index: usize) {
+/// Sends trace `index` of the last import (see [`send`]).
+fn send_imported(index: usize) {
     IMPORTED.with(|kept| {
         let kept = kept.borrow();
-        let Some(trace) = kept.get(index) else {
-            fail(format!("the import has no trace {index}"));
-            return;
-        };
-        let mut encoder = Encoder::default();
-        let header = buffer(&encoder.header(trace));
-        post(
-            "trace",
-            &[("index", (index as f64).into()), ("header", header.clone())],
-            &[header],
-        );
-        for spans in trace.spans.chunks(CHUNK_SPANS) {
-            let chunk = buffer(&encoder.spans(spans));
-            post("spans", &[("chunk", chunk.clone())], &[chunk]);
+        match kept.get(index) {
+            Some(trace) => send(trace, index),
+            None => fail(format!("the import has no trace {index}")),
         }
     });
+}
+
+/// Sends `trace` as trace `index`: its header, then its spans in chunks,
+/// each a message the page decodes in a task of its own.
+fn send(trace: &Trace, index: usize) {
+    let mut encoder = Encoder::default();
+    send_header(&encoder.header(trace), index);
+    for spans in trace.spans.chunks(CHUNK_SPANS) {
+        send_spans(&mut encoder, spans);
+    }
+}
+
+fn send_header(header: &[u8], index: usize) {
+    let header = buffer(header);
+    post(
+        "trace",
+        &[("index", (index as f64).into()), ("header", header.clone())],
+        &[header],
+    );
+}
+
+fn send_spans(encoder: &mut Encoder, spans: &[Span]) {
+    let chunk = buffer(&encoder.spans(spans));
+    post("spans", &[("chunk", chunk.clone())], &[chunk]);
+}
+
+/// Generates the Sample page's trace (`tracelab_trace::generate`) and
+/// sends it. The seed comes as decimal text: a JS number holds integers
+/// exactly only up to 2^53.
+fn generate(message: &JsValue) {
+    let n_spans = field(message, "spans").as_f64().unwrap_or(0.0);
+    let seed = field(message, "seed").as_string().unwrap_or_default();
+    let Ok(seed) = seed.parse::<u64>() else {
+        return fail(format!("the seed {seed:?} is not a whole number"));
+    };
+    if !(1.0..=MAX_SPANS as f64).contains(&n_spans) {
+        return fail(format!(
+            "a sample has 1 to {MAX_SPANS} spans, not {n_spans}"
+        ));
+    }
+    post("progress", &[("stage", "generate".into())], &[]);
+    // Each chunk is sent as soon as it is made: the page reads one while
+    // the next is made, and the whole trace is never held here.
+    let mut maker = SpanMaker::new(n_spans as usize, seed);
+    let mut encoder = Encoder::default();
+    send_header(
+        &encoder.header_of(maker.n_spans(), maker.resources(), maker.scopes()),
+        0,
+    );
+    loop {
+        let spans = maker.next_spans(CHUNK_SPANS);
+        if spans.is_empty() {
+            break;
+        }
+        send_spans(&mut encoder, &spans);
+    }
 }
 
 /// Reads the trace the page sent and writes it in the asked format.
@@ -220,10 +267,11 @@ fn main() {
                 import(text.as_bytes(), 0.0);
             }
             Some("pick") => match field(&message, "index").as_f64() {
-                Some(index) if index >= 0.0 => send_trace(index as usize),
+                Some(index) if index >= 0.0 => send_imported(index as usize),
                 _ => fail("pick without an index"),
             },
             Some("export") => export(&message),
+            Some("generate") => generate(&message),
             other => fail(format!("the import worker does not know {other:?}")),
         }
     });

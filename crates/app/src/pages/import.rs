@@ -43,9 +43,9 @@ use super::decode::fragment;
 use super::{PageInfo, PageTitle};
 use crate::export::{deflate_raw, TraceExport, SHARE_KEY};
 use crate::import::{base64url_decode, ImportReport, ListedTrace};
-use crate::import_client::{FromWorker, ImportClient};
+use crate::import_client::{FromWorker, ImportClient, Received, TraceReceiver};
 use crate::waterfall::{count_spans, group_thousands, Waterfall};
-use crate::wire::{decode_trace, Decoder};
+use crate::wire::decode_trace;
 
 pub const INFO: PageInfo = PageInfo {
     slug: "import",
@@ -126,7 +126,7 @@ pub fn Import() -> impl IntoView {
     let picked = RwSignal::new(None::<usize>);
     let trace = RwSignal::new(None::<Arc<Trace>>);
     let client = StoredValue::new_local(None::<ImportClient>);
-    let decoder = StoredValue::new_local(None::<Decoder>);
+    let receiver = StoredValue::new_local(TraceReceiver::default());
     let paste_timer = StoredValue::new(None::<TimeoutHandle>);
     // When the picked trace's first header arrived, for the stats line.
     let receive_started = StoredValue::new(0.0_f64);
@@ -176,6 +176,11 @@ pub fn Import() -> impl IntoView {
         }
         Err(message) => phase.set(Phase::Failed(message)),
     };
+    let received = move |step: Result<Received, String>| match step {
+        Ok(Received::Receiving { done, total }) => phase.set(Phase::Receiving { done, total }),
+        Ok(Received::Done(trace)) => decoded(Ok(trace)),
+        Err(message) => phase.set(Phase::Failed(message)),
+    };
     let on_message = move |message: FromWorker| match message {
         FromWorker::Reading { done, total } => phase.set(Phase::Reading { done, total }),
         FromWorker::Parsing => phase.set(Phase::Parsing),
@@ -213,52 +218,24 @@ pub fn Import() -> impl IntoView {
         FromWorker::Trace { index, header } => {
             picked.set(Some(index));
             receive_started.set_value(now());
-            match Decoder::header(&header) {
-                Ok(started) => {
-                    let total = started.expected_spans();
-                    if total == 0 {
-                        decoded(started.finish().map_err(|error| error.to_string()));
-                    } else {
-                        decoder.set_value(Some(started));
-                        phase.set(Phase::Receiving { done: 0, total });
-                    }
-                }
-                Err(error) => phase.set(Phase::Failed(format!(
-                    "the trace could not be read: {error}"
-                ))),
-            }
+            let step = receiver
+                .try_update_value(|receiver| receiver.header(&header))
+                .unwrap_or_else(|| Err("the page has gone".to_owned()));
+            received(step);
         }
         FromWorker::Spans(chunk) => {
             mark("tracelab:import-decode-start");
-            let step = decoder
-                .try_update_value(|decoder| {
-                    let Some(active) = decoder.as_mut() else {
-                        return Err("spans arrived without a trace".to_owned());
-                    };
-                    active
-                        .spans(&chunk)
-                        .map_err(|error| format!("the trace could not be read: {error}"))?;
-                    Ok((active.n_spans(), active.expected_spans()))
-                })
+            let step = receiver
+                .try_update_value(|receiver| receiver.spans(&chunk))
                 .unwrap_or_else(|| Err("the page has gone".to_owned()));
             if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
                 let _ = performance
                     .measure_with_start_mark(DECODE_MEASURE, "tracelab:import-decode-start");
             }
-            match step {
-                Ok((done, total)) if done == total => {
-                    let finished = decoder
-                        .try_update_value(Option::take)
-                        .flatten()
-                        .ok_or_else(|| "the trace went missing".to_owned())
-                        .and_then(|active| active.finish().map_err(|error| error.to_string()));
-                    decoded(finished);
-                }
-                Ok((done, total)) => phase.set(Phase::Receiving { done, total }),
-                Err(message) => phase.set(Phase::Failed(message)),
-            }
+            received(step);
         }
-        FromWorker::Exported { .. } => {}
+        // Neither is asked for here.
+        FromWorker::Exported { .. } | FromWorker::Generating => {}
         FromWorker::Failed(message) => phase.set(Phase::Failed(message)),
     };
     // Each import gets a worker of its own: what an earlier one still had
@@ -266,7 +243,7 @@ pub fn Import() -> impl IntoView {
     let begin = move || -> bool {
         next_generation();
         client.set_value(None);
-        decoder.set_value(None);
+        receiver.set_value(TraceReceiver::default());
         report.set(None);
         stats.set(None);
         picked.set(None);
@@ -311,7 +288,7 @@ pub fn Import() -> impl IntoView {
     let cancel = move |_| {
         next_generation();
         client.set_value(None);
-        decoder.set_value(None);
+        receiver.set_value(TraceReceiver::default());
         phase.set(Phase::Cancelled);
     };
     let pick = move |index: usize| {

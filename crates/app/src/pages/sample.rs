@@ -8,6 +8,14 @@
 //! collapsed spans, subtree shown alone and recorded or adjusted times. The
 //! Export and Share buttons (`crate::export`) offer the trace as a file or
 //! a link.
+//!
+//! The trace is generated in the import worker (`src/bin/import-worker.rs`,
+//! a worker of its own for each trace, ended once the trace is in) and
+//! sent in chunks, each decoded in a task of its own: a million spans take
+//! a few seconds to make, and the page answers throughout, saying how far
+//! it got (`sample-progress`, with `data-stage` `generate` or `receive`;
+//! `sample-status` if it failed). The generator stays out of the page's
+//! own code.
 
 use std::sync::Arc;
 
@@ -17,8 +25,9 @@ use tracelab_trace::generate::MAX_SPANS;
 use tracelab_trace::Trace;
 
 use super::{PageInfo, PageTitle};
+use crate::import_client::{FromWorker, ImportClient, Received, TraceReceiver};
 use crate::waterfall::link::{self, link_view};
-use crate::waterfall::{count_spans, Waterfall};
+use crate::waterfall::{count_spans, group_thousands, Waterfall};
 
 pub const INFO: PageInfo = PageInfo {
     slug: "sample",
@@ -98,9 +107,23 @@ fn read_params(spans: Option<&str>, seed: Option<&str>) -> SampleParams {
     }
 }
 
+/// Where the trace the query string asks for is.
+#[derive(Clone)]
+enum Generation {
+    /// The worker is generating it (no progress to tell: one call).
+    Generating,
+    /// `done` of `total` spans have reached the page.
+    Receiving {
+        done: usize,
+        total: usize,
+    },
+    Failed(String),
+}
+
 #[component]
 pub fn Sample() -> impl IntoView {
-    // No request from here (crate::csp).
+    // No request from here (crate::csp; the worker fetches only its own
+    // files).
     crate::csp::restrict(&[]);
     let query = use_query_map();
     let params = Memo::new(move |_| {
@@ -108,8 +131,103 @@ pub fn Sample() -> impl IntoView {
     });
     // The waterfall's view is kept in the link (format in [`link`]).
     let linked = link_view(INFO.path.to_owned());
-    // The last trace generated, reused when only the fragment changed.
-    let generated = StoredValue::new(None::<((usize, u64), Arc<Trace>)>);
+    // The trace on screen, with the (spans, seed) it was made for; kept
+    // while only the fragment changes.
+    let shown = RwSignal::new(None::<((usize, u64), Arc<Trace>)>);
+    let generation = RwSignal::new(Generation::Generating);
+    // The worker generating the trace asked for: one per trace, dropped
+    // (terminated, its memory freed) once the trace is in.
+    let worker = StoredValue::new_local(None::<ImportClient>);
+    let receiver = StoredValue::new_local(TraceReceiver::default());
+
+    Effect::new(move |_| {
+        let SampleParams { n_spans, seed, .. } = params.get();
+        let key = (n_spans, seed);
+        if shown.with_untracked(|shown| shown.as_ref().is_some_and(|(shown, _)| *shown == key)) {
+            return;
+        }
+        receiver.set_value(TraceReceiver::default());
+        generation.set(Generation::Generating);
+        let received = move |step: Result<Received, String>| match step {
+            Ok(Received::Receiving { done, total }) => {
+                generation.set(Generation::Receiving { done, total });
+            }
+            Ok(Received::Done(trace)) => {
+                worker.set_value(None);
+                // The trace is ready and not yet handed to the waterfall:
+                // the start of "data ready to first paint" in
+                // e2e/bench/waterfall-paint.mjs.
+                if let Some(performance) = web_sys::window().and_then(|window| window.performance())
+                {
+                    let _ = performance.mark(TRACE_READY_MARK);
+                }
+                shown.set(Some((key, Arc::new(trace))));
+            }
+            Err(message) => {
+                worker.set_value(None);
+                generation.set(Generation::Failed(message));
+            }
+        };
+        let on_message = move |message: FromWorker| match message {
+            FromWorker::Trace { header, .. } => {
+                received(
+                    receiver
+                        .try_update_value(|receiver| receiver.header(&header))
+                        .unwrap_or_else(|| Err("the page has gone".to_owned())),
+                );
+            }
+            FromWorker::Spans(chunk) => {
+                received(
+                    receiver
+                        .try_update_value(|receiver| receiver.spans(&chunk))
+                        .unwrap_or_else(|| Err("the page has gone".to_owned())),
+                );
+            }
+            FromWorker::Failed(message) => received(Err(message)),
+            _ => {}
+        };
+        // A new worker for each trace: what the last one still had to say
+        // cannot mix with this one's.
+        worker.set_value(None);
+        match ImportClient::start(on_message) {
+            Ok(client) => {
+                client.generate(n_spans, seed);
+                worker.set_value(Some(client));
+            }
+            Err(message) => generation.set(Generation::Failed(message)),
+        }
+    });
+
+    let waiting = move || {
+        let wanted = params.with(|params| (params.n_spans, params.seed));
+        if shown.with(|shown| shown.as_ref().is_some_and(|(key, _)| *key == wanted)) {
+            return None;
+        }
+        Some(match generation.get() {
+            Generation::Failed(message) => view! {
+                <p class="wf-note" role="alert" data-testid="sample-status">"⚠ The sample could not be made: " {message}</p>
+            }
+            .into_any(),
+            Generation::Generating => view! {
+                <p class="work-progress" data-testid="sample-progress" data-stage="generate">
+                    <label>
+                        {format!("Generating {} in the background… ", count_spans(wanted.0))}
+                        <progress></progress>
+                    </label>
+                </p>
+            }
+            .into_any(),
+            Generation::Receiving { done, total } => view! {
+                <p class="work-progress" data-testid="sample-progress" data-stage="receive">
+                    <label>
+                        {format!("Opening the trace: {} of {} ", group_thousands(done), count_spans(total))}
+                        <progress value=done.to_string() max=total.to_string()></progress>
+                    </label>
+                </p>
+            }
+            .into_any(),
+        })
+    };
 
     view! {
         <PageTitle title=INFO.title />
@@ -136,28 +254,18 @@ pub fn Sample() -> impl IntoView {
             }}
         </p>
         {move || {
-            let SampleParams { n_spans, seed, notes } = params.get();
+            params
+                .with(|params| params.notes.clone())
+                .into_iter()
+                .map(|note| view! { <p class="wf-note" data-testid="sample-note">"⚠ " {note}</p> })
+                .collect_view()
+        }}
+        {waiting}
+        {move || {
+            let ((n_spans, seed), trace) = shown.get()?;
             linked.changes.track();
-            let trace = match generated.get_value() {
-                Some((key, trace)) if key == (n_spans, seed) => trace,
-                _ => {
-                    let trace = Arc::new(tracelab_trace::generate(n_spans, seed));
-                    generated.set_value(Some(((n_spans, seed), trace.clone())));
-                    trace
-                }
-            };
-            // The trace is ready and not yet handed to the waterfall: the
-            // start of "data ready to first paint" in
-            // e2e/bench/waterfall-paint.mjs. Costs one call per trace shown.
-            if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-                let _ = performance.mark(TRACE_READY_MARK);
-            }
             let initial = link::read();
-            view! {
-                {notes
-                    .into_iter()
-                    .map(|note| view! { <p class="wf-note" data-testid="sample-note">"⚠ " {note}</p> })
-                    .collect_view()}
+            Some(view! {
                 <p class="wf-muted">
                     {format!("{}, seed {seed}, trace id {}", count_spans(n_spans), trace.spans.first().map(|span| span.trace_id.to_string()).unwrap_or_default())}
                 </p>
@@ -168,7 +276,7 @@ pub fn Sample() -> impl IntoView {
                     link_note=initial.note
                     on_view_change=linked.on_view_change
                 />
-            }
+            })
         }}
     }
 }

@@ -5,21 +5,26 @@
 //! scroll the list there.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use tracelab_trace::minimap::bands;
 
-use super::{axis, ViewState, AXIS_HEIGHT_PX, ROW_HEIGHT_PX};
-
-/// Horizontal bands in the minimap: each draws the time extent of its share
-/// of the rows, so the minimap costs the same few elements at any size.
-const MINIMAP_BANDS: usize = 48;
+use super::{axis, ViewState, AXIS_HEIGHT_PX, MINIMAP_BANDS, ROW_HEIGHT_PX};
 
 pub(super) fn minimap(state: ViewState) -> impl IntoView {
     let rows = state.rows;
     let prepared = state.prepared;
+    // The plain view's come with the layout (made in its slices).
     let bands = Memo::new(move |_| {
-        prepared.with(|prepared| rows.with(|rows| bands(rows, &prepared.layout, MINIMAP_BANDS)))
+        let rows = rows.get();
+        prepared.with(|prepared| {
+            if Arc::ptr_eq(&rows, &prepared.plain_rows) {
+                prepared.plain_bands.clone()
+            } else {
+                Arc::new(bands(&rows, &prepared.layout, MINIMAP_BANDS))
+            }
+        })
     });
     // All the bands as one SVG path, a rectangle each (move to its corner,
     // across, down, back): one element to update instead of one per band.
