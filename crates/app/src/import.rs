@@ -87,69 +87,13 @@ pub fn list_traces(traces: &[Trace], max: usize) -> Vec<ListedTrace> {
     let mut listed: Vec<ListedTrace> = traces
         .iter()
         .enumerate()
-        .filter_map(|(index, trace)| summarize(trace).map(|summary| ListedTrace { index, summary }))
+        .filter_map(|(index, trace)| {
+            TraceSummary::of(trace).map(|summary| ListedTrace { index, summary })
+        })
         .collect();
     listed.sort_by_key(|listed| listed.summary.start_unix_nanos);
     listed.truncate(max);
     listed
-}
-
-/// A trace in one line, as the Live page lists them: the root (the
-/// earliest span without a parent, or the earliest span when every span
-/// has one), every service once in the order of its first span, the time
-/// from the first start to the last end, the spans and the errors. `None`
-/// for a trace without spans.
-pub fn summarize(trace: &Trace) -> Option<TraceSummary> {
-    let first = trace.spans.first()?;
-    let (root_idx, _) = trace
-        .spans
-        .iter()
-        .enumerate()
-        .filter(|(_, span)| span.parent_span_id.is_none_or(|parent| parent.is_zero()))
-        .min_by_key(|(_, span)| span.start_unix_nanos)
-        .unwrap_or((0, first));
-    let start = trace
-        .spans
-        .iter()
-        .map(|span| span.start_unix_nanos)
-        .min()
-        .unwrap_or(0);
-    let end = trace
-        .spans
-        .iter()
-        .map(|span| span.clamped_end_unix_nanos())
-        .max()
-        .unwrap_or(start);
-    // Each resource once, then each service name once (two resources may
-    // name the same service).
-    let mut seen_resources = vec![false; trace.resources.len()];
-    let mut services: Vec<String> = Vec::new();
-    for (span_idx, span) in trace.spans.iter().enumerate() {
-        let Some(seen) = seen_resources.get_mut(span.resource_idx as usize) else {
-            continue;
-        };
-        if !*seen {
-            *seen = true;
-            let service = trace.service_name(span_idx);
-            if !services.iter().any(|known| known == service) {
-                services.push(service.to_owned());
-            }
-        }
-    }
-    Some(TraceSummary {
-        trace_id: first.trace_id.to_string(),
-        root_service: trace.service_name(root_idx).to_owned(),
-        root_name: trace.spans[root_idx].name.to_string(),
-        start_unix_nanos: start,
-        duration_nanos: end.saturating_sub(start),
-        spans: trace.spans.len(),
-        errors: trace
-            .spans
-            .iter()
-            .filter(|span| span.status.is_error())
-            .count(),
-        services,
-    })
 }
 
 /// Spans a share link carries at most: a link of a few hundred spans
@@ -239,7 +183,7 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracelab_trace::model::{SpanId, Status, TraceId};
+    use tracelab_trace::model::TraceId;
 
     #[test]
     fn base64url_round_trips_every_length() {
@@ -265,56 +209,6 @@ mod tests {
         ] {
             assert_eq!(base64url_decode(text), None, "{why}");
         }
-    }
-
-    #[test]
-    fn a_summary_names_root_services_duration_and_errors() {
-        let mut trace = tracelab_trace::generate(200, 4);
-        // The root is the earliest span without a parent, whatever its place.
-        trace.spans.rotate_left(17);
-        trace.spans[3].status = Status::Error {
-            message: Box::from("x"),
-        };
-        let summary = summarize(&trace).expect("spans");
-        let root = trace
-            .spans
-            .iter()
-            .filter(|span| span.parent_span_id.is_none())
-            .min_by_key(|span| span.start_unix_nanos)
-            .expect("a root");
-        assert_eq!(summary.root_name, &*root.name);
-        assert_eq!(summary.spans, 200);
-        assert_eq!(
-            summary.errors,
-            trace
-                .spans
-                .iter()
-                .filter(|span| span.status.is_error())
-                .count()
-        );
-        assert!(summary.errors >= 1);
-        let start = trace.spans.iter().map(|span| span.start_unix_nanos).min();
-        assert_eq!(Some(summary.start_unix_nanos), start);
-        let mut services = summary.services.clone();
-        services.dedup();
-        assert_eq!(services.len(), summary.services.len());
-        assert!(summary.services.len() > 1, "{:?}", summary.services);
-        assert_eq!(summary.trace_id, trace.spans[0].trace_id.to_string());
-    }
-
-    #[test]
-    fn every_span_with_a_parent_makes_the_earliest_the_root() {
-        let mut trace = tracelab_trace::generate(3, 1);
-        for span in &mut trace.spans {
-            span.parent_span_id = Some(SpanId([5; 8]));
-        }
-        let earliest = trace
-            .spans
-            .iter()
-            .min_by_key(|span| span.start_unix_nanos)
-            .map(|span| span.name.to_string());
-        assert_eq!(summarize(&trace).map(|summary| summary.root_name), earliest);
-        assert_eq!(summarize(&Trace::default()), None);
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! functions, so the server that writes summaries and the page that reads
 //! them share one definition.
 
+use crate::model::Trace;
+
+/// Resource indexes [`TraceSummary::of_spans`] keeps track of by index.
+const MAX_RESOURCES: usize = 4_096;
+
 /// Summaries a list keeps at most.
 pub const KEPT: usize = 5_000;
 
@@ -26,6 +31,95 @@ pub struct TraceSummary {
     pub errors: usize,
     /// Every service in the trace, each once, in the order of their first span.
     pub services: Vec<String>,
+}
+
+/// What a [`TraceSummary`] reads of one span, whatever the span's model:
+/// the page's [`Trace`], the collector's stored OTLP spans.
+#[derive(Clone, Copy, Debug)]
+pub struct SpanFacts<'a> {
+    /// The span has no parent (none, or an all-zero parent id).
+    pub is_root: bool,
+    pub start_unix_nanos: u64,
+    /// As recorded: an end before the start is read as the start.
+    pub end_unix_nanos: u64,
+    /// Its resource, by index among the trace's: the spans of one resource
+    /// share its service, so a service is looked up once per resource.
+    pub resource_idx: usize,
+    pub service: &'a str,
+    pub name: &'a str,
+    pub is_error: bool,
+}
+
+impl TraceSummary {
+    /// The summary of trace `trace_id` from its spans, in the trace's
+    /// order; `None` for a trace without spans. One pass.
+    pub fn of_spans<'a>(
+        trace_id: String,
+        spans: impl IntoIterator<Item = SpanFacts<'a>>,
+    ) -> Option<TraceSummary> {
+        let mut spans = spans.into_iter();
+        let first = spans.next()?;
+        let mut root = first;
+        let (mut start, mut end) = (u64::MAX, 0);
+        let (mut n_spans, mut errors) = (0, 0);
+        let mut services: Vec<String> = Vec::new();
+        let mut seen_resources: Vec<bool> = Vec::new();
+        for span in std::iter::once(first).chain(spans) {
+            // The earliest root; the earliest span while there is none.
+            // Ties keep the first in the trace's order.
+            let earlier = span.start_unix_nanos < root.start_unix_nanos;
+            if (span.is_root && (!root.is_root || earlier)) || (!root.is_root && earlier) {
+                root = span;
+            }
+            start = start.min(span.start_unix_nanos);
+            end = end.max(span.end_unix_nanos.max(span.start_unix_nanos));
+            n_spans += 1;
+            errors += usize::from(span.is_error);
+            // Each resource once, then each service name once (two
+            // resources may name the same service). An index past any
+            // real trace's resources (bad data) is looked up by name.
+            if span.resource_idx >= seen_resources.len() && span.resource_idx < MAX_RESOURCES {
+                seen_resources.resize(span.resource_idx + 1, false);
+            }
+            let new_resource = seen_resources
+                .get_mut(span.resource_idx)
+                .is_none_or(|seen| !std::mem::replace(seen, true));
+            if new_resource && !services.iter().any(|known| known == span.service) {
+                services.push(span.service.to_owned());
+            }
+        }
+        Some(TraceSummary {
+            trace_id,
+            root_service: root.service.to_owned(),
+            root_name: root.name.to_owned(),
+            start_unix_nanos: start,
+            duration_nanos: end.saturating_sub(start),
+            spans: n_spans,
+            errors,
+            services,
+        })
+    }
+
+    /// The summary of `trace` (see [`TraceSummary::of_spans`]).
+    pub fn of(trace: &Trace) -> Option<TraceSummary> {
+        let trace_id = trace.spans.first()?.trace_id.to_string();
+        TraceSummary::of_spans(
+            trace_id,
+            trace
+                .spans
+                .iter()
+                .enumerate()
+                .map(|(span_idx, span)| SpanFacts {
+                    is_root: span.parent_span_id.is_none_or(|parent| parent.is_zero()),
+                    start_unix_nanos: span.start_unix_nanos,
+                    end_unix_nanos: span.end_unix_nanos,
+                    resource_idx: span.resource_idx as usize,
+                    service: trace.service_name(span_idx),
+                    name: &span.name,
+                    is_error: span.status.is_error(),
+                }),
+        )
+    }
 }
 
 /// What the person searches for.
@@ -146,6 +240,60 @@ pub fn merge_all(list: &mut Vec<TraceSummary>, arrived: Vec<TraceSummary>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{SpanId, Status};
+
+    #[test]
+    fn a_summary_names_root_services_duration_and_errors() {
+        let mut trace = crate::generate(200, 4);
+        // The root is the earliest span without a parent, whatever its place.
+        trace.spans.rotate_left(17);
+        trace.spans[3].status = Status::Error {
+            message: Box::from("x"),
+        };
+        let summary = TraceSummary::of(&trace).expect("spans");
+        let root = trace
+            .spans
+            .iter()
+            .filter(|span| span.parent_span_id.is_none())
+            .min_by_key(|span| span.start_unix_nanos)
+            .expect("a root");
+        assert_eq!(summary.root_name, &*root.name);
+        assert_eq!(summary.spans, 200);
+        assert_eq!(
+            summary.errors,
+            trace
+                .spans
+                .iter()
+                .filter(|span| span.status.is_error())
+                .count()
+        );
+        assert!(summary.errors >= 1);
+        let start = trace.spans.iter().map(|span| span.start_unix_nanos).min();
+        assert_eq!(Some(summary.start_unix_nanos), start);
+        let mut services = summary.services.clone();
+        services.dedup();
+        assert_eq!(services.len(), summary.services.len());
+        assert!(summary.services.len() > 1, "{:?}", summary.services);
+        assert_eq!(summary.trace_id, trace.spans[0].trace_id.to_string());
+    }
+
+    #[test]
+    fn every_span_with_a_parent_makes_the_earliest_the_root() {
+        let mut trace = crate::generate(3, 1);
+        for span in &mut trace.spans {
+            span.parent_span_id = Some(SpanId([5; 8]));
+        }
+        let earliest = trace
+            .spans
+            .iter()
+            .min_by_key(|span| span.start_unix_nanos)
+            .map(|span| span.name.to_string());
+        assert_eq!(
+            TraceSummary::of(&trace).map(|summary| summary.root_name),
+            earliest
+        );
+        assert_eq!(TraceSummary::of(&Trace::default()), None);
+    }
 
     fn trace(id: &str, services: &[&str], millis: u64, errors: usize) -> TraceSummary {
         TraceSummary {

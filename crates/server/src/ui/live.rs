@@ -30,6 +30,7 @@ use futures_util::stream;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::sync::{broadcast, watch};
 use tracelab_store::{Store, StoredTrace};
+use tracelab_trace::summary::SpanFacts;
 pub use tracelab_trace::summary::TraceSummary;
 
 use super::UiState;
@@ -46,55 +47,27 @@ pub const MAX_PER_TICK: usize = 500;
 const MAX_TOUCHED: usize = 10_000;
 const TICK: Duration = Duration::from_millis(100);
 
-/// A trace's summary.
+/// A trace's summary (one definition with the page's,
+/// `TraceSummary::of_spans`).
 pub fn summarize(trace: &StoredTrace) -> Option<TraceSummary> {
-    let first = trace.spans.first()?;
-    let root = trace
-        .spans
-        .iter()
-        .filter(|stored| stored.span.parent_span_id.iter().all(|byte| *byte == 0))
-        .min_by_key(|stored| stored.span.start_time_unix_nano)
-        .unwrap_or(first);
-    let start = trace
-        .spans
-        .iter()
-        .map(|stored| stored.span.start_time_unix_nano)
-        .min()
-        .unwrap_or(0);
-    let end = trace
-        .spans
-        .iter()
-        .map(|stored| stored.span.end_time_unix_nano)
-        .max()
-        .unwrap_or(start);
-    let mut services: Vec<String> = Vec::new();
-    for stored in &trace.spans {
-        let service = &trace.resource_of(stored).service_name;
-        if !services.contains(service) {
-            services.push(service.clone());
-        }
-    }
-    Some(TraceSummary {
-        trace_id: trace.trace_id.clone(),
-        root_service: trace.resource_of(root).service_name.clone(),
-        root_name: root.span.name.clone(),
-        start_unix_nanos: start,
-        duration_nanos: end.saturating_sub(start),
-        spans: trace.spans.len(),
-        // Status code 2 is ERROR in OTLP.
-        errors: trace
-            .spans
-            .iter()
-            .filter(|stored| {
-                stored
-                    .span
-                    .status
-                    .as_ref()
-                    .is_some_and(|status| status.code == 2)
-            })
-            .count(),
-        services,
-    })
+    TraceSummary::of_spans(
+        trace.trace_id.clone(),
+        trace.spans.iter().map(|stored| SpanFacts {
+            // No parent id, or an all-zero one.
+            is_root: stored.span.parent_span_id.iter().all(|byte| *byte == 0),
+            start_unix_nanos: stored.span.start_time_unix_nano,
+            end_unix_nanos: stored.span.end_time_unix_nano,
+            resource_idx: stored.resource,
+            service: &trace.resource_of(stored).service_name,
+            name: &stored.span.name,
+            // Status code 2 is ERROR in OTLP.
+            is_error: stored
+                .span
+                .status
+                .as_ref()
+                .is_some_and(|status| status.code == 2),
+        }),
+    )
 }
 
 /// Trace ids waiting to be summarized, each once, in the order first touched.
