@@ -138,6 +138,36 @@ const N_COLORS: usize = 8;
 /// size.
 const MINIMAP_BANDS: usize = 48;
 
+/// A number for a style or an SVG path, with `.1` digits after the point
+/// (rounded): the waterfall's sizes and positions. Written with integers,
+/// not the float printer, which would cost the trace pages' app about
+/// 5 KB gzipped (BENCHMARKS.md, bundle); NaN reads as 0 and a value past
+/// `u64` as the largest.
+#[derive(Clone, Copy, Debug)]
+struct Fixed(f64, u32);
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Fixed(value, decimals) = *self;
+        let scale = 10_u64.pow(decimals.min(9));
+        // `as` saturates, and reads NaN as 0.
+        let scaled = (value.abs() * scale as f64).round() as u64;
+        if value.is_sign_negative() && scaled > 0 {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", scaled / scale)?;
+        if scale > 1 {
+            write!(
+                f,
+                ".{:0width$}",
+                scaled % scale,
+                width = decimals.min(9) as usize
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// `n` with thousands separated by commas: `100,000`.
 pub fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -492,24 +522,23 @@ pub fn Waterfall(
     // The layout of each trace, once (in slices for a large one, see
     // `layout`); the list waits for the first.
     let laid_out = RwSignal::new(None::<Arc<Prepared>>);
-    let progress = RwSignal::new(None);
-    layout::lay_out(trace, colors, laid_out, progress);
+    let status = layout::LayoutStatus::new();
+    layout::lay_out(trace, colors, laid_out, status);
     let ready = Memo::new(move |_| laid_out.with(Option::is_some));
-    view! {
-        <Show when=move || ready.get() fallback=move || layout::progress_view(progress)>
-            {
-                let (initial, link_note) = (initial.clone(), link_note.clone());
-                // Only drawn once `laid_out` holds a layout, which it then
-                // always does.
-                let plain = Memo::new(move |previous: Option<&Arc<Prepared>>| {
-                    laid_out
-                        .get()
-                        .or_else(|| previous.cloned())
-                        .unwrap_or_else(|| Arc::new(layout::at_once(Arc::default(), Arc::default())))
-                });
-                waterfall_body(plain, initial, link_note, on_view_change)
-            }
-        </Show>
+    // Runs again only when `ready` changes, which it does once.
+    move || {
+        if !ready.get() {
+            return status.view().into_any();
+        }
+        let (initial, link_note) = (initial.clone(), link_note.clone());
+        // `laid_out` holds a layout from now on.
+        let plain = Memo::new(move |previous: Option<&Arc<Prepared>>| {
+            laid_out
+                .get()
+                .or_else(|| previous.cloned())
+                .unwrap_or_else(|| Arc::new(layout::at_once(Arc::default(), Arc::default())))
+        });
+        waterfall_body(plain, initial, link_note, on_view_change).into_any()
     }
 }
 
@@ -767,6 +796,35 @@ fn waterfall_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn style_numbers_read_as_the_float_printer_writes_them() {
+        for (value, decimals) in [
+            (0.0, 3),
+            (12.5, 4),
+            (99.99995, 4),
+            (-0.0004, 3),
+            (-3.25, 2),
+            (1_234_567.891, 2),
+            (0.1 + 0.2, 3),
+            (7.0, 0),
+        ] {
+            let ours = Fixed(value, decimals).to_string();
+            let std = format!("{value:.prec$}", prec = decimals as usize);
+            // The same number, but for the last digit of a value at a
+            // half (99.99995 is 99.9999499… exactly, which the float
+            // printer rounds down; scaled, it is 999999.5, rounded up).
+            let read = |text: &str| text.parse::<f64>().unwrap_or(f64::NAN);
+            assert!(
+                (read(&ours) - read(&std)).abs() <= 10_f64.powi(-(decimals as i32)) + 1e-12,
+                "{value} to {decimals}: {ours} vs {std}"
+            );
+        }
+        assert_eq!(Fixed(-0.0004, 3).to_string(), "0.000", "no negative zero");
+        assert_eq!(Fixed(12.5, 4).to_string(), "12.5000");
+        assert_eq!(Fixed(f64::NAN, 2).to_string(), "0.00");
+        assert_eq!(Fixed(24_000_000.0, 2).to_string(), "24000000.00");
+    }
 
     #[test]
     fn counts_read_with_separators_and_plurals() {

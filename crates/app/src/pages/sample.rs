@@ -107,19 +107,6 @@ fn read_params(spans: Option<&str>, seed: Option<&str>) -> SampleParams {
     }
 }
 
-/// Where the trace the query string asks for is.
-#[derive(Clone)]
-enum Generation {
-    /// The worker is generating it (no progress to tell: one call).
-    Generating,
-    /// `done` of `total` spans have reached the page.
-    Receiving {
-        done: usize,
-        total: usize,
-    },
-    Failed(String),
-}
-
 #[component]
 pub fn Sample() -> impl IntoView {
     // No request from here (crate::csp; the worker fetches only its own
@@ -133,8 +120,14 @@ pub fn Sample() -> impl IntoView {
     let linked = link_view(INFO.path.to_owned());
     // The trace on screen, with the (spans, seed) it was made for; kept
     // while only the fragment changes.
-    let shown = RwSignal::new(None::<((usize, u64), Arc<Trace>)>);
-    let generation = RwSignal::new(Generation::Generating);
+    // (A signal of a type the trace pages already have, and the key beside
+    // it: each new signal type costs the bundle its own reactive code.)
+    let shown = RwSignal::new(None::<Arc<Trace>>);
+    let shown_key = StoredValue::new((0_usize, 0_u64));
+    // How far the trace asked for is: spans received of all (`None` while
+    // the worker starts and makes the trace's shape), or why it failed.
+    let received_spans = RwSignal::new(None::<(usize, usize)>);
+    let failed = RwSignal::new(None::<String>);
     // The worker generating the trace asked for: one per trace, dropped
     // (terminated, its memory freed) once the trace is in.
     let worker = StoredValue::new_local(None::<ImportClient>);
@@ -143,14 +136,15 @@ pub fn Sample() -> impl IntoView {
     Effect::new(move |_| {
         let SampleParams { n_spans, seed, .. } = params.get();
         let key = (n_spans, seed);
-        if shown.with_untracked(|shown| shown.as_ref().is_some_and(|(shown, _)| *shown == key)) {
+        if shown.with_untracked(Option::is_some) && shown_key.get_value() == key {
             return;
         }
         receiver.set_value(TraceReceiver::default());
-        generation.set(Generation::Generating);
+        received_spans.set(None);
+        failed.set(None);
         let received = move |step: Result<Received, String>| match step {
             Ok(Received::Receiving { done, total }) => {
-                generation.set(Generation::Receiving { done, total });
+                received_spans.set(Some((done, total)));
             }
             Ok(Received::Done(trace)) => {
                 worker.set_value(None);
@@ -161,11 +155,12 @@ pub fn Sample() -> impl IntoView {
                 {
                     let _ = performance.mark(TRACE_READY_MARK);
                 }
-                shown.set(Some((key, Arc::new(trace))));
+                shown_key.set_value(key);
+                shown.set(Some(Arc::new(trace)));
             }
             Err(message) => {
                 worker.set_value(None);
-                generation.set(Generation::Failed(message));
+                failed.set(Some(message));
             }
         };
         let on_message = move |message: FromWorker| match message {
@@ -194,21 +189,23 @@ pub fn Sample() -> impl IntoView {
                 client.generate(n_spans, seed);
                 worker.set_value(Some(client));
             }
-            Err(message) => generation.set(Generation::Failed(message)),
+            Err(message) => failed.set(Some(message)),
         }
     });
 
     let waiting = move || {
         let wanted = params.with(|params| (params.n_spans, params.seed));
-        if shown.with(|shown| shown.as_ref().is_some_and(|(key, _)| *key == wanted)) {
+        if shown.with(Option::is_some) && shown_key.get_value() == wanted {
             return None;
         }
-        Some(match generation.get() {
-            Generation::Failed(message) => view! {
+        if let Some(message) = failed.get() {
+            return Some(view! {
                 <p class="wf-note" role="alert" data-testid="sample-status">"⚠ The sample could not be made: " {message}</p>
             }
-            .into_any(),
-            Generation::Generating => view! {
+            .into_any());
+        }
+        Some(match received_spans.get() {
+            None => view! {
                 <p class="work-progress" data-testid="sample-progress" data-stage="generate">
                     <label>
                         {format!("Generating {} in the background… ", count_spans(wanted.0))}
@@ -217,7 +214,7 @@ pub fn Sample() -> impl IntoView {
                 </p>
             }
             .into_any(),
-            Generation::Receiving { done, total } => view! {
+            Some((done, total)) => view! {
                 <p class="work-progress" data-testid="sample-progress" data-stage="receive">
                     <label>
                         {format!("Opening the trace: {} of {} ", group_thousands(done), count_spans(total))}
@@ -262,7 +259,8 @@ pub fn Sample() -> impl IntoView {
         }}
         {waiting}
         {move || {
-            let ((n_spans, seed), trace) = shown.get()?;
+            let trace = shown.get()?;
+            let (n_spans, seed) = shown_key.get_value();
             linked.changes.track();
             let initial = link::read();
             Some(view! {

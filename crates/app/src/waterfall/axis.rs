@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use tracelab_trace::axis::{format_duration, time_axis, TimeWindow};
 
-use super::ViewState;
+use super::{Fixed, ViewState};
 
 /// Ticks on the time axis at most, and the room each label needs: a narrow
 /// axis (360 px wide page) gets fewer, so labels never overlap.
@@ -50,9 +50,9 @@ pub(super) fn grid_style(state: ViewState) -> String {
         0.0
     };
     format!(
-        "--wf-grid-size: {:.4}%; --wf-grid-pos: {:.4}%",
-        step * 100.0,
-        position * 100.0
+        "--wf-grid-size: {}%; --wf-grid-pos: {}%",
+        Fixed(step * 100.0, 4),
+        Fixed(position * 100.0, 4)
     )
 }
 
@@ -99,7 +99,7 @@ pub(super) fn header(state: ViewState) -> impl IntoView {
                     "wf-tick"
                 };
                 view! {
-                    <span class=class data-testid="wf-tick" style=format!("left: {left:.3}%")>
+                    <span class=class data-testid="wf-tick" style=format!("left: {}%", Fixed(left, 3))>
                         {tick.label}
                     </span>
                 }
@@ -225,7 +225,7 @@ pub(super) fn brush(state: ViewState, on_minimap: bool) -> Option<impl IntoView>
             view! {
                 <span
                     class="wf-brush"
-                    style=format!("left: {:.3}%; width: {:.3}%", left * 100.0, (right - left) * 100.0)
+                    style=format!("left: {}%; width: {}%", Fixed(left * 100.0, 3), Fixed((right - left) * 100.0, 3))
                 ></span>
             }
         })

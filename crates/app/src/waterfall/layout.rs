@@ -204,7 +204,7 @@ pub(super) fn lay_out(
     trace: Signal<Arc<Trace>>,
     colors: Arc<Vec<(String, usize)>>,
     laid_out: RwSignal<Option<Arc<Prepared>>>,
-    progress: RwSignal<Option<LayoutProgress>>,
+    status: LayoutStatus,
 ) {
     let first = trace.get_untracked();
     if first.spans.len() <= SLICED_LAYOUT_SPANS {
@@ -221,47 +221,74 @@ pub(super) fn lay_out(
         let run = latest.get_value().wrapping_add(1);
         latest.set_value(run);
         if shown {
-            progress.set(None);
+            status.clear();
             return;
         }
         if trace.spans.len() <= SLICED_LAYOUT_SPANS {
             laid_out.set(Some(Arc::new(at_once(trace, colors.clone()))));
-            progress.set(None);
+            status.clear();
             return;
         }
         let job = std::cell::RefCell::new(PrepareJob::new(trace, colors.clone()));
         leptos::task::spawn_local(async move {
-            progress.set(Some(job.borrow().progress()));
+            status.show(job.borrow().progress());
             let wanted = || latest.try_get_value() == Some(run);
             let finished = in_slices(
                 || job.borrow_mut().step(STEP_UNITS),
                 wanted,
-                || progress.set(Some(job.borrow().progress())),
+                || status.show(job.borrow().progress()),
             )
             .await;
             // Drawn in a task of its own: the last slice has had its time.
             crate::export::next_task().await;
             if let (Some(finished), true) = (finished, wanted()) {
                 laid_out.set(Some(Arc::new(finished)));
-                progress.set(None);
+                status.clear();
             }
         });
     });
 }
 
-/// The progress of the first layout, in place of the list.
-pub(super) fn progress_view(progress: RwSignal<Option<LayoutProgress>>) -> impl IntoView {
-    move || {
-        progress.get().map(|progress| {
-            view! {
+/// How far the layout under way is, for the page: the units done of all
+/// (a signal of a type the app already has: each new signal type costs the
+/// bundle its own reactive code), and the trace's size and the stage.
+#[derive(Clone, Copy)]
+pub(super) struct LayoutStatus {
+    done_of: RwSignal<Option<(usize, usize)>>,
+    about: StoredValue<(usize, &'static str)>,
+}
+
+impl LayoutStatus {
+    pub(super) fn new() -> LayoutStatus {
+        LayoutStatus {
+            done_of: RwSignal::new(None),
+            about: StoredValue::new((0, "")),
+        }
+    }
+
+    fn show(self, progress: LayoutProgress) {
+        self.about.set_value((progress.n_spans, progress.stage));
+        self.done_of.set(Some((progress.done, progress.total)));
+    }
+
+    fn clear(self) {
+        self.done_of.set(None);
+    }
+
+    /// The progress of the first layout, in place of the list.
+    pub(super) fn view(self) -> impl IntoView {
+        move || {
+            let (done, total) = self.done_of.get()?;
+            let (n_spans, stage) = self.about.get_value();
+            Some(view! {
                 <p class="work-progress" data-testid="wf-layout-progress" aria-live="polite">
                     <label>
-                        {format!("Laying out {}: {}… ", count_spans(progress.n_spans), progress.stage)}
-                        <progress value=progress.done.to_string() max=progress.total.to_string()></progress>
+                        {format!("Laying out {}: {stage}… ", count_spans(n_spans))}
+                        <progress value=done.to_string() max=total.to_string()></progress>
                     </label>
                 </p>
-            }
-        })
+            })
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use super::{axis, keys, resize, row, ViewState, AXIS_HEIGHT_PX, ROW_HEIGHT_PX};
+use super::{axis, keys, resize, row, Fixed, ViewState, AXIS_HEIGHT_PX, ROW_HEIGHT_PX};
 
 /// Rows rendered beyond each edge of the viewport, so that a fast scroll
 /// shows rows already drawn while the next window is built.
@@ -215,13 +215,13 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
             {axis::header(state)}
             <div
                 class="wf-canvas"
-                style:height=move || format!("{}px", scroll_map.get().canvas_px())
+                style:height=move || format!("{}px", Fixed(scroll_map.get().canvas_px(), 2))
             >
                 <div
                     class="wf-window"
                     style:transform=move || {
                         let top = scroll_map.get().row_top(window_range.get().0, scroll_top.get());
-                        format!("translateY({top}px)")
+                        format!("translateY({}px)", Fixed(top, 2))
                     }
                 >
                     <For
@@ -238,7 +238,7 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
                                 class="wf-kept"
                                 style:transform=move || {
                                     let top = scroll_map.get().row_top(key.position, scroll_top.get());
-                                    format!("translateY({top}px)")
+                                    format!("translateY({}px)", Fixed(top, 2))
                                 }
                             >
                                 {row::row_view(state, key)}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use tracelab_trace::minimap::bands;
 
-use super::{axis, ViewState, AXIS_HEIGHT_PX, MINIMAP_BANDS, ROW_HEIGHT_PX};
+use super::{axis, Fixed, ViewState, AXIS_HEIGHT_PX, MINIMAP_BANDS, ROW_HEIGHT_PX};
 
 pub(super) fn minimap(state: ViewState) -> impl IntoView {
     let rows = state.rows;
@@ -37,10 +37,11 @@ pub(super) fn minimap(state: ViewState) -> impl IntoView {
                 let (left, width) = full_window.bar(band.start, band.end).unwrap_or((0.0, 0.0));
                 let _ = write!(
                     path,
-                    "M{left:.3} {:.3}h{:.3}v{:.3}H{left:.3}z",
-                    band_idx as f64 / n_bands * 100.0,
-                    width.max(0.3),
-                    80.0 / n_bands
+                    "M{left} {}h{}v{}H{left}z",
+                    Fixed(band_idx as f64 / n_bands * 100.0, 3),
+                    Fixed(width.max(0.3), 3),
+                    Fixed(80.0 / n_bands, 3),
+                    left = Fixed(left, 3),
                 );
             }
             path
@@ -63,14 +64,14 @@ pub(super) fn minimap(state: ViewState) -> impl IntoView {
         view! {
             <div
                 class="wf-minimap-zoom"
-                style=format!("left: {left:.3}%; width: {width:.3}%")
+                style=format!("left: {}%; width: {}%", Fixed(left, 3), Fixed(width, 3))
             ></div>
             <div
                 class="wf-minimap-rows"
                 style=format!(
-                    "top: {:.3}%; height: {:.3}%",
-                    (first / n_rows * 100.0).min(100.0),
-                    (shown / n_rows * 100.0).min(100.0),
+                    "top: {}%; height: {}%",
+                    Fixed((first / n_rows * 100.0).min(100.0), 3),
+                    Fixed((shown / n_rows * 100.0).min(100.0), 3),
                 )
             ></div>
         }

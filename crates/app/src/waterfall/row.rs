@@ -10,7 +10,7 @@ use tracelab_trace::treegrid::TreePosition;
 use tracelab_trace::view::VisibleRow;
 use tracelab_trace::NoteKind;
 
-use super::{details, list::row_element_id, ViewState};
+use super::{details, list::row_element_id, Fixed, ViewState};
 
 /// What a row element shows, and so when it must be drawn again: the list
 /// keys its rows by this.
@@ -199,7 +199,7 @@ fn row_of(state: ViewState, prepared: &super::Prepared, key: RowKey) -> AnyView 
                             class="wf-bar"
                             data-testid="wf-bar"
                             title=bar_title
-                            style=format!("left: {left:.4}%; width: {width:.4}%")
+                            style=format!("left: {}%; width: {}%", Fixed(left, 4), Fixed(width, 4))
                         ></span>
                     }
                 })}
