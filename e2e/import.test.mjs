@@ -57,17 +57,37 @@ async function expectFormat(page, format) {
 const SMALL = makeSpans(7);
 const SMALL_IDS = SMALL.map((span) => span.spanId).sort();
 
-test('the import worker is fetched only when a trace is imported or exported', async () => {
+test('the import worker is fetched only when a trace is imported, exported or generated', async () => {
   const { page, requests, assertClean } = await openPage(browser);
   const fetchedWorker = () => requests.some((url) => new URL(url).pathname.startsWith('/import-worker'));
-  await page.goto(new URL('sample?spans=50', server.url).href);
-  await page.getByTestId('wf-row').first().waitFor();
+  await page.goto(server.url);
+  await page.getByTestId('nav-import').waitFor();
   await page.goto(new URL('import', server.url).href);
   await page.getByTestId('import-input').waitFor();
-  assert.ok(!fetchedWorker(), 'neither the Sample page nor the Import page fetches it on opening');
+  assert.ok(!fetchedWorker(), 'neither the home page nor the Import page fetches it on opening');
   await page.getByTestId('import-input').fill(otlpJson(SMALL));
   await waitForRowCount(page, SMALL.length);
   assert.ok(fetchedWorker(), 'an import fetches it');
+  await assertClean();
+});
+
+test('the Sample page generates its trace in the import worker, which it ends once the trace is in', async () => {
+  const { page, requests, assertClean } = await openPage(browser);
+  const workers = { started: 0, ended: 0 };
+  page.on('worker', (worker) => {
+    workers.started += 1;
+    worker.on('close', () => {
+      workers.ended += 1;
+    });
+  });
+  await page.goto(new URL('sample?spans=3000&seed=2', server.url).href);
+  await waitForRowCount(page, 3000);
+  assert.ok(requests.some((url) => new URL(url).pathname.startsWith('/import-worker')), 'the worker was fetched');
+  await waitFor(
+    () => ({ ...workers }),
+    ({ started, ended }) => started === 1 && ended === 1,
+    'one worker, ended once the trace is in',
+  );
   await assertClean();
 });
 
