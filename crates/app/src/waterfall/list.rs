@@ -91,15 +91,19 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
         (first, end.max(first))
     });
 
-    // Once the scroller is in the page: measure it, and bring a span
-    // selected by a link into view.
+    // Once the scroller is in the page: bring a span selected by a link
+    // into view. (Its size comes from the `ResizeObserver` below, whose
+    // first report arrives after the browser's own layout of the new rows:
+    // reading the size here would make the browser lay out the whole page
+    // an extra time in the middle of mounting it.)
     Effect::new(move |_| {
         let Some(element) = scroller.get() else {
             return;
         };
-        measure(state);
         if scroll_top.get_untracked() == 0.0 {
             if let Some(position) = selected_position.get_untracked() {
+                // Here the size is needed now, to scroll by it.
+                measure(state);
                 // Near the top of the list, two rows above it for context,
                 // and the whole list in the window: the row is then on
                 // screen with its details, which sit beside the list as tall
@@ -128,9 +132,12 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
     // so collapsing, expanding or filtering changes its height: measure it
     // again once the rows are drawn, or a grown scroller would show blank
     // space below the rows rendered for the old height.
-    Effect::new(move |_| {
+    Effect::new(move |ran_before: Option<()>| {
         rows.track();
-        measure(state);
+        // The first rows are measured by the `ResizeObserver`'s first report.
+        if ran_before.is_some() {
+            measure(state);
+        }
     });
     // The scroller's own size, not the window's: a panel beside it, a
     // page's layout or the details opening can change its width alone.
@@ -138,8 +145,10 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
         let Some(element) = scroller.get() else {
             return;
         };
-        if let Some(observer) = resize::observe_resize(&element, move || measure(state)) {
-            on_cleanup(move || observer.disconnect());
+        match resize::observe_resize(&element, move || measure(state)) {
+            Some(observer) => on_cleanup(move || observer.disconnect()),
+            // No observer (a browser without one): measure once now.
+            None => measure(state),
         }
     });
 
