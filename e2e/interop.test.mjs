@@ -283,11 +283,11 @@ function expectedSpans({ traceId, ids, rootStart, sdk }) {
     }),
     span('render interop', {
       references: [childOf('GET /interop')],
-      // 1,000,500 ns after the root's start, ended at 8,000,000: the
-      // writer takes the duration between the truncated start and end
-      // (7000 µs; Jaeger truncates the duration itself, 6999).
+      // 1,000,500 ns after the root's start, ended at 8,000,000: a
+      // duration of 6,999,500 ns, truncated on its own as Jaeger's
+      // translator does (not the 7000 µs between the truncated ends).
       startTime: rootStart + 1000,
-      duration: 7000,
+      duration: 6999,
       tags: [...SCOPE_TAGS, string('span.kind', 'internal'), string('otel.status_code', 'OK')],
       logs: [],
     }),

@@ -24,7 +24,10 @@ use tracelab_trace::model::{
 };
 
 // ---------------------------------------------------------------------------
-// The reference: the `Value`-based writers as they were at 09a5019.
+// The reference: the `Value`-based writers as they were at 09a5019, and
+// since then the Jaeger span as Jaeger's translator writes it (the scope's
+// tags first, a `child_of` link as `CHILD_OF`, the duration truncated on
+// its own).
 
 mod reference {
     use super::*;
@@ -387,14 +390,33 @@ mod reference {
             references.push(json!({ "refType": ref_type, "traceID": hex(&span.trace_id.0), "spanID": hex(&parent.0) }));
         }
         for link in &span.links {
+            let child_of = link.attributes.iter().any(|kv| {
+                &*kv.key == "opentracing.ref_type"
+                    && matches!(&kv.value, AttributeValue::String(text) if &**text == "child_of")
+            });
             references.push(json!({
-                "refType": "FOLLOWS_FROM",
+                "refType": if child_of { "CHILD_OF" } else { "FOLLOWS_FROM" },
                 "traceID": hex(&link.trace_id.0),
                 "spanID": hex(&link.span_id.0),
                 "tags": tags_json(&link.attributes),
             }));
         }
-        let mut tags = tags_json(&span.attributes);
+        let mut tags = Vec::new();
+        if let Some(scope) = trace.scopes.get(span.scope_idx as usize) {
+            if !scope.name.is_empty() {
+                tags.push(tag_json(
+                    "otel.scope.name",
+                    &AttributeValue::String(scope.name.clone()),
+                ));
+            }
+            if !scope.version.is_empty() {
+                tags.push(tag_json(
+                    "otel.scope.version",
+                    &AttributeValue::string(&scope.version),
+                ));
+            }
+        }
+        tags.extend(tags_json(&span.attributes));
         if span.kind != SpanKind::Unspecified {
             tags.push(tag_json(
                 "span.kind",
@@ -424,20 +446,6 @@ mod reference {
                 &AttributeValue::string(&span.trace_state),
             ));
         }
-        if let Some(scope) = trace.scopes.get(span.scope_idx as usize) {
-            if !scope.name.is_empty() {
-                tags.push(tag_json(
-                    "otel.scope.name",
-                    &AttributeValue::String(scope.name.clone()),
-                ));
-            }
-            if !scope.version.is_empty() {
-                tags.push(tag_json(
-                    "otel.scope.version",
-                    &AttributeValue::string(&scope.version),
-                ));
-            }
-        }
         let logs: Vec<Value> = span
             .events
             .iter()
@@ -458,7 +466,7 @@ mod reference {
             "references": references,
             "flags": span.trace_flags & Span::SAMPLED,
             "startTime": start_micros,
-            "duration": (span.clamped_end_unix_nanos() / 1000).saturating_sub(start_micros),
+            "duration": span.clamped_end_unix_nanos().saturating_sub(span.start_unix_nanos) / 1000,
             "tags": tags,
             "logs": logs,
             "processID": process_id,

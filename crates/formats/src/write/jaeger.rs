@@ -26,6 +26,26 @@ enum TagValue<'a> {
 /// Jaeger UI opens: one Jaeger trace per trace id among the spans (usually
 /// one), processes `p1`, `p2`, … one per resource, times in microseconds
 /// (rounded down). The `jaeger` module doc says what Jaeger cannot carry.
+///
+/// Spans are written as Jaeger's own OTLP translator writes them (the
+/// OpenTelemetry Collector's `pkg/translator/jaeger`): the scope's tags,
+/// then the attributes, then `span.kind`, the status and `w3c.tracestate`;
+/// a link as `FOLLOWS_FROM`, or `CHILD_OF` when it carries
+/// `opentracing.ref_type` `child_of`; the duration truncated to
+/// microseconds on its own. Where it parts from the translator, it is so
+/// that reading the file back loses nothing:
+/// - an event keeps its `event` field (its name) even when an attribute is
+///   also called `event`, which the translator drops the name for;
+/// - `flags` is written when 0, which Jaeger leaves out: a span without
+///   `flags` is read as sampled (most files that leave it out were written
+///   by hand, of spans that were recorded);
+/// - a link keeps its attributes as `tags`, which Jaeger's references do
+///   not have (and which tell a link from a parent on reading).
+///
+/// Two more follow from the model (`tracelab_trace::model`): a map inside an
+/// array was read as its JSON text, so it is written as a string in the
+/// array; and dropped attribute, event and link counts are not kept, so
+/// there is no `otel.dropped_*` tag.
 pub fn to_jaeger_json(trace: &Trace) -> String {
     // One Jaeger trace per trace id, in order of first appearance.
     let mut order: Vec<(TraceId, Vec<&Span>)> = Vec::new();
@@ -95,6 +115,16 @@ pub fn to_jaeger_json(trace: &Trace) -> String {
     }
     out.raw("],\"errors\":null,\"limit\":0,\"offset\":0,\"total\":0}");
     out.into_string()
+}
+
+/// Whether a link says it is a child-of reference (`opentracing.ref_type`
+/// `child_of`, as OpenTracing shims and Jaeger's importers mark it): Jaeger's
+/// translator writes it as `CHILD_OF`, any other link as `FOLLOWS_FROM`.
+fn is_child_of_link(attributes: &[KeyValue]) -> bool {
+    attributes.iter().any(|attribute| {
+        &*attribute.key == "opentracing.ref_type"
+            && matches!(&attribute.value, AttributeValue::String(text) if &**text == "child_of")
+    })
 }
 
 fn process_id(resource_idx: u32) -> String {
@@ -170,7 +200,13 @@ fn attribute_tags(out: &mut Out, scratch: &mut Out, attributes: &[KeyValue], mut
 fn span_json(out: &mut Out, scratch: &mut Out, trace: &Trace, span: &Span) {
     let start_micros = span.start_unix_nanos / 1000;
     out.raw("{\"duration\":");
-    out.u64((span.clamped_end_unix_nanos() / 1000).saturating_sub(start_micros));
+    // As Jaeger's translator: the duration in nanoseconds, truncated on its
+    // own (not the difference of the two truncated ends).
+    out.u64(
+        span.clamped_end_unix_nanos()
+            .saturating_sub(span.start_unix_nanos)
+            / 1000,
+    );
     out.raw(",\"flags\":");
     out.u64(u64::from(span.trace_flags & Span::SAMPLED));
     out.raw(",\"logs\":[");
@@ -207,7 +243,11 @@ fn span_json(out: &mut Out, scratch: &mut Out, trace: &Trace, span: &Span) {
             out.raw(",");
         }
         first = false;
-        out.raw("{\"refType\":\"FOLLOWS_FROM\",\"spanID\":");
+        out.raw(if is_child_of_link(&link.attributes) {
+            "{\"refType\":\"CHILD_OF\",\"spanID\":"
+        } else {
+            "{\"refType\":\"FOLLOWS_FROM\",\"spanID\":"
+        });
         out.hex(&link.span_id.0);
         out.raw(",\"tags\":[");
         attribute_tags(out, scratch, &link.attributes, true);
@@ -220,8 +260,25 @@ fn span_json(out: &mut Out, scratch: &mut Out, trace: &Trace, span: &Span) {
     out.raw(",\"startTime\":");
     out.u64(start_micros);
     out.raw(",\"tags\":[");
-    attribute_tags(out, scratch, &span.attributes, true);
-    let mut first = span.attributes.is_empty();
+    // The scope's tags first, then the attributes, then the span's own
+    // fields, in the order of Jaeger's translator.
+    let mut first = true;
+    if let Some(scope) = trace.scopes.get(span.scope_idx as usize) {
+        for (key, value) in [
+            ("otel.scope.name", &*scope.name),
+            ("otel.scope.version", &*scope.version),
+        ] {
+            if !value.is_empty() {
+                if !first {
+                    out.raw(",");
+                }
+                first = false;
+                tag(out, scratch, key, TagValue::Text(value));
+            }
+        }
+    }
+    attribute_tags(out, scratch, &span.attributes, first);
+    let mut first = first && span.attributes.is_empty();
     let mut own_tag = |out: &mut Out, key: &str, value: TagValue<'_>| {
         if !first {
             out.raw(",");
@@ -245,14 +302,6 @@ fn span_json(out: &mut Out, scratch: &mut Out, trace: &Trace, span: &Span) {
     }
     if !span.trace_state.is_empty() {
         own_tag(out, "w3c.tracestate", TagValue::Text(&span.trace_state));
-    }
-    if let Some(scope) = trace.scopes.get(span.scope_idx as usize) {
-        if !scope.name.is_empty() {
-            own_tag(out, "otel.scope.name", TagValue::Text(&scope.name));
-        }
-        if !scope.version.is_empty() {
-            own_tag(out, "otel.scope.version", TagValue::Text(&scope.version));
-        }
     }
     out.raw("],\"traceID\":");
     out.hex(&span.trace_id.0);
