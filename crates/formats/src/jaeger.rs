@@ -8,7 +8,8 @@
 //! field is the name. Both directions use that mapping.
 //!
 //! Jaeger has no links either: OpenTelemetry writes them as `FOLLOWS_FROM`
-//! references, which Jaeger UI reads as the parent when one comes first. So
+//! references (`CHILD_OF` for a link marked `opentracing.ref_type`
+//! `child_of`), which Jaeger UI reads as the parent when one comes first. So
 //! the parent is always the first reference, and tracelab marks a link's
 //! reference with a `tags` list (its attributes), a field Jaeger ignores:
 //! a file tracelab wrote reads back with every link and its attributes.
