@@ -3,6 +3,8 @@
 //! fact comes from `tracelab_context`; this module only lays it out, and
 //! cuts what could be long (a pasted megabyte) to a readable size.
 
+use std::ops::Range;
+
 use leptos::prelude::*;
 use tracelab_context::traceparent::{display_text, FieldName};
 use tracelab_context::tracestate::{TraceStateReport, PROPAGATION_LIMIT};
@@ -262,35 +264,51 @@ fn traceparent_value(d: &Decoded) -> &str {
 /// its name, with the text between fields (the dashes) left plain. Shared
 /// with the Build page, so a field looks the same on both.
 pub fn segments(value: &str, report: &TraceParentReport) -> impl IntoView {
+    field_segments(
+        value,
+        report
+            .fields
+            .iter()
+            .map(|field| (field.name, field.start..field.end, field.raw.as_str())),
+    )
+}
+
+/// [`segments`] from the fields alone: each its name, where it is in
+/// `value`, and the text to show where that range does not cut `value`
+/// (the Simulate page's hops, whose fields need no report).
+pub fn field_segments<'a>(
+    value: &str,
+    fields: impl IntoIterator<Item = (FieldName, Range<usize>, &'a str)>,
+) -> AnyView {
     // Cut per piece, so a megabyte stays short.
     let mut segments: Vec<AnyView> = Vec::new();
     let mut pos = 0;
-    for field in &report.fields {
-        if field.start > pos {
-            let gap = value.get(pos..field.start).unwrap_or_default();
+    for (name, range, raw) in fields {
+        if range.start > pos {
+            let gap = value.get(pos..range.start).unwrap_or_default();
             segments.push(view! { <span class="sep">{display_text(gap, 8)}</span> }.into_any());
         }
         let text = value
-            .get(field.start..field.end)
+            .get(range.clone())
             .map(|s| display_text(s, 64))
-            .unwrap_or_else(|| field.raw.clone());
-        let slug = field_slug(field.name);
+            .unwrap_or_else(|| raw.to_owned());
+        let slug = field_slug(name);
         segments.push(
             view! {
                 <span class=format!("seg f-{slug}")>
                     <code>{text}</code>
-                    <small>{field.name.as_str()}</small>
+                    <small>{name.as_str()}</small>
                 </span>
             }
             .into_any(),
         );
-        pos = pos.max(field.end);
+        pos = pos.max(range.end);
     }
     if let Some(rest) = value.get(pos..).filter(|r| !r.is_empty()) {
         segments.push(view! { <span class="sep">{display_text(rest, 16)}</span> }.into_any());
     }
 
-    view! { <div class="segments" aria-hidden="true">{segments}</div> }
+    view! { <div class="segments" aria-hidden="true">{segments}</div> }.into_any()
 }
 
 fn traceparent_section(d: &Decoded) -> impl IntoView {
