@@ -50,6 +50,7 @@ pub mod convert;
 pub mod data;
 pub mod db;
 pub mod diagnose;
+pub mod hops;
 pub mod http;
 pub mod lesson;
 pub mod net;

@@ -526,40 +526,37 @@ pub struct CallReport {
     /// the simulation's worker, so the page's bundle does not carry it.
     #[serde(default)]
     pub timeouts: Vec<String>,
-}
-
-impl CallReport {
-    /// The name and service of the recorded span whose span-id is `hex`.
-    pub fn span_named(&self, hex: &str) -> Option<(&str, Service)> {
-        self.spans
-            .iter()
-            .find(|(id, _, _)| id == hex)
-            .map(|(_, name, service)| (name.as_str(), *service))
-    }
+    /// One sentence per hop on its context: none sent, or which span its
+    /// parent-id names and how its ids compare with the hop before's
+    /// ([`crate::hops::relations`]). Made here too, for the same reason.
+    #[serde(default)]
+    pub relations: Vec<String>,
 }
 
 impl CallOutcome {
     /// The report of this call (see [`CallReport`]).
     pub fn report(&self) -> CallReport {
         let traces = self.traces();
+        let spans: Vec<(String, String, Service)> = self
+            .spans
+            .iter()
+            .map(|recorded| {
+                (
+                    recorded.span.span_context.span_id().to_string(),
+                    recorded.span.name.to_string(),
+                    recorded.service,
+                )
+            })
+            .collect();
         CallReport {
             response_status: self.response_status,
             response_json: self.response_json.clone(),
             trace_link: self.trace_link.clone(),
             hops: self.hops.clone(),
             timeouts: crate::diagnose::timeouts(&self.hops, &traces),
+            relations: crate::hops::relations(&self.hops, &spans),
             traces,
-            spans: self
-                .spans
-                .iter()
-                .map(|recorded| {
-                    (
-                        recorded.span.span_context.span_id().to_string(),
-                        recorded.span.name.to_string(),
-                        recorded.service,
-                    )
-                })
-                .collect(),
+            spans,
         }
     }
 }
