@@ -415,7 +415,8 @@ test('the filter mode lives in the link: highlight only, then hide, each survive
   await page.goto(sampleUrl(`#q=${encodeURIComponent('service:db')}`));
   const hide = page.getByTestId('wf-filter-hide');
   assert.equal(await hide.isChecked(), true, 'hide is the default');
-  const hiddenCount = await rowCountWhen(page, (count) => count < N_SPANS, 'hide mode hides spans');
+  // The waterfall is drawn empty while the trace is made (0 rows): wait for rows.
+  const hiddenCount = await rowCountWhen(page, (count) => count > 0 && count < N_SPANS, 'hide mode hides spans');
 
   await hide.uncheck();
   await fragmentWhen(page, (hash) => /(^#|&)m=highlight(&|$)/.test(hash), 'highlight mode is in the link');
@@ -730,6 +731,8 @@ test('zoom: z on a span, a drag on the axis, 0 to reset, and the link keeps it',
 test('the minimap: a drag zooms, a click scrolls the list there', async () => {
   const { page, assertClean } = await openPage(browser);
   await page.goto(sampleUrl());
+  // The minimap is drawn, empty, before the trace comes: wait for its rows.
+  await page.getByTestId('wf-row').first().waitFor();
   const minimap = page.getByTestId('wf-minimap');
   await minimap.waitFor();
   const box = await minimap.boundingBox();

@@ -299,6 +299,69 @@ impl Prepared {
     }
 }
 
+/// A link's view read against a trace: what it selects, collapses, shows
+/// alone and zooms to, by span id, and one note on what the trace lacks
+/// (with `note`, what the page itself could not read).
+struct LinkApplied {
+    selected: Option<SpanId>,
+    collapsed: BTreeSet<SpanId>,
+    root: Option<SpanId>,
+    zoom: Option<TimeWindow>,
+    note: Option<String>,
+}
+
+impl LinkApplied {
+    fn read(first: &Prepared, initial: &WaterfallView, note: Option<String>) -> LinkApplied {
+        // An empty trace (a page still waiting for its trace) says nothing
+        // yet: the whole note comes with the trace.
+        let has_spans = !first.trace.spans.is_empty();
+        let mut link_notes: Vec<String> = note.into_iter().filter(|_| has_spans).collect();
+        let initial_span = initial
+            .span_id
+            .as_deref()
+            .and_then(|hex| first.find_hex(hex));
+        if let (Some(hex), None, true) = (&initial.span_id, initial_span, has_spans) {
+            link_notes.push(format!(
+                "The link names span {hex}, which is not in this trace."
+            ));
+        }
+        // At most MAX_VIEW_COLLAPSED ids.
+        let collapsed_at_start: Vec<Option<usize>> = initial
+            .collapsed
+            .iter()
+            .map(|hex| first.find_hex(hex))
+            .collect();
+        if has_spans && collapsed_at_start.iter().any(Option::is_none) {
+            link_notes.push(
+                "Some spans the link collapses are not in this trace, so they were left out."
+                    .to_owned(),
+            );
+        }
+        let initial_root = initial.root.as_deref().and_then(|hex| first.find_hex(hex));
+        if let (Some(hex), None, true) = (&initial.root, initial_root, has_spans) {
+            link_notes.push(format!(
+                "The link shows the subtree of span {hex}, which is not in this trace, so the whole trace is shown."
+            ));
+        }
+        let full = first.full_window();
+        let id_of = |span_idx: Option<usize>| span_idx.and_then(|span_idx| first.span_id(span_idx));
+        LinkApplied {
+            selected: id_of(initial_span),
+            collapsed: collapsed_at_start
+                .iter()
+                .filter_map(|span_idx| id_of(*span_idx))
+                .collect(),
+            root: id_of(initial_root),
+            // A zoom from the link is kept only where it lies inside the trace.
+            zoom: initial.zoom.and_then(|(start, end)| {
+                (has_spans && start < end && start < full.end)
+                    .then(|| TimeWindow::new(start, end.min(full.end)))
+            }),
+            note: (!link_notes.is_empty()).then(|| link_notes.join(" ")),
+        }
+    }
+}
+
 /// The view state of one waterfall, shared by all its parts: what the
 /// person chose, by span id (it outlives a new trace, new spans and the
 /// switch between recorded and adjusted times), and what follows from it
@@ -525,10 +588,11 @@ pub fn Waterfall(
     let status = layout::LayoutStatus::new();
     layout::lay_out(trace, colors, laid_out, status);
     let ready = Memo::new(move |_| laid_out.with(Option::is_some));
-    // Runs again only when `ready` changes, which it does once.
-    move || {
+    // The progress of a layout with nothing (or an empty trace) on screen,
+    // then the waterfall, drawn once `ready` changes, which it does once.
+    let body = move || {
         if !ready.get() {
-            return status.view().into_any();
+            return ().into_any();
         }
         let (initial, link_note) = (initial.clone(), link_note.clone());
         // `laid_out` holds a layout from now on.
@@ -539,6 +603,10 @@ pub fn Waterfall(
                 .unwrap_or_else(|| Arc::new(layout::at_once(Arc::default(), Arc::default())))
         });
         waterfall_body(plain, initial, link_note, on_view_change).into_any()
+    };
+    view! {
+        {status.view()}
+        {body}
     }
 }
 
@@ -570,52 +638,20 @@ fn waterfall_body(
 
     // The link is read against the first trace; what it names that this
     // trace lacks is said once, and the rest applies.
+    // The link is read against the first trace with spans: a page still
+    // waiting for its trace may show the waterfall with an empty one first
+    // (the Sample page does), and its link then applies when the trace
+    // comes.
+    let link_note_given = link_note;
     let first = prepared.get_untracked();
-    let mut link_notes: Vec<String> = link_note.into_iter().collect();
-    let initial_span = initial
-        .span_id
-        .as_deref()
-        .and_then(|hex| first.find_hex(hex));
-    if let (Some(hex), None) = (&initial.span_id, initial_span) {
-        link_notes.push(format!(
-            "The link names span {hex}, which is not in this trace."
-        ));
-    }
-    // At most MAX_VIEW_COLLAPSED ids.
-    let collapsed_at_start: Vec<Option<usize>> = initial
-        .collapsed
-        .iter()
-        .map(|hex| first.find_hex(hex))
-        .collect();
-    if collapsed_at_start.iter().any(Option::is_none) {
-        link_notes.push(
-            "Some spans the link collapses are not in this trace, so they were left out."
-                .to_owned(),
-        );
-    }
-    let initial_root = initial.root.as_deref().and_then(|hex| first.find_hex(hex));
-    if let (Some(hex), None) = (&initial.root, initial_root) {
-        link_notes.push(format!(
-            "The link shows the subtree of span {hex}, which is not in this trace, so the whole trace is shown."
-        ));
-    }
-    let link_note = (!link_notes.is_empty()).then(|| link_notes.join(" "));
-    let full_at_start = first.full_window();
-    // A zoom from the link is kept only where it lies inside the trace.
-    let initial_zoom = initial.zoom.and_then(|(start, end)| {
-        (start < end && start < full_at_start.end)
-            .then(|| TimeWindow::new(start, end.min(full_at_start.end)))
-    });
-    let id_of = |span_idx: Option<usize>| span_idx.and_then(|span_idx| first.span_id(span_idx));
-    let selected = RwSignal::new(id_of(initial_span));
-    let collapsed = RwSignal::new(
-        collapsed_at_start
-            .iter()
-            .filter_map(|span_idx| id_of(*span_idx))
-            .collect::<BTreeSet<SpanId>>(),
-    );
-    let root = RwSignal::new(id_of(initial_root));
+    let applied = LinkApplied::read(&first, &initial, link_note_given.clone());
+    let waiting_for_spans = first.trace.spans.is_empty();
     drop(first);
+    let selected = RwSignal::new(applied.selected);
+    let collapsed = RwSignal::new(applied.collapsed);
+    let root = RwSignal::new(applied.root);
+    let link_note = RwSignal::new(applied.note);
+    let details_open = RwSignal::new(applied.selected.is_some());
 
     let query = RwSignal::new(truncate_chars(&initial.query, MAX_QUERY_CHARS).to_owned());
     // Hide by default: a filter that only highlights leaves the matches of a
@@ -625,7 +661,7 @@ fn waterfall_body(
     } else {
         FilterMode::Hide
     });
-    let zoom = RwSignal::new(initial_zoom);
+    let zoom = RwSignal::new(applied.zoom);
     let parsed: Memo<ParsedQuery> = Memo::new(move |_| query.with(|text| parse_query(text)));
     let find = move |span_id: Option<SpanId>| {
         let span_id = span_id?;
@@ -729,7 +765,7 @@ fn waterfall_body(
     });
     let state = ViewState {
         selected,
-        details_open: RwSignal::new(initial_span.is_some()),
+        details_open,
         query,
         mode,
         collapsed,
@@ -762,11 +798,43 @@ fn waterfall_body(
     keys::listen_page_keys(state);
     on_cleanup(move || active::unregister(state.instance));
 
+    // The link applied when the first trace with spans comes: its view is
+    // the URL's, not a change to report.
+    let applying_link = StoredValue::new(false);
+    if waiting_for_spans {
+        let pending = StoredValue::new(Some((initial.clone(), link_note_given)));
+        Effect::new(move |_| {
+            let applied = prepared.with(|prepared| {
+                if prepared.trace.spans.is_empty() {
+                    return None;
+                }
+                let (initial, note) = pending.try_update_value(Option::take).flatten()?;
+                Some(LinkApplied::read(prepared, &initial, note))
+            });
+            let Some(applied) = applied else {
+                return;
+            };
+            applying_link.set_value(true);
+            selected.set(applied.selected);
+            collapsed.set(applied.collapsed);
+            root.set(applied.root);
+            zoom.set(applied.zoom);
+            details_open.set(applied.selected.is_some());
+            link_note.set(applied.note);
+            // Once the rows are drawn, bring the linked span into view, as
+            // the list does for a link it opens with.
+            request_animation_frame(move || list::bring_selected_into_view(state));
+        });
+    }
     if let Some(on_view_change) = on_view_change {
         Effect::new(move |ran_before: Option<()>| {
             let view = state.link_view();
-            // The first run sees the state just read from the URL.
-            if ran_before.is_some() {
+            // The first run sees the state just read from the URL, as does
+            // the run after a link applied late.
+            let applying = applying_link
+                .try_update_value(|applying| std::mem::replace(applying, false))
+                .unwrap_or(false);
+            if ran_before.is_some() && !applying {
                 on_view_change.run(view);
             }
         });

@@ -261,20 +261,37 @@ pub fn Sample() -> impl IntoView {
         {move || {
             let trace = shown.get()?;
             let (n_spans, seed) = shown_key.get_value();
-            linked.changes.track();
-            let initial = link::read();
             Some(view! {
                 <p class="wf-muted">
                     {format!("{}, seed {seed}, trace id {}", count_spans(n_spans), trace.spans.first().map(|span| span.trace_id.to_string()).unwrap_or_default())}
                 </p>
-                <crate::export::TraceExport trace=trace.clone() />
+                <crate::export::TraceExport trace=trace />
+            })
+        }}
+        {move || {
+            // A new sample gets a fresh waterfall (nothing of the last one's
+            // view carries over), as does a fragment changed from outside.
+            let wanted = params.with(|params| (params.n_spans, params.seed));
+            linked.changes.track();
+            let initial = link::read();
+            // Drawn at once, empty, and filled in through the data seam when
+            // the trace comes (its link applies then): the page has its
+            // shape while the worker makes the trace.
+            let empty = Arc::new(Trace::default());
+            let trace = Signal::derive(move || {
+                shown
+                    .get()
+                    .filter(|_| shown_key.get_value() == wanted)
+                    .unwrap_or_else(|| empty.clone())
+            });
+            view! {
                 <Waterfall
                     trace=trace
                     initial=initial.view
                     link_note=initial.note
                     on_view_change=linked.on_view_change
                 />
-            })
+            }
         }}
     }
 }

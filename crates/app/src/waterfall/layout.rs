@@ -5,8 +5,9 @@
 //! progress, `wf-layout-progress`).
 //!
 //! While a new, large trace is laid out (a longer Live trace, another
-//! sample), the last one stays on screen; the first one shows the
-//! progress instead of the list.
+//! sample), the last one stays on screen; while nothing, or an empty trace
+//! (a page still waiting for its trace), is on screen, the progress shows
+//! above it.
 
 use std::sync::Arc;
 
@@ -229,16 +230,23 @@ pub(super) fn lay_out(
             status.clear();
             return;
         }
+        // Progress is shown while nothing (or an empty trace) is on screen;
+        // a trace that replaces one with spans keeps that one shown quietly.
+        let shows_progress = laid_out.with_untracked(|shown| {
+            shown
+                .as_ref()
+                .is_none_or(|shown| shown.trace.spans.is_empty())
+        });
         let job = std::cell::RefCell::new(PrepareJob::new(trace, colors.clone()));
         leptos::task::spawn_local(async move {
-            status.show(job.borrow().progress());
+            let progress = || {
+                if shows_progress {
+                    status.show(job.borrow().progress());
+                }
+            };
+            progress();
             let wanted = || latest.try_get_value() == Some(run);
-            let finished = in_slices(
-                || job.borrow_mut().step(STEP_UNITS),
-                wanted,
-                || status.show(job.borrow().progress()),
-            )
-            .await;
+            let finished = in_slices(|| job.borrow_mut().step(STEP_UNITS), wanted, progress).await;
             // Drawn in a task of its own: the last slice has had its time.
             crate::export::next_task().await;
             if let (Some(finished), true) = (finished, wanted()) {

@@ -65,6 +65,47 @@ pub(super) fn row_element_id(instance: u64, span_idx: usize) -> String {
     format!("wf{instance}-row{span_idx}")
 }
 
+/// Brings the selected span into view when the list is at its top (a link
+/// that names a span): near the top of the list, with its details.
+pub(super) fn bring_selected_into_view(state: ViewState) {
+    let ViewState {
+        scroller,
+        scroll_top,
+        selected_position,
+        ..
+    } = state;
+    let Some(element) = scroller.get_untracked() else {
+        return;
+    };
+    if scroll_top.get_untracked() == 0.0 {
+        if let Some(position) = selected_position.get_untracked() {
+            // Here the size is needed now, to scroll by it.
+            measure(state);
+            // Near the top of the list, two rows above it for context,
+            // and the whole list in the window: the row is then on
+            // screen with its details, which sit beside the list as tall
+            // as it (wide screens) or over the page's foot (narrow ones).
+            scroll_to_content(state, position.saturating_sub(2) as f64 * ROW_HEIGHT_PX);
+            element.scroll_into_view_with_bool(false);
+            // On narrow screens the details lie over the window's foot
+            // (fixed, so they have no offset parent): once the row is
+            // drawn, bring it to the window's top, above them.
+            request_animation_frame(move || {
+                use wasm_bindgen::JsCast;
+                let details = element
+                    .parent_element()
+                    .and_then(|body| body.query_selector(".wf-details").ok().flatten())
+                    .map(|details| details.unchecked_into::<web_sys::HtmlElement>());
+                if details.is_some_and(|details| details.offset_parent().is_none()) {
+                    if let Ok(Some(row)) = element.query_selector(".wf-selected") {
+                        row.scroll_into_view_with_bool(true);
+                    }
+                }
+            });
+        }
+    }
+}
+
 pub(super) fn list(state: ViewState) -> impl IntoView {
     let ViewState {
         rows,
@@ -97,35 +138,8 @@ pub(super) fn list(state: ViewState) -> impl IntoView {
     // reading the size here would make the browser lay out the whole page
     // an extra time in the middle of mounting it.)
     Effect::new(move |_| {
-        let Some(element) = scroller.get() else {
-            return;
-        };
-        if scroll_top.get_untracked() == 0.0 {
-            if let Some(position) = selected_position.get_untracked() {
-                // Here the size is needed now, to scroll by it.
-                measure(state);
-                // Near the top of the list, two rows above it for context,
-                // and the whole list in the window: the row is then on
-                // screen with its details, which sit beside the list as tall
-                // as it (wide screens) or over the page's foot (narrow ones).
-                scroll_to_content(state, position.saturating_sub(2) as f64 * ROW_HEIGHT_PX);
-                element.scroll_into_view_with_bool(false);
-                // On narrow screens the details lie over the window's foot
-                // (fixed, so they have no offset parent): once the row is
-                // drawn, bring it to the window's top, above them.
-                request_animation_frame(move || {
-                    use wasm_bindgen::JsCast;
-                    let details = element
-                        .parent_element()
-                        .and_then(|body| body.query_selector(".wf-details").ok().flatten())
-                        .map(|details| details.unchecked_into::<web_sys::HtmlElement>());
-                    if details.is_some_and(|details| details.offset_parent().is_none()) {
-                        if let Ok(Some(row)) = element.query_selector(".wf-selected") {
-                            row.scroll_into_view_with_bool(true);
-                        }
-                    }
-                });
-            }
+        if scroller.get().is_some() {
+            bring_selected_into_view(state);
         }
     });
     // The scroller is as tall as its rows up to a maximum (waterfall.css),

@@ -83,7 +83,7 @@ fn announced_summary(state: ViewState) -> RwSignal<String> {
     announced
 }
 
-pub(super) fn toolbar(state: ViewState, link_note: Option<String>) -> impl IntoView {
+pub(super) fn toolbar(state: ViewState, link_note: RwSignal<Option<String>>) -> impl IntoView {
     let ViewState {
         query,
         mode,
@@ -259,7 +259,7 @@ pub(super) fn toolbar(state: ViewState, link_note: Option<String>) -> impl IntoV
         </div>
         {axis::zoom_label(state)}
         {query_notes}
-        {link_note.map(|note| note_view(Some("wf-link-note"), format!("⚠ {note}")))}
+        {move || link_note.get().map(|note| note_view(Some("wf-link-note"), format!("⚠ {note}")))}
         {root_note}
         {adjust_note}
         <ul class="wf-legend" aria-label="Services">
