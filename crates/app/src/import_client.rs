@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use leptos::prelude::{LocalStorage, StoredValue, UpdateValue};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
@@ -275,6 +276,23 @@ impl TraceReceiver {
             .map(Received::Done)
             .map_err(|error| error.to_string())
     }
+}
+
+/// Hands a `trace` or `spans` message to the page's receiver in `stored`;
+/// `None` for any other message. A page that has gone (its receiver
+/// disposed) reads as a failure.
+pub fn receive(
+    stored: StoredValue<TraceReceiver, LocalStorage>,
+    message: &FromWorker,
+) -> Option<Result<Received, String>> {
+    let step = match message {
+        FromWorker::Trace { header, .. } => {
+            stored.try_update_value(|receiver| receiver.header(header))
+        }
+        FromWorker::Spans(chunk) => stored.try_update_value(|receiver| receiver.spans(chunk)),
+        _ => return None,
+    };
+    Some(step.unwrap_or_else(|| Err("the page has gone".to_owned())))
 }
 
 impl Drop for ImportClient {

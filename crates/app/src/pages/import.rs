@@ -43,7 +43,7 @@ use super::decode::fragment;
 use super::{PageInfo, PageTitle};
 use crate::export::{deflate_raw, TraceExport, SHARE_KEY};
 use crate::import::{base64url_decode, ImportReport, ListedTrace};
-use crate::import_client::{FromWorker, ImportClient, Received, TraceReceiver};
+use crate::import_client::{receive, FromWorker, ImportClient, Received, TraceReceiver};
 use crate::waterfall::{count_spans, group_thousands, Waterfall};
 use crate::wire::decode_trace;
 
@@ -215,24 +215,23 @@ pub fn Import() -> impl IntoView {
                 None => phase.set(Phase::Ready),
             }
         }
-        FromWorker::Trace { index, header } => {
+        FromWorker::Trace { index, .. } => {
             picked.set(Some(index));
             receive_started.set_value(now());
-            let step = receiver
-                .try_update_value(|receiver| receiver.header(&header))
-                .unwrap_or_else(|| Err("the page has gone".to_owned()));
-            received(step);
+            if let Some(step) = receive(receiver, &message) {
+                received(step);
+            }
         }
-        FromWorker::Spans(chunk) => {
+        FromWorker::Spans(_) => {
             mark("tracelab:import-decode-start");
-            let step = receiver
-                .try_update_value(|receiver| receiver.spans(&chunk))
-                .unwrap_or_else(|| Err("the page has gone".to_owned()));
+            let step = receive(receiver, &message);
             if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
                 let _ = performance
                     .measure_with_start_mark(DECODE_MEASURE, "tracelab:import-decode-start");
             }
-            received(step);
+            if let Some(step) = step {
+                received(step);
+            }
         }
         // Neither is asked for here.
         FromWorker::Exported { .. } | FromWorker::Generating => {}

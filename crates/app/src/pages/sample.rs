@@ -25,7 +25,7 @@ use tracelab_trace::generate::MAX_SPANS;
 use tracelab_trace::Trace;
 
 use super::{PageInfo, PageTitle};
-use crate::import_client::{FromWorker, ImportClient, Received, TraceReceiver};
+use crate::import_client::{receive, FromWorker, ImportClient, Received, TraceReceiver};
 use crate::waterfall::link::{self, link_view};
 use crate::waterfall::{count_spans, group_thousands, Waterfall};
 
@@ -163,23 +163,13 @@ pub fn Sample() -> impl IntoView {
                 failed.set(Some(message));
             }
         };
-        let on_message = move |message: FromWorker| match message {
-            FromWorker::Trace { header, .. } => {
-                received(
-                    receiver
-                        .try_update_value(|receiver| receiver.header(&header))
-                        .unwrap_or_else(|| Err("the page has gone".to_owned())),
-                );
+        let on_message = move |message: FromWorker| {
+            if let FromWorker::Failed(message) = message {
+                return received(Err(message));
             }
-            FromWorker::Spans(chunk) => {
-                received(
-                    receiver
-                        .try_update_value(|receiver| receiver.spans(&chunk))
-                        .unwrap_or_else(|| Err("the page has gone".to_owned())),
-                );
+            if let Some(step) = receive(receiver, &message) {
+                received(step);
             }
-            FromWorker::Failed(message) => received(Err(message)),
-            _ => {}
         };
         // A new worker for each trace: what the last one still had to say
         // cannot mix with this one's.
