@@ -21,6 +21,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Entry point of `cargo xtask setup`; `up` and `test` start with it too.
 pub fn run() -> Result {
+    disk_space();
     wasm_target()?;
     trunk()?;
     wasm_bindgen()?;
@@ -30,6 +31,44 @@ pub fn run() -> Result {
     crates()?;
     println!("setup: everything is installed");
     Ok(())
+}
+
+/// What a cold `cargo xtask test` writes under target/ (debug and release
+/// builds, native and wasm32, the interop virtualenv), measured on a fresh
+/// clone with `CARGO_INCREMENTAL=0` as in CI, rounded up.
+const COLD_BUILD_GB: u64 = 12;
+
+/// Says so up front when the disk that holds target/ has less room than a
+/// cold build needs: otherwise the first sign is a linker's "No space left
+/// on device" deep inside one step. Only a warning: a warm target/ needs
+/// far less.
+fn disk_space() {
+    let root = project::root();
+    // `df -Pk` prints a header, then one line whose 4th column is the space
+    // available to this user, in KiB.
+    let available_kib = output(command("df").arg("-Pk").arg(&root)).and_then(|df| {
+        df.lines()
+            .nth(1)?
+            .split_whitespace()
+            .nth(3)?
+            .parse::<u64>()
+            .ok()
+    });
+    let Some(available_kib) = available_kib else {
+        println!("setup: could not read the free disk space with `df` (not checked)");
+        return;
+    };
+    let available_gb = available_kib as f64 / (1024.0 * 1024.0);
+    if available_kib < COLD_BUILD_GB * 1024 * 1024 {
+        println!(
+            "setup: warning: {available_gb:.1} GB free on the disk that holds {}; a cold \
+             `cargo xtask test` writes about {COLD_BUILD_GB} GB under target/. If a step fails \
+             with \"No space left on device\", free some space (`cargo clean` removes old builds)",
+            root.display()
+        );
+    } else {
+        println!("setup: ok: {available_gb:.0} GB free on the disk");
+    }
 }
 
 fn wasm_target() -> Result {

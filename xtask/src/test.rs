@@ -112,11 +112,6 @@ fn steps() -> Vec<Step> {
             cargo.args(["test", "-p", APP, "--lib"]);
             cargo
         }),
-        Step::command("app build for wasm32", || {
-            let mut cargo = project::cargo();
-            cargo.args(["build", "-p", APP, "--target", WASM_TARGET]);
-            cargo
-        }),
         Step::command("trunk release build into dist/", || {
             let mut trunk = project::trunk();
             trunk.args(["build", "--release"]);
