@@ -33,7 +33,7 @@ pub fn run() -> Result {
             .env("TRACELAB_DIST", project::root().join("dist"))
             .env(
                 "TRACELAB_BIN",
-                project::root().join("target/release/tracelab"),
+                project::target_dir().join("release/tracelab"),
             )
             .arg(script);
         project::run(&mut node)?;

@@ -34,7 +34,7 @@ pub fn run() -> Result {
     let data = std::env::temp_dir().join(format!("tracelab-ingest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let collector = project::Running(
-        command(project::root().join("target/release/tracelab"))
+        command(project::target_dir().join("release/tracelab"))
             .args([
                 "collector",
                 "--data-dir",
@@ -159,7 +159,7 @@ fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
 
 /// Runs the load generator and returns its stdout.
 fn load(args: &[&str]) -> Result<String> {
-    let binary = project::root().join("target/release/examples/otlp_load");
+    let binary = project::target_dir().join("release/examples/otlp_load");
     let output = command(&binary)
         .args(args)
         .stdin(Stdio::null())

@@ -121,7 +121,7 @@ fn ensure_wrk() -> Result {
 
 /// Starts the lab with `env` added, waits for bands-api, runs wrk, stops the lab.
 fn measure(env: &[(&str, &str)]) -> Result<Measured> {
-    let binary = project::root().join("target/release/tracelab");
+    let binary = project::target_dir().join("release/tracelab");
     let mut up = command(&binary);
     up.args([
         "up",

@@ -17,6 +17,23 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo puts what it builds: `$CARGO_TARGET_DIR`, or target/ in the
+/// workspace. Binaries that a step built are found here, so a run with its
+/// own target directory tests what it built.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                root().join(dir)
+            }
+        }
+        _ => root().join("target"),
+    }
+}
+
 /// `$CARGO_HOME`, or `~/.cargo` as rustup sets it up.
 fn cargo_home() -> Option<PathBuf> {
     match std::env::var_os("CARGO_HOME") {

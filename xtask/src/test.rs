@@ -153,10 +153,7 @@ fn browser_tests() -> Result {
         // runs `tracelab up` against dist/ and opens a real trace.
         .env(
             "TRACELAB_BIN",
-            project::root()
-                .join("target")
-                .join("debug")
-                .join("tracelab"),
+            project::target_dir().join("debug").join("tracelab"),
         )
         // The interop tests run OpenTelemetry's Python exporters with the
         // interpreter of the virtualenv that setup filled.
