@@ -10,8 +10,15 @@
 //! throughput, p50 and p99 for each and what tracing cost, in throughput and
 //! in the CPU time the `tracelab` process spends per request (from
 //! `/proc`: the machine is shared, and other work moves requests/s more
-//! than the CPU a request costs). A benchmark: it reports numbers and fails
-//! only when something does not run.
+//! than the CPU a request costs), and, for the traced runs, the share of
+//! their spans that reached the store (the SDK drops spans when its queue
+//! is full, so a saturated chain is not a stored one).
+//!
+//! Then latency at fixed rates, with `oha -q` (open loop, corrected for
+//! coordinated omission): wrk's closed loop measures latency at saturation,
+//! where it is only the queue; a rate below it shows what a request costs.
+//! A benchmark: it reports numbers and fails only when something does not
+//! run.
 
 use std::process::{Command, Stdio};
 
@@ -30,6 +37,16 @@ const BAND: &str = "553be815-76f3-49db-b9d7-caca4b23cc3e";
 /// need one), 32 connections, 20 s after a 3 s warm-up.
 const CONNECTIONS: &str = "32";
 const DURATION: &str = "20s";
+/// The spans one request makes at lesson step 6: the two services' server
+/// spans, bands-api's handler and client spans, reviews-api's handler and
+/// database spans.
+const SPANS_PER_REQUEST: f64 = 6.0;
+/// The fixed rates, requests/s: half the target, and the issue's target
+/// (100× the original Python services' 50 requests/s).
+const RATES: [u32; 3] = [2_500, 4_000, 5_000];
+const RATE_DURATION: &str = "15s";
+/// oha's release line used here.
+const OHA_VERSION: &str = "~1.16";
 
 /// What one wrk run measured.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -45,41 +62,78 @@ pub struct Measured {
     /// spent per request during the measured run, in microseconds; 0 where
     /// there is no `/proc`.
     pub cpu_us_per_request: f64,
+    /// The share of the run's spans ([`SPANS_PER_REQUEST`] a request) that
+    /// the store holds once the exporters have flushed; `None` untraced.
+    pub stored: Option<f64>,
+    /// p99.9, from oha's fixed-rate runs only.
+    pub p999_ms: Option<f64>,
 }
 
 pub fn run() -> Result {
     ensure_wrk()?;
+    ensure_oha()?;
     project::build_tracelab_release(&[])?;
-    let traced = measure(&[])?;
-    let sampled_out = measure(&[("OTEL_TRACES_SAMPLER", "always_off")])?;
-    let bare = measure(&[
-        ("OTEL_TRACES_SAMPLER", "always_off"),
-        ("OTEL_LOGS_EXPORTER", "none"),
-        ("OTEL_METRICS_EXPORTER", "none"),
-    ])?;
-    let untraced = measure(&[("OTEL_SDK_DISABLED", "true")])?;
+    let traced = measure(&[], Load::Saturate)?.remove(0);
+    let sampled_out = measure(&[("OTEL_TRACES_SAMPLER", "always_off")], Load::Saturate)?.remove(0);
+    let bare = measure(
+        &[
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+        Load::Saturate,
+    )?
+    .remove(0);
+    let untraced = measure(&[("OTEL_SDK_DISABLED", "true")], Load::Saturate)?.remove(0);
+    let traced_at = measure(&[], Load::Rates)?;
+    let untraced_at = measure(&[("OTEL_SDK_DISABLED", "true")], Load::Rates)?;
     println!();
     println!(
         "chain: wrk -t1 -c{CONNECTIONS} -d{DURATION} --latency GET /bands/{{uuid}} (lesson step 6)"
     );
     println!(
-        "{:<44} {:>12} {:>9} {:>9} {:>7} {:>14}",
-        "", "requests/s", "p50", "p99", "errors", "CPU/request"
+        "{:<44} {:>12} {:>9} {:>9} {:>7} {:>14} {:>8}",
+        "", "requests/s", "p50", "p99", "errors", "CPU/request", "stored"
     );
     for (name, measured) in [
-        ("traced, stored by the embedded collector", &traced),
+        ("traced, exported to the embedded collector", &traced),
         ("traced, sampled out (always_off)", &sampled_out),
         ("sampled out, no log or metric export", &bare),
         ("OTEL_SDK_DISABLED=true", &untraced),
     ] {
         println!(
-            "{name:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7} {:>12.1}µs",
+            "{name:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7} {:>12.1}µs {:>8}",
             measured.requests_per_second,
             measured.p50_ms,
             measured.p99_ms,
             measured.errors,
-            measured.cpu_us_per_request
+            measured.cpu_us_per_request,
+            stored_text(measured.stored),
         );
+    }
+    println!();
+    println!("fixed rates: oha -q RATE -c{CONNECTIONS} -z{RATE_DURATION} --latency-correction");
+    println!(
+        "{:<44} {:>12} {:>9} {:>9} {:>9} {:>7} {:>14} {:>8}",
+        "", "requests/s", "p50", "p99", "p99.9", "errors", "CPU/request", "stored"
+    );
+    for (name, runs) in [
+        ("traced", &traced_at),
+        ("OTEL_SDK_DISABLED=true", &untraced_at),
+    ] {
+        for (rate, measured) in RATES.iter().zip(runs.iter()) {
+            println!(
+                "{:<44} {:>12.0} {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7} {:>12.1}µs {:>8}",
+                format!("{name} at {rate}/s"),
+                measured.requests_per_second,
+                measured.p50_ms,
+                measured.p99_ms,
+                measured.p999_ms.unwrap_or(f64::NAN),
+                measured.errors,
+                measured.cpu_us_per_request,
+                stored_text(measured.stored),
+            );
+        }
     }
     if untraced.requests_per_second > 0.0 {
         for (name, measured) in [
@@ -119,8 +173,30 @@ fn ensure_wrk() -> Result {
     project::run(&mut apt)
 }
 
-/// Starts the lab with `env` added, waits for bands-api, runs wrk, stops the lab.
-fn measure(env: &[(&str, &str)]) -> Result<Measured> {
+fn stored_text(stored: Option<f64>) -> String {
+    stored.map_or_else(|| "—".to_owned(), |share| format!("{:.1}%", 100.0 * share))
+}
+
+fn ensure_oha() -> Result {
+    if output(command("oha").arg("--version")).is_some() {
+        return Ok(());
+    }
+    println!("load: installing oha {OHA_VERSION} from crates.io (a few minutes)");
+    project::run(project::cargo().args(["install", "oha", "--version", OHA_VERSION, "--locked"]))
+}
+
+/// How a configuration is loaded.
+#[derive(Clone, Copy, PartialEq)]
+enum Load {
+    /// wrk as fast as it goes: one result.
+    Saturate,
+    /// oha at each of [`RATES`]: a result each.
+    Rates,
+}
+
+/// Starts the lab with `env` added, waits for bands-api, loads it as
+/// `load` says, stops the lab.
+fn measure(env: &[(&str, &str)], load: Load) -> Result<Vec<Measured>> {
     let binary = project::target_dir().join("release/tracelab");
     let mut up = command(&binary);
     up.args([
@@ -157,18 +233,174 @@ fn measure(env: &[(&str, &str)]) -> Result<Measured> {
     let lab = project::Running(child);
     project::wait_for_port(BANDS)?;
     let url = format!("http://{BANDS}/bands/{BAND}");
+    let traced = !env.contains(&("OTEL_SDK_DISABLED", "true"))
+        && !env.contains(&("OTEL_TRACES_SAMPLER", "always_off"));
     // Warm-up: connections, SQLite's cache, the allocator.
     wrk(&url, "3s")?;
-    let cpu_before = cpu_seconds();
-    let text = wrk(&url, DURATION)?;
-    let cpu_spent = cpu_seconds() - cpu_before;
-    drop(lab);
-    let mut measured =
-        parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))?;
-    if measured.requests > 0 {
-        measured.cpu_us_per_request = cpu_spent * 1e6 / measured.requests as f64;
+    let runs: Vec<Option<u32>> = match load {
+        Load::Saturate => vec![None],
+        Load::Rates => RATES.iter().copied().map(Some).collect(),
+    };
+    let mut results = Vec::new();
+    for rate in runs {
+        // The spans of what came before are in the store first.
+        let spans_before = if traced { Some(settled_spans()?) } else { None };
+        let cpu_before = cpu_seconds();
+        let mut measured = match rate {
+            None => {
+                let text = wrk(&url, DURATION)?;
+                parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))?
+            }
+            Some(rate) => {
+                let text = oha(&url, rate)?;
+                parse_oha(&text).ok_or_else(|| format!("could not read oha's output:\n{text}"))?
+            }
+        };
+        let cpu_spent = cpu_seconds() - cpu_before;
+        if measured.requests > 0 {
+            measured.cpu_us_per_request = cpu_spent * 1e6 / measured.requests as f64;
+            if let Some(before) = spans_before {
+                let after = settled_spans()?;
+                measured.stored = Some(
+                    after.saturating_sub(before) as f64
+                        / (SPANS_PER_REQUEST * measured.requests as f64),
+                );
+            }
+        }
+        results.push(measured);
     }
-    Ok(measured)
+    drop(lab);
+    Ok(results)
+}
+
+/// The spans in the store once the count has not moved for 6 s (longer
+/// than the SDK's 5 s between exports), read from the UI's status.
+fn settled_spans() -> Result<u64> {
+    let mut last = stored_spans()?;
+    let mut still_since = std::time::Instant::now();
+    let started = std::time::Instant::now();
+    while still_since.elapsed() < std::time::Duration::from_secs(6) {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            return Err("the store's span count was still moving after 60 s".to_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = stored_spans()?;
+        if now != last {
+            last = now;
+            still_since = std::time::Instant::now();
+        }
+    }
+    Ok(last)
+}
+
+/// `store.spans` of `GET /api/tracelab/status`.
+fn stored_spans() -> Result<u64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(UI)
+        .map_err(|error| format!("cannot reach the UI on {UI}: {error}"))?;
+    write!(
+        stream,
+        "GET /api/tracelab/status HTTP/1.0\r\nHost: {UI}\r\n\r\n"
+    )
+    .map_err(|error| format!("cannot ask {UI} for its status: {error}"))?;
+    let mut text = String::new();
+    stream
+        .read_to_string(&mut text)
+        .map_err(|error| format!("cannot read {UI}'s status: {error}"))?;
+    let store = text
+        .find("\"store\"")
+        .map(|at| &text[at..])
+        .ok_or_else(|| format!("no store in {UI}'s status: {text}"))?;
+    json_number(store, "spans")
+        .map(|spans| spans as u64)
+        .ok_or_else(|| format!("no span count in {UI}'s status: {text}"))
+}
+
+/// The number after the first `"key":` in `text` (no JSON parser here:
+/// xtask has no dependencies).
+fn json_number(text: &str, key: &str) -> Option<f64> {
+    let quoted = format!("\"{key}\"");
+    let rest = text[text.find(&quoted)? + quoted.len()..].trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn oha(url: &str, rate: u32) -> Result<String> {
+    let shown = format!(
+        "oha -q {rate} -c {CONNECTIONS} -z {RATE_DURATION} --latency-correction --no-tui {url}"
+    );
+    println!("$ {shown}");
+    let out = command("oha")
+        .args([
+            "-q",
+            &rate.to_string(),
+            "-c",
+            CONNECTIONS,
+            "-z",
+            RATE_DURATION,
+            "--latency-correction",
+            "--no-tui",
+            "--output-format",
+            "json",
+            url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("could not start oha: {error}"))?;
+    if !out.status.success() {
+        return Err(format!("`{shown}` failed ({})", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Reads oha's JSON report: throughput, latency percentiles (seconds
+/// there), and the requests that did not get a 2xx.
+pub fn parse_oha(text: &str) -> Option<Measured> {
+    let summary = &text[text.find("\"summary\"")?..];
+    let percentiles = &text[text.find("\"latencyPercentiles\"")?..];
+    let codes = &text[text.find("\"statusCodeDistribution\"")?..];
+    let codes = &codes[..codes.find('}')?];
+    let mut requests = 0u64;
+    let mut errors = 0u64;
+    // "statusCodeDistribution": { "200": 19998, "503": 2 }
+    for pair in codes.split(',') {
+        let (code, count) = pair.rsplit_once(':')?;
+        let code = code.rsplit('"').nth(1)?;
+        let count: u64 = count.trim().parse().ok()?;
+        requests += count;
+        if !code.starts_with('2') {
+            errors += count;
+        }
+    }
+    // Requests that got no answer at all, but for those still in flight
+    // when the run's time was up, which oha cuts off ("aborted due to
+    // deadline"): the end of the run, not the server's doing.
+    if let Some(error_counts) = text.find("\"errorDistribution\"") {
+        let section = &text[error_counts..];
+        let section = &section[..section.find('}')?];
+        for pair in section
+            .split(',')
+            .filter(|pair| pair.contains(':') && !pair.contains("aborted due to deadline"))
+        {
+            if let Ok(count) = pair.rsplit_once(':')?.1.trim().parse::<u64>() {
+                requests += count;
+                errors += count;
+            }
+        }
+    }
+    Some(Measured {
+        requests_per_second: json_number(summary, "requestsPerSec")?,
+        p50_ms: json_number(percentiles, "p50")? * 1e3,
+        p99_ms: json_number(percentiles, "p99")? * 1e3,
+        p999_ms: json_number(percentiles, "p99.9").map(|seconds| seconds * 1e3),
+        errors,
+        requests,
+        cpu_us_per_request: 0.0,
+        stored: None,
+    })
 }
 
 fn wrk(url: &str, duration: &str) -> Result<String> {
@@ -274,5 +506,33 @@ Transfer/sec:     10.00MB
         assert_eq!(measured.errors, 7);
         assert_eq!(measured.requests, 318_000);
         assert_eq!(parse_wrk("Requests/sec: 5"), None, "no percentiles");
+    }
+
+    #[test]
+    fn reads_an_oha_report() {
+        let report = r#"{
+  "summary": { "successRate": 0.99, "total": 15.0, "requestsPerSec": 2499.8 },
+  "latencyPercentiles": { "p10": 0.0003, "p50": 0.00066, "p99": 0.00602, "p99.9": 0.00903 },
+  "rps": { "mean": 2500.0, "percentiles": { "p50": 2500.0, "p99": 2600.0 } },
+  "statusCodeDistribution": { "200": 37490, "503": 7 },
+  "errorDistribution": { "connection closed before message completed": 3, "aborted due to deadline": 25 }
+}"#;
+        let measured = parse_oha(report).expect("readable");
+        assert_eq!(measured.requests_per_second, 2499.8);
+        assert!((measured.p50_ms - 0.66).abs() < 1e-9);
+        assert!((measured.p99_ms - 6.02).abs() < 1e-9);
+        assert!((measured.p999_ms.expect("p99.9") - 9.03).abs() < 1e-9);
+        assert_eq!(measured.requests, 37_500);
+        assert_eq!(measured.errors, 10);
+        assert_eq!(parse_oha(r#"{"summary": {}}"#), None, "no percentiles");
+    }
+
+    #[test]
+    fn reads_the_stored_span_count_from_the_status() {
+        let status = r#"{"forward":null,"services":[],"store":{"bytes":440274944,"logs":160410,"metrics":4,"spans":482042,"traces":80387}}"#;
+        let store = &status[status.find("\"store\"").expect("store")..];
+        assert_eq!(json_number(store, "spans"), Some(482_042.0));
+        assert_eq!(json_number(store, "traces"), Some(80_387.0));
+        assert_eq!(json_number(store, "missing"), None);
     }
 }

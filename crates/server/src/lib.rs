@@ -121,17 +121,35 @@ where
 /// One log stream on stderr, the service named on every line a service
 /// writes. `TRACELAB_LOG` filters it (`tracing`'s `EnvFilter` syntax); the
 /// SDK's and the HTTP stack's own chatter is off unless asked for, since
-/// delivery problems are reported once by `otel`.
+/// delivery problems are reported once by `otel`, all but the SDK's word
+/// that its queue was full and it dropped spans or log records
+/// ([`SDK_DROPPED`]): without it, a trace missing half its spans under load
+/// would go unexplained.
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter = EnvFilter::try_from_env("TRACELAB_LOG").unwrap_or_else(|_| {
         EnvFilter::new("info,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off,h2=off,hyper=off,tonic=off,reqwest=off")
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let dropped = filter_fn(|metadata| {
+        metadata.target() == "opentelemetry_sdk" && SDK_DROPPED.contains(&metadata.name())
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_target(false)
         // Colour on a terminal only: a log file or a pipe gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(filter.or(dropped));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
+
+/// The SDK's events (`otel_warn!` names) that say its batch processors
+/// dropped data: once when dropping starts, and the count at shutdown.
+const SDK_DROPPED: [&str; 4] = [
+    "BatchSpanProcessor.SpanDroppingStarted",
+    "BatchSpanProcessor.SpansDropped",
+    "BatchLogProcessor.LogDroppingStarted",
+    "BatchLogProcessor.LogsDropped",
+];
