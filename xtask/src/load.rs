@@ -137,7 +137,7 @@ pub fn run() -> Result {
     }
     if untraced.requests_per_second > 0.0 {
         for (name, measured) in [
-            ("traced and stored", &traced),
+            ("traced, exported", &traced),
             ("sampled out", &sampled_out),
             ("sampled out, no log or metric export", &bare),
         ] {

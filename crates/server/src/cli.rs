@@ -208,7 +208,10 @@ pub struct DataArgs {
     #[arg(long, value_name = "DIR", env = "TRACELAB_DATA_DIR")]
     pub data_dir: Option<std::path::PathBuf>,
 
-    /// Keep everything in memory (nothing is written to disk).
+    /// Keep nothing once tracelab stops: the span store and the demo's
+    /// database are temporary, held in memory and, past what fits there, in
+    /// an anonymous temporary file that is removed at exit. Nothing goes to
+    /// the data directory.
     #[arg(long, conflicts_with = "data_dir")]
     pub in_memory: bool,
 }
