@@ -3,7 +3,9 @@
 //! calls (`--count`, `--concurrency`) show progress and end with a latency
 //! summary.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+
+use crate::progress::Progress;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -75,25 +77,21 @@ pub async fn run(args: &CallArgs) -> Result<u8, String> {
         let tally = Mutex::new(Tally::default());
         let next = AtomicU64::new(0);
         let done = AtomicU64::new(0);
-        let progress = std::io::stderr().is_terminal();
+        let progress = Progress::new(args.count, "calls");
         let started = Instant::now();
         let worker = || async {
             while next.fetch_add(1, Ordering::Relaxed) < args.count {
                 let (result, latency) = call_once().await;
                 record(&tally, &result, latency);
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if progress && (finished.is_multiple_of(50) || finished == args.count) {
-                    draw_progress(finished, args.count, "calls");
-                }
+                progress.update(finished);
             }
         };
         let workers: Vec<_> = (0..args.concurrency.min(args.count))
             .map(|_| worker())
             .collect();
         futures_util::future::join_all(workers).await;
-        if progress {
-            eprintln!();
-        }
+        progress.finish();
         let tally = tally
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -150,18 +148,6 @@ fn record(tally: &Mutex<Tally>, result: &ClientResult, latency: Duration) {
                 .or_default() += 1
         }
     }
-}
-
-/// A progress bar on stderr, redrawn in place: `[####      ] 40/100 calls`.
-pub(crate) fn draw_progress(done: u64, total: u64, unit: &str) {
-    const WIDTH: u64 = 30;
-    let filled = (done.min(total) * WIDTH / total.max(1)).min(WIDTH);
-    eprint!(
-        "\r[{}{}] {done}/{total} {unit}",
-        "#".repeat(filled as usize),
-        " ".repeat((WIDTH - filled) as usize)
-    );
-    let _ = std::io::stderr().flush();
 }
 
 /// The latency at quantile `q` (0 to 1) of sorted latencies, nearest rank.

@@ -20,7 +20,7 @@
 //! which the browser's Import page runs too) or storing (the collector and
 //! `tracelab-store`).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -337,15 +337,15 @@ pub struct Delivered {
 const IN_FLIGHT: usize = 4;
 
 /// Sends the batch's spans in runs of at most `max_request` bytes, up to
-/// `IN_FLIGHT` at once, with a progress bar on a terminal when there is
-/// more than one request. Stops at the first run that fails.
+/// `IN_FLIGHT` at once, with progress on stderr when there is more than
+/// one request. Stops at the first run that fails.
 pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivered {
     use futures_util::StreamExt;
 
     let mut delivered = Delivered::default();
     let total = batch.n_spans() as u64;
     let runs = batch.runs(max_request);
-    let progress = runs.len() > 1 && std::io::stderr().is_terminal();
+    let progress = (runs.len() > 1).then(|| crate::progress::Progress::new(total, "spans"));
     let taken_any = AtomicBool::new(false);
     let mut outcomes = futures_util::stream::iter(runs)
         .map(|range| deliver_run(sink, batch, range, &taken_any))
@@ -359,12 +359,12 @@ pub async fn deliver(sink: &Sink, batch: &Batch, max_request: usize) -> Delivere
             delivered.failed = Some(why);
             break;
         }
-        if progress {
-            crate::call::draw_progress(delivered.accepted + delivered.rejected, total, "spans");
+        if let Some(progress) = &progress {
+            progress.update(delivered.accepted + delivered.rejected);
         }
     }
-    if progress {
-        eprintln!();
+    if let Some(progress) = &progress {
+        progress.finish();
     }
     delivered
 }

@@ -21,6 +21,7 @@ pub mod import;
 pub mod lab;
 pub mod native;
 pub mod otel;
+pub mod progress;
 pub mod serve;
 pub mod services;
 pub mod ui;
