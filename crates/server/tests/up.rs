@@ -9,26 +9,31 @@ mod support;
 use serde_json::{json, Value};
 use support::Tracelab;
 
-/// `tracelab up` on free ports, once bands-api and the UI have said where
-/// they listen; its bands-api and UI addresses.
+/// `tracelab up --in-memory` on free ports, once bands-api and the UI have
+/// said where they listen; its bands-api and UI addresses.
 fn start_up() -> (Tracelab, String, String) {
-    let args: Vec<&std::ffi::OsStr> = [
-        "up",
-        "--in-memory",
-        "--bands-addr",
-        "127.0.0.1:0",
-        "--reviews-addr",
-        "127.0.0.1:0",
-        "--otlp-grpc-addr",
-        "127.0.0.1:0",
-        "--otlp-http-addr",
-        "127.0.0.1:0",
-        "--ui-addr",
-        "127.0.0.1:0",
-    ]
-    .iter()
-    .map(std::ffi::OsStr::new)
-    .collect();
+    start_up_with(&["--in-memory"])
+}
+
+/// [`start_up`] with `extra` options in place of `--in-memory`.
+fn start_up_with(extra: &[&str]) -> (Tracelab, String, String) {
+    let args: Vec<&std::ffi::OsStr> = ["up"]
+        .iter()
+        .chain(extra)
+        .chain(&[
+            "--bands-addr",
+            "127.0.0.1:0",
+            "--reviews-addr",
+            "127.0.0.1:0",
+            "--otlp-grpc-addr",
+            "127.0.0.1:0",
+            "--otlp-http-addr",
+            "127.0.0.1:0",
+            "--ui-addr",
+            "127.0.0.1:0",
+        ])
+        .map(std::ffi::OsStr::new)
+        .collect();
     let up = Tracelab::start(&args, |announced| {
         announced.bands.is_some() && announced.ui.is_some()
     });
@@ -130,4 +135,70 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
         .await
         .expect("JSON");
     assert_eq!(stored["data"][0]["spans"][0]["operationName"], "get_band");
+}
+
+/// The spans `tracelab up` has stored, from its UI's status.
+async fn stored_spans(client: &reqwest::Client, ui: &str) -> u64 {
+    let status: Value = client
+        .get(format!("http://{ui}/api/tracelab/status"))
+        .send()
+        .await
+        .expect("status answers")
+        .json()
+        .await
+        .expect("JSON");
+    status["store"]["spans"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a span count in {status}"))
+}
+
+/// SIGTERM, with the exporters and the collector each on a runtime of
+/// their own: the services finish, their SDKs flush to the collector,
+/// which commits, all before exit. Each call's 6 spans are still in the
+/// batch processors' queues when the signal comes (they export every 5 s),
+/// so none is stored unless the shutdown flushes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stores_every_span_of_every_answered_request_before_exit() {
+    let dir = std::env::temp_dir().join(format!("tracelab-up-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_text = dir
+        .to_str()
+        .expect("a UTF-8 temporary directory")
+        .to_owned();
+    let client = reqwest::Client::new();
+    const CALLS: u64 = 20;
+    {
+        let (mut up, bands, ui) = start_up_with(&["--data-dir", &dir_text, "--step", "6"]);
+        for _ in 0..CALLS {
+            let response = client
+                .get(format!(
+                    "http://{bands}/bands/553be815-76f3-49db-b9d7-caca4b23cc3e"
+                ))
+                .send()
+                .await
+                .expect("bands-api answers");
+            assert_eq!(response.status(), 200);
+        }
+        assert_eq!(stored_spans(&client, &ui).await, 0, "nothing exported yet");
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &up.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = up.child.try_wait().expect("waits") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tracelab up still running 30 s after SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "tracelab up exits cleanly: {status}");
+    }
+    let (_up, _bands, ui) = start_up_with(&["--data-dir", &dir_text]);
+    assert_eq!(stored_spans(&client, &ui).await, 6 * CALLS);
+    let _ = std::fs::remove_dir_all(&dir);
 }
