@@ -47,7 +47,8 @@ impl Progress {
     }
 
     /// `done` of the units are finished. Writes only when it is time to
-    /// (see [`due`]), so callers may call it for every unit.
+    /// (every 0.1 s on a terminal, every 5 s otherwise, and for the last
+    /// unit), so callers may call it for every unit.
     pub fn update(&self, done: u64) {
         let now = Instant::now();
         let every = if self.terminal {
