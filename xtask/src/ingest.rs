@@ -15,8 +15,6 @@
 //!
 //! A benchmark: it reports numbers and fails only when something does not run.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -91,7 +89,7 @@ pub fn run() -> Result {
     let mut bytes = 0;
     for _ in 0..20 {
         let started = Instant::now();
-        bytes = get(UI, &format!("/api/traces/{}", trace_id.trim()))?;
+        bytes = project::http_get(UI, &format!("/api/traces/{}", trace_id.trim()))?.len();
         times.push(started.elapsed());
     }
     times.sort_unstable();
@@ -160,39 +158,8 @@ fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
 /// Runs the load generator and returns its stdout.
 fn load(args: &[&str]) -> Result<String> {
     let binary = project::target_dir().join("release/examples/otlp_load");
-    let output = command(&binary)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}", binary.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "otlp_load {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// A plain HTTP/1.1 GET; returns the body's length after checking for 200.
-fn get(addr: &str, path: &str) -> Result<usize> {
-    let mut stream =
-        TcpStream::connect(addr).map_err(|error| format!("cannot reach {addr}: {error}"))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    project::stdout_of(
+        command(&binary).args(args),
+        &format!("otlp_load {}", args.join(" ")),
     )
-    .map_err(|error| format!("cannot send to {addr}: {error}"))?;
-    let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .map_err(|error| format!("cannot read from {addr}: {error}"))?;
-    if !answer.starts_with(b"HTTP/1.1 200") {
-        return Err(format!(
-            "GET {path} answered {}",
-            String::from_utf8_lossy(&answer[..answer.len().min(200)])
-        ));
-    }
-    Ok(answer.len())
 }

@@ -295,18 +295,8 @@ fn settled_spans() -> Result<u64> {
 
 /// `store.spans` of `GET /api/tracelab/status`.
 fn stored_spans() -> Result<u64> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(UI)
-        .map_err(|error| format!("cannot reach the UI on {UI}: {error}"))?;
-    write!(
-        stream,
-        "GET /api/tracelab/status HTTP/1.0\r\nHost: {UI}\r\n\r\n"
-    )
-    .map_err(|error| format!("cannot ask {UI} for its status: {error}"))?;
-    let mut text = String::new();
-    stream
-        .read_to_string(&mut text)
-        .map_err(|error| format!("cannot read {UI}'s status: {error}"))?;
+    let answer = project::http_get(UI, "/api/tracelab/status")?;
+    let text = String::from_utf8_lossy(&answer);
     let store = text
         .find("\"store\"")
         .map(|at| &text[at..])
@@ -333,8 +323,8 @@ fn oha(url: &str, rate: u32) -> Result<String> {
         "oha -q {rate} -c {CONNECTIONS} -z {RATE_DURATION} --latency-correction --no-tui {url}"
     );
     println!("$ {shown}");
-    let out = command("oha")
-        .args([
+    project::stdout_of(
+        command("oha").args([
             "-q",
             &rate.to_string(),
             "-c",
@@ -346,14 +336,9 @@ fn oha(url: &str, rate: u32) -> Result<String> {
             "--output-format",
             "json",
             url,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("could not start oha: {error}"))?;
-    if !out.status.success() {
-        return Err(format!("`{shown}` failed ({})", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        ]),
+        &shown,
+    )
 }
 
 /// Reads oha's JSON report: throughput, latency percentiles (seconds
@@ -406,21 +391,16 @@ pub fn parse_oha(text: &str) -> Option<Measured> {
 fn wrk(url: &str, duration: &str) -> Result<String> {
     let shown = format!("wrk -t1 -c{CONNECTIONS} -d{duration} --latency {url}");
     println!("$ {shown}");
-    let out = command("wrk")
-        .args([
+    project::stdout_of(
+        command("wrk").args([
             "-t1",
             &format!("-c{CONNECTIONS}"),
             &format!("-d{duration}"),
             "--latency",
             url,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("could not start wrk: {error}"))?;
-    if !out.status.success() {
-        return Err(format!("`{shown}` failed ({})", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        ]),
+        &shown,
+    )
 }
 
 /// Reads wrk's `--latency` report.

@@ -137,6 +137,50 @@ pub fn output(command: &mut Command) -> Option<String> {
     Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
+/// The standard output of `command` (shown to the user as `shown`), run to
+/// completion with standard input closed; fails with a sentence naming it,
+/// and what it wrote to stderr, unless it exits with 0. For the tools a
+/// benchmark reads the report of (wrk, oha, the OTLP load generator).
+pub fn stdout_of(command: &mut Command, shown: &str) -> Result<String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("could not start `{shown}`: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{shown}` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A plain HTTP/1.1 `GET path` to `addr`; the whole answer (status line,
+/// headers and body) once its status is 200. xtask has no HTTP client:
+/// it builds before anything else, from std alone.
+pub fn http_get(addr: &str, path: &str) -> Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)
+        .map_err(|error| format!("cannot reach {addr}: {error}"))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|error| format!("cannot send to {addr}: {error}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|error| format!("cannot read from {addr}: {error}"))?;
+    if !answer.starts_with(b"HTTP/1.1 200") {
+        return Err(format!(
+            "GET {path} answered {}",
+            String::from_utf8_lossy(&answer[..answer.len().min(200)])
+        ));
+    }
+    Ok(answer)
+}
+
 /// The Trunk command line, with the two flags that keep it from reaching
 /// the network: no check for a newer Trunk, and no tool downloads (it must
 /// use the wasm-bindgen and wasm-opt that setup installed). `--offline=true`

@@ -57,14 +57,7 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
     let origin = format!("http://{ui}");
 
     // The status names each service with the port it really bound.
-    let status: Value = client
-        .get(format!("{origin}/api/tracelab/status"))
-        .send()
-        .await
-        .expect("status answers")
-        .json()
-        .await
-        .expect("status is JSON");
+    let status = status(&client, &ui).await;
     let services = status["services"].as_array().expect("services listed");
     let names: Vec<&str> = services.iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names, ["bands-api", "reviews-api"], "{status}");
@@ -137,16 +130,21 @@ async fn the_app_finds_calls_and_configures_the_services_and_exports_to_its_own_
     assert_eq!(stored["data"][0]["spans"][0]["operationName"], "get_band");
 }
 
-/// The spans `tracelab up` has stored, from its UI's status.
-async fn stored_spans(client: &reqwest::Client, ui: &str) -> u64 {
-    let status: Value = client
+/// `GET /api/tracelab/status` of the UI at `ui`.
+async fn status(client: &reqwest::Client, ui: &str) -> Value {
+    client
         .get(format!("http://{ui}/api/tracelab/status"))
         .send()
         .await
         .expect("status answers")
         .json()
         .await
-        .expect("JSON");
+        .expect("status is JSON")
+}
+
+/// The spans `tracelab up` has stored, from its UI's status.
+async fn stored_spans(client: &reqwest::Client, ui: &str) -> u64 {
+    let status = status(client, ui).await;
     status["store"]["spans"]
         .as_u64()
         .unwrap_or_else(|| panic!("a span count in {status}"))
