@@ -50,8 +50,16 @@ pub(super) fn scroll_to_content(state: ViewState, content_offset: f64) {
 
 /// The scroller's height (how many rows to draw) and the axis's width (how
 /// many ticks fit).
+///
+/// Also called from a `ResizeObserver`'s report, which may come after the
+/// waterfall is gone: then it does nothing. (Every signal of a
+/// [`ViewState`] belongs to the waterfall and goes with it, so the first
+/// read tells.)
 fn measure(state: ViewState) {
-    if let Some(element) = state.scroller.get_untracked() {
+    let Some(scroller) = state.scroller.try_get_untracked() else {
+        return;
+    };
+    if let Some(element) = scroller {
         state.viewport_px.set(f64::from(element.client_height()));
     }
     if let Some(track) = state.axis_track.get_untracked() {
@@ -67,6 +75,10 @@ pub(super) fn row_element_id(instance: u64, span_idx: usize) -> String {
 
 /// Brings the selected span into view when the list is at its top (a link
 /// that names a span): near the top of the list, with its details.
+///
+/// Also called in the frame after a link applies, which may come after the
+/// waterfall is gone (a link changed twice in a row, as Back then Forward
+/// does): then it does nothing, as when the list is not in the page yet.
 pub(super) fn bring_selected_into_view(state: ViewState) {
     let ViewState {
         scroller,
@@ -74,7 +86,7 @@ pub(super) fn bring_selected_into_view(state: ViewState) {
         selected_position,
         ..
     } = state;
-    let Some(element) = scroller.get_untracked() else {
+    let Some(Some(element)) = scroller.try_get_untracked() else {
         return;
     };
     if scroll_top.get_untracked() == 0.0 {

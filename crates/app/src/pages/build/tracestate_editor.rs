@@ -265,13 +265,16 @@ fn move_button(
 
 /// Moving a row moves its DOM nodes, and a moved button loses focus: give
 /// it back to `first` once the list is redrawn, or to `second` when `first`
-/// is now disabled at the end of the list.
+/// is now disabled at the end of the list. By the next frame the row may
+/// be gone (removed, or the page left), its refs with it: then nothing is
+/// focused.
 fn refocus(first: NodeRef<Button>, second: NodeRef<Button>) {
     request_animation_frame(move || {
         let target = first
-            .get_untracked()
+            .try_get_untracked()
+            .flatten()
             .filter(|b| !b.disabled())
-            .or_else(|| second.get_untracked());
+            .or_else(|| second.try_get_untracked().flatten());
         if let Some(button) = target {
             let _ = button.focus();
         }
